@@ -1,0 +1,43 @@
+//! The `goshim` command line: one file per subcommand.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod exec;
+mod which;
+
+/// A `go` shim that picks working module proxies, checksum database and private-module settings
+/// for each project, then runs the real go.
+#[derive(Debug, Parser)]
+#[command(
+    name = "goshim",
+    version,
+    after_help = "Examples:\n  goshim exec -- build ./...   run the real go through the shim\n  goshim which                 show which go would run and why"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the real go through the shim, exactly as a `go` link would.
+    Exec {
+        /// Arguments for go, after `--`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Print the real go that would run, and why.
+    Which,
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Exec { args } => exec::run(args),
+        Command::Which => which::run(),
+    }
+}

@@ -1,0 +1,1 @@
+//! Proxy health: probes, the verdict cache, credentials.

@@ -1,0 +1,6 @@
+//! One integration-test binary (as ripgrep does) so the suite links once.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod shim_exec;

@@ -1,0 +1,8 @@
+//! The test bed: the real Go toolchain, a fake `go` that reports what it received, and helpers
+//! to run goshim.
+
+#![allow(dead_code)] // each test module uses its own part of the bed
+
+pub mod fake_go;
+pub mod realgo;
+pub mod shim;
