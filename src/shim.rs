@@ -52,3 +52,26 @@ fn fail(message: &str, code: u8) -> ExitCode {
     eprintln!("goshim: error: {message}");
     ExitCode::from(code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv0_dispatch() {
+        for (argv0, shim) in [
+            ("go", true),
+            ("/usr/local/bin/go", true),
+            ("./go", true),
+            ("go.exe", true),
+            ("C:/bin/go.EXE", true),
+            ("goshim", false),
+            ("/x/go/bin/goshim", false),
+            ("gofmt", false),
+            ("go1.22.0", false),
+            ("", false),
+        ] {
+            assert_eq!(invoked_as_go(OsStr::new(argv0)), shim, "{argv0}");
+        }
+    }
+}
