@@ -1,11 +1,13 @@
 //! The `goshim` command line: one file per subcommand.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod exec;
+mod install;
 mod which;
 
 /// A `go` shim that picks working module proxies, checksum database and private-module settings
@@ -14,7 +16,7 @@ mod which;
 #[command(
     name = "goshim",
     version,
-    after_help = "Examples:\n  goshim exec -- build ./...   run the real go through the shim\n  goshim which                 show which go would run and why"
+    after_help = "Examples:\n  goshim exec -- build ./...   run the real go through the shim\n  goshim which                 show which go would run and why\n  goshim install               link `go` to goshim in ~/.local/share/goshim/bin"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,6 +33,21 @@ enum Command {
     },
     /// Print the real go that would run, and why.
     Which,
+    /// Link `go` to goshim in a bin directory and print the line that puts it first on PATH.
+    Install {
+        /// The bin directory (default: the user data directory's goshim/bin).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Replace a stale link to another goshim (a real go is never replaced).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the `go` link that `goshim install` made.
+    Uninstall {
+        /// The bin directory (default: the user data directory's goshim/bin).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Parses the command line and runs the subcommand.
@@ -39,5 +56,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Exec { args } => exec::run(args),
         Command::Which => which::run(),
+        Command::Install { dir, force } => install::install(dir, force),
+        Command::Uninstall { dir } => install::uninstall(dir),
     }
 }
