@@ -3,14 +3,18 @@
 //!
 //! Nothing here decides policy: every function answers "what would the real go do".
 
+pub mod env;
 mod gourl;
 pub mod pattern;
 pub mod proxy;
+pub mod sumdb;
 #[cfg(test)]
 mod testgen;
 
+pub use env::{EnvSources, EnvValue, GoEnv, Origin};
 pub use pattern::{BadPattern, match_prefix_patterns, path_match};
 pub use proxy::{
     Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, parse_proxy_list,
     validate_proxy_url,
 };
+pub use sumdb::{SumDb, SumDbError, SumDbSpec, parse_gosumdb};
