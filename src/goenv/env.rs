@@ -1,0 +1,610 @@
+//! The effective go environment, resolved as `internal/cfg/cfg.go` does, without running
+//! `go env`: non-empty process variable, then the user env file, then `$GOROOT/go.env`, then
+//! go's built-in default. Every value carries its origin.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Where an effective value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A non-empty process environment variable.
+    Process,
+    /// The user env file (`go env -w`), at this path.
+    EnvFile(PathBuf),
+    /// `$GOROOT/go.env` of the real go, at this path.
+    GoRootEnv(PathBuf),
+    /// go's built-in default (`$HOME/go` for GOPATH, `netrc` for GOAUTH, "" for the rest).
+    Default,
+    /// Computed from another value (GONOPROXY/GONOSUMDB from GOPRIVATE, GOMODCACHE from GOPATH,
+    /// GOROOT from the executable's location, GOENV from the user config dir).
+    Derived,
+}
+
+/// One effective value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvValue {
+    pub value: String,
+    pub origin: Origin,
+}
+
+/// The variables [`GoEnv`] resolves as go's `cfg` package does.
+pub const RESOLVED_KEYS: &[&str] = &[
+    "GO111MODULE",
+    "GOAUTH",
+    "GOENV",
+    "GOFLAGS",
+    "GOINSECURE",
+    "GOMODCACHE",
+    "GONOPROXY",
+    "GONOSUMDB",
+    "GOPATH",
+    "GOPRIVATE",
+    "GOPROXY",
+    "GOROOT",
+    "GOSUMDB",
+    "GOTOOLCHAIN",
+    "GOVCS",
+    "GOWORK",
+];
+
+/// The inputs of the resolution; everything else is a pure function of these.
+#[derive(Debug, Clone, Default)]
+pub struct EnvSources {
+    /// The process environment.
+    pub process: HashMap<String, String>,
+    /// The user env file's path and content, when it was found and readable.
+    pub user_file: Option<(PathBuf, String)>,
+    /// The GOROOT go would use to find go.env, and the content of its `go.env` when readable.
+    pub goroot: Option<PathBuf>,
+    pub goroot_env: Option<String>,
+}
+
+/// The effective go environment.
+#[derive(Debug, Clone)]
+pub struct GoEnv {
+    values: BTreeMap<&'static str, EnvValue>,
+    user: HashMap<String, String>,
+    user_path: Option<PathBuf>,
+    goroot_vars: HashMap<String, String>,
+    goroot_path: Option<PathBuf>,
+    process: HashMap<String, String>,
+}
+
+impl GoEnv {
+    /// Resolves the environment go would see: reads the user env file and `$GOROOT/go.env`
+    /// (at most two small files). `real_go` is the path of the real go binary, used to derive
+    /// GOROOT as go does; `cwd` resolves a relative GOENV.
+    pub fn load(process: HashMap<String, String>, real_go: Option<&Path>, cwd: &Path) -> GoEnv {
+        let user_file = user_env_file(&process).and_then(|p| {
+            let path = if p.is_absolute() { p } else { cwd.join(p) };
+            let text = std::fs::read(&path).ok()?;
+            Some((path, String::from_utf8_lossy(&text).into_owned()))
+        });
+        let file_goroot = user_file
+            .as_ref()
+            .and_then(|(_, text)| parse_env_file(text).remove("GOROOT"));
+        let goroot = find_goroot(file_goroot.as_deref(), &process, real_go);
+        let goroot_env = goroot.as_ref().and_then(|g| {
+            let text = std::fs::read(g.join("go.env")).ok()?;
+            Some(String::from_utf8_lossy(&text).into_owned())
+        });
+        GoEnv::from_sources(EnvSources {
+            process,
+            user_file,
+            goroot,
+            goroot_env,
+        })
+    }
+
+    /// The pure part of [`GoEnv::load`].
+    pub fn from_sources(src: EnvSources) -> GoEnv {
+        let (user_path, user) = match src.user_file {
+            Some((p, text)) => (Some(p), parse_env_file(&text)),
+            None => (None, HashMap::new()),
+        };
+        let goroot_path = src.goroot.as_ref().map(|g| g.join("go.env"));
+        let mut goroot_vars = src
+            .goroot_env
+            .as_deref()
+            .map(parse_env_file)
+            .unwrap_or_default();
+        goroot_vars.remove("GOROOT");
+        let mut env = GoEnv {
+            values: BTreeMap::new(),
+            user,
+            user_path,
+            goroot_vars,
+            goroot_path,
+            process: src.process,
+        };
+        for key in [
+            "GO111MODULE",
+            "GOFLAGS",
+            "GOINSECURE",
+            "GOPRIVATE",
+            "GOPROXY",
+            "GOSUMDB",
+            "GOTOOLCHAIN",
+            "GOVCS",
+            "GOWORK",
+        ] {
+            let v = env.getenv(key);
+            env.values.insert(key, v);
+        }
+        let auth = env.or_default("GOAUTH", "netrc", Origin::Default);
+        env.values.insert("GOAUTH", auth);
+        let private = env.values["GOPRIVATE"].value.clone();
+        for key in ["GONOPROXY", "GONOSUMDB"] {
+            let v = env.or_default(key, &private, Origin::Derived);
+            env.values.insert(key, v);
+        }
+        let home = env.process.get(home_var()).filter(|h| !h.is_empty());
+        let default_gopath = home
+            .map(|h| clean(&Path::new(h).join("go")).display().to_string())
+            .unwrap_or_default();
+        let gopath = env.or_default("GOPATH", &default_gopath, Origin::Default);
+        let first = std::env::split_paths(&gopath.value).next();
+        let default_modcache = match first {
+            Some(p) if !p.as_os_str().is_empty() => clean(&p.join("pkg/mod")).display().to_string(),
+            _ => String::new(),
+        };
+        env.values.insert("GOPATH", gopath);
+        let modcache = env.or_default("GOMODCACHE", &default_modcache, Origin::Derived);
+        env.values.insert("GOMODCACHE", modcache);
+        let goenv = match env.process.get("GOENV").filter(|v| !v.is_empty()) {
+            Some(v) if v == "off" => EnvValue {
+                value: String::new(),
+                origin: Origin::Process,
+            },
+            Some(v) => EnvValue {
+                value: v.clone(),
+                origin: Origin::Process,
+            },
+            None => EnvValue {
+                value: user_env_file(&env.process)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                origin: Origin::Derived,
+            },
+        };
+        env.values.insert("GOENV", goenv);
+        let goroot = match env.process.get("GOROOT").filter(|v| !v.is_empty()) {
+            Some(v) => EnvValue {
+                value: v.clone(),
+                origin: Origin::Process,
+            },
+            None => EnvValue {
+                value: src
+                    .goroot
+                    .map(|g| g.display().to_string())
+                    .unwrap_or_default(),
+                origin: Origin::Derived,
+            },
+        };
+        env.values.insert("GOROOT", goroot);
+        env
+    }
+
+    /// `cfg.Getenv` for any key: non-empty process value, else the user file (even empty),
+    /// else go.env, else "" with [`Origin::Default`].
+    pub fn getenv(&self, key: &str) -> EnvValue {
+        if let Some(v) = self.process.get(key).filter(|v| !v.is_empty()) {
+            return EnvValue {
+                value: v.clone(),
+                origin: Origin::Process,
+            };
+        }
+        if let (Some(v), Some(p)) = (self.user.get(key), &self.user_path) {
+            return EnvValue {
+                value: v.clone(),
+                origin: Origin::EnvFile(p.clone()),
+            };
+        }
+        if let (Some(v), Some(p)) = (self.goroot_vars.get(key), &self.goroot_path) {
+            return EnvValue {
+                value: v.clone(),
+                origin: Origin::GoRootEnv(p.clone()),
+            };
+        }
+        EnvValue {
+            value: String::new(),
+            origin: Origin::Default,
+        }
+    }
+
+    /// `cfg.EnvOrAndChanged`: the Getenv value when non-empty, else `def`.
+    fn or_default(&self, key: &str, def: &str, origin: Origin) -> EnvValue {
+        let v = self.getenv(key);
+        if v.value.is_empty() {
+            EnvValue {
+                value: def.to_string(),
+                origin,
+            }
+        } else {
+            v
+        }
+    }
+
+    /// The effective value of one of [`RESOLVED_KEYS`] (or "" for any other key).
+    pub fn get(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", |v| v.value.as_str())
+    }
+
+    /// The effective value of one of [`RESOLVED_KEYS`] with its origin.
+    pub fn value(&self, key: &str) -> Option<&EnvValue> {
+        self.values.get(key)
+    }
+
+    /// Every resolved value, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &EnvValue)> {
+        self.values.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// The user env file go reads, if it exists and was readable.
+    pub fn user_file(&self) -> Option<&Path> {
+        self.user_path.as_deref()
+    }
+}
+
+fn home_var() -> &'static str {
+    if cfg!(windows) { "USERPROFILE" } else { "HOME" }
+}
+
+/// `cfg.EnvFile`: the user env file's path from the process environment, `None` for
+/// `GOENV=off` or when `os.UserConfigDir` fails (e.g. a relative XDG_CONFIG_HOME).
+pub fn user_env_file(process: &HashMap<String, String>) -> Option<PathBuf> {
+    let get = |k: &str| process.get(k).filter(|v| !v.is_empty());
+    if let Some(file) = get("GOENV") {
+        return (file != "off").then(|| PathBuf::from(file));
+    }
+    user_config_dir(&get).map(|dir| clean(&dir.join("go/env")))
+}
+
+/// `os.UserConfigDir` for the OS goshim runs on.
+fn user_config_dir<'a>(get: &dyn Fn(&str) -> Option<&'a String>) -> Option<PathBuf> {
+    if cfg!(windows) {
+        get("AppData").map(PathBuf::from)
+    } else if cfg!(target_vendor = "apple") {
+        get("HOME").map(|h| PathBuf::from(format!("{h}/Library/Application Support")))
+    } else {
+        match get("XDG_CONFIG_HOME") {
+            Some(x) if Path::new(x).is_absolute() => Some(PathBuf::from(x)),
+            Some(_) => None,
+            None => get("HOME").map(|h| PathBuf::from(format!("{h}/.config"))),
+        }
+    }
+}
+
+/// `cfg.readEnvFile`'s format: lines split on `\n`, used only when they contain `=` and start
+/// with `A`–`Z`; split at the first `=`; no trimming or quote processing; the last duplicate
+/// wins.
+pub fn parse_env_file(text: &str) -> HashMap<String, String> {
+    text.split('\n')
+        .filter(|line| line.as_bytes().first().is_some_and(u8::is_ascii_uppercase))
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `cfg.findGOROOT`: the user file's GOROOT, else the process GOROOT (cleaned), else the
+/// directory above the real go's `bin/` (or `bin/GOOS_GOARCH/`) that has `pkg/tool`, first as
+/// given and then with symlinks resolved.
+pub fn find_goroot(
+    file_goroot: Option<&str>,
+    process: &HashMap<String, String>,
+    real_go: Option<&Path>,
+) -> Option<PathBuf> {
+    let explicit = file_goroot.filter(|v| !v.is_empty()).or_else(|| {
+        process
+            .get("GOROOT")
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    });
+    if let Some(g) = explicit {
+        return Some(clean(Path::new(g)));
+    }
+    let exe = real_go?;
+    let exe = std::path::absolute(exe).ok()?;
+    let is_goroot = |d: &Path| d.join("pkg").join("tool").is_dir();
+    let candidates = |e: &Path| [clean(&e.join("../..")), clean(&e.join("../../.."))];
+    if let Some(d) = candidates(&exe).into_iter().find(|d| is_goroot(d)) {
+        return Some(d);
+    }
+    let real = std::fs::canonicalize(&exe).ok()?;
+    candidates(&real).into_iter().find(|d| is_goroot(d))
+}
+
+/// Go's `filepath.Clean` (lexical: drops `.`, resolves `..`, collapses separators).
+pub fn clean(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const GO_ENV: &str = "# comment\nGOPROXY=https://proxy.golang.org,direct\nGOSUMDB=sum.golang.org\nGOTOOLCHAIN=auto\nGOROOT=/elsewhere\n";
+
+    fn env(process: &[(&str, &str)], user: Option<&str>, go_env: Option<&str>) -> GoEnv {
+        GoEnv::from_sources(EnvSources {
+            process: map(process),
+            user_file: user.map(|t| (PathBuf::from("/h/.config/go/env"), t.to_string())),
+            goroot: Some(PathBuf::from("/goroot")),
+            goroot_env: go_env.map(String::from),
+        })
+    }
+
+    #[test]
+    fn env_file_format_quirks() {
+        let text = "GOPROXY=\"https://q.example\"\nGOPRIVATE = corp.example\n# GOSUMDB=off\nlower=1\n=x\nGOFLAGS=-a\nGOFLAGS=-b=c=d\nNOEQ\nGOINSECURE= spaced \r\n\n";
+        let m = parse_env_file(text);
+        assert_eq!(m["GOPROXY"], "\"https://q.example\"");
+        assert_eq!(m["GOPRIVATE "], " corp.example");
+        assert!(!m.contains_key("GOPRIVATE"));
+        assert!(!m.contains_key("# GOSUMDB"));
+        assert!(!m.contains_key("lower"));
+        assert!(!m.contains_key(""));
+        assert_eq!(m["GOFLAGS"], "-b=c=d");
+        assert!(!m.contains_key("NOEQ"));
+        assert_eq!(m["GOINSECURE"], " spaced \r");
+    }
+
+    #[test]
+    fn precedence_table() {
+        let file = PathBuf::from("/h/.config/go/env");
+        let gofile = PathBuf::from("/goroot/go.env");
+        type Row<'a> = (
+            &'a [(&'a str, &'a str)],
+            Option<&'a str>,
+            &'a str,
+            &'a str,
+            Origin,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                &[],
+                None,
+                "GOPROXY",
+                "https://proxy.golang.org,direct",
+                Origin::GoRootEnv(gofile.clone()),
+            ),
+            (
+                &[("GOPROXY", "")],
+                None,
+                "GOPROXY",
+                "https://proxy.golang.org,direct",
+                Origin::GoRootEnv(gofile.clone()),
+            ),
+            (
+                &[("GOPROXY", "off")],
+                Some("GOPROXY=direct"),
+                "GOPROXY",
+                "off",
+                Origin::Process,
+            ),
+            (
+                &[],
+                Some("GOPROXY=direct"),
+                "GOPROXY",
+                "direct",
+                Origin::EnvFile(file.clone()),
+            ),
+            (
+                &[],
+                Some("GOPROXY="),
+                "GOPROXY",
+                "",
+                Origin::EnvFile(file.clone()),
+            ),
+            (&[], None, "GOAUTH", "netrc", Origin::Default),
+            (&[], Some("GOAUTH="), "GOAUTH", "netrc", Origin::Default),
+            (
+                &[("GOPRIVATE", "corp.example")],
+                None,
+                "GONOPROXY",
+                "corp.example",
+                Origin::Derived,
+            ),
+            (
+                &[("GOPRIVATE", "corp.example"), ("GONOPROXY", "")],
+                None,
+                "GONOSUMDB",
+                "corp.example",
+                Origin::Derived,
+            ),
+            (
+                &[("GOPRIVATE", "env.example")],
+                Some("GONOPROXY=file.example"),
+                "GONOPROXY",
+                "file.example",
+                Origin::EnvFile(file.clone()),
+            ),
+            (
+                &[("GOPRIVATE", "env.example")],
+                Some("GONOPROXY=file.example"),
+                "GONOSUMDB",
+                "env.example",
+                Origin::Derived,
+            ),
+            (
+                &[("GOPRIVATE", "p"), ("GONOPROXY", "none")],
+                None,
+                "GONOPROXY",
+                "none",
+                Origin::Process,
+            ),
+            (&[("HOME", "/h")], None, "GOPATH", "/h/go", Origin::Default),
+            (
+                &[("HOME", "/h/")],
+                None,
+                "GOMODCACHE",
+                "/h/go/pkg/mod",
+                Origin::Derived,
+            ),
+            (
+                &[("HOME", "/h"), ("GOPATH", "/a:/b")],
+                None,
+                "GOMODCACHE",
+                "/a/pkg/mod",
+                Origin::Derived,
+            ),
+            (
+                &[("HOME", "/h"), ("GOPATH", ":/b")],
+                None,
+                "GOMODCACHE",
+                "",
+                Origin::Derived,
+            ),
+            (
+                &[],
+                Some("GOPATH=/f"),
+                "GOMODCACHE",
+                "/f/pkg/mod",
+                Origin::Derived,
+            ),
+            (&[], None, "GOPATH", "", Origin::Default),
+            (
+                &[("GOMODCACHE", "/m")],
+                None,
+                "GOMODCACHE",
+                "/m",
+                Origin::Process,
+            ),
+            (&[], None, "GOROOT", "/goroot", Origin::Derived),
+            (&[("GOROOT", "/r/")], None, "GOROOT", "/r/", Origin::Process),
+            (&[("GOENV", "off")], None, "GOENV", "", Origin::Process),
+            (
+                &[("GOENV", "rel/env")],
+                None,
+                "GOENV",
+                "rel/env",
+                Origin::Process,
+            ),
+            (
+                &[("HOME", "/h")],
+                None,
+                "GOENV",
+                "/h/.config/go/env",
+                Origin::Derived,
+            ),
+            (
+                &[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x/")],
+                None,
+                "GOENV",
+                "/x/go/env",
+                Origin::Derived,
+            ),
+            (
+                &[("HOME", "/h"), ("XDG_CONFIG_HOME", "rel")],
+                None,
+                "GOENV",
+                "",
+                Origin::Derived,
+            ),
+            (
+                &[],
+                Some("GOWORK=off"),
+                "GOWORK",
+                "off",
+                Origin::EnvFile(file.clone()),
+            ),
+            (
+                &[],
+                None,
+                "GOTOOLCHAIN",
+                "auto",
+                Origin::GoRootEnv(gofile.clone()),
+            ),
+            (
+                &[],
+                Some("GOFLAGS=-mod=mod"),
+                "GOFLAGS",
+                "-mod=mod",
+                Origin::EnvFile(file.clone()),
+            ),
+            (
+                &[("GOFLAGS", "-x")],
+                Some("GOFLAGS=-mod=mod"),
+                "GOFLAGS",
+                "-x",
+                Origin::Process,
+            ),
+        ];
+        for (process, user, key, want, origin) in rows {
+            let e = env(process, user, Some(GO_ENV));
+            let got = e.value(key).cloned();
+            let want = Some(EnvValue {
+                value: want.to_string(),
+                origin,
+            });
+            assert_eq!(got, want, "{key} with env {process:?} file {user:?}");
+        }
+    }
+
+    #[test]
+    fn missing_go_env_leaves_goproxy_empty() {
+        let e = env(&[], None, None);
+        assert_eq!(e.get("GOPROXY"), "");
+        assert_eq!(
+            e.value("GOSUMDB").map(|v| &v.origin),
+            Some(&Origin::Default)
+        );
+    }
+
+    #[test]
+    fn goroot_line_in_go_env_is_ignored() {
+        let e = env(&[], None, Some(GO_ENV));
+        assert_eq!(e.getenv("GOROOT").origin, Origin::Default);
+        assert_eq!(e.get("GOROOT"), "/goroot");
+    }
+
+    #[test]
+    fn clean_matches_filepath_clean() {
+        for (input, want) in [
+            ("/a/b/../c/./d/", "/a/c/d"),
+            ("/../a", "/a"),
+            ("a/../..", ".."),
+            ("", "."),
+            ("/x/go/bin/go/../..", "/x/go"),
+        ] {
+            assert_eq!(clean(Path::new(input)), PathBuf::from(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn env_file_parser_never_panics() {
+        let mut rng = crate::goenv::testgen::XorShift::new(7);
+        for _ in 0..3000 {
+            let text = rng.junk(40);
+            for (k, _) in parse_env_file(&text) {
+                assert!(k.as_bytes()[0].is_ascii_uppercase());
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! GOSUMDB as a typed value, parsed as `modfetch/sumdb.go: dbDial` does.
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use super::gourl;
+
+/// The verifier key of `sum.golang.org` (`modfetch/key.go: knownGOSUMDB`).
+pub const SUM_GOLANG_ORG_KEY: &str =
+    "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+
+/// The mainland-China alias go rewrites to `sum.golang.org https://sum.golang.google.cn`.
+pub const SUM_GOLANG_GOOGLE_CN: &str = "sum.golang.google.cn";
+
+/// An effective GOSUMDB value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SumDb {
+    /// `off`: no checksum database (toolchain downloads then fail, see go-semantics.md §3.5).
+    Off,
+    /// A checksum database.
+    Db(SumDbSpec),
+}
+
+/// A checksum database go would use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SumDbSpec {
+    /// The database name (`sum.golang.org`), used in `<proxy>/sumdb/<name>/...`.
+    pub name: String,
+    /// The full verifier key `name+hash+key`.
+    pub key: String,
+    /// An explicit base URL (`name url` form, or the `sum.golang.google.cn` alias): go then
+    /// talks to it directly and never asks the GOPROXY entries.
+    pub url: Option<String>,
+}
+
+impl SumDbSpec {
+    /// True when go reaches the database through the GOPROXY entries first
+    /// (`<proxy>/sumdb/<name>/supported`), i.e. no explicit URL was given.
+    pub fn via_proxy(&self) -> bool {
+        self.url.is_none()
+    }
+
+    /// The URL go falls back to when no proxy serves the database: `https://<name>`.
+    pub fn direct_url(&self) -> String {
+        format!("https://{}", self.name)
+    }
+}
+
+/// A GOSUMDB value go rejects, with go's text.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SumDbError {
+    #[error("missing GOSUMDB")]
+    Missing,
+    #[error("invalid GOSUMDB: too many fields")]
+    TooManyFields,
+    #[error("invalid GOSUMDB: malformed verifier id")]
+    MalformedVerifier,
+    #[error("invalid GOSUMDB: unknown verifier algorithm")]
+    UnknownAlgorithm,
+    #[error("invalid GOSUMDB: invalid verifier hash")]
+    BadHash,
+    /// go also prints the parsed URL struct after the name; goshim prints the name only.
+    #[error("invalid sumdb name (must be host[/path]): {0}")]
+    BadName(String),
+    #[error("invalid GOSUMDB URL: {0}")]
+    BadUrl(String),
+}
+
+/// Parses an effective GOSUMDB value as go does when it first needs the database.
+pub fn parse_gosumdb(value: &str) -> Result<SumDb, SumDbError> {
+    let value = if value == SUM_GOLANG_GOOGLE_CN {
+        "sum.golang.org https://sum.golang.google.cn"
+    } else {
+        value
+    };
+    if value == "off" {
+        return Ok(SumDb::Off);
+    }
+    let fields: Vec<&str> = value
+        .split(char::is_whitespace)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let key = match fields.first() {
+        None => return Err(SumDbError::Missing),
+        Some(&"sum.golang.org") => SUM_GOLANG_ORG_KEY,
+        Some(k) => k,
+    };
+    if fields.len() > 2 {
+        return Err(SumDbError::TooManyFields);
+    }
+    let name = verifier_name(key)?;
+    check_name(name)?;
+    let url = match fields.get(1) {
+        Some(u) => {
+            gourl::parse(u).map_err(SumDbError::BadUrl)?;
+            Some((*u).to_string())
+        }
+        None => None,
+    };
+    Ok(SumDb::Db(SumDbSpec {
+        name: name.to_string(),
+        key: key.to_string(),
+        url,
+    }))
+}
+
+/// x/mod `note.NewVerifier`: checks the key and returns its name.
+fn verifier_name(vkey: &str) -> Result<&str, SumDbError> {
+    let (name, rest) = vkey.split_once('+').unwrap_or((vkey, ""));
+    let (hash16, key64) = rest.split_once('+').unwrap_or((rest, ""));
+    let hash = u32::from_str_radix(hash16, 16).ok();
+    let key = base64_std_decode(key64);
+    let valid_name = !name.is_empty() && !name.contains(char::is_whitespace) && !name.contains('+');
+    let (Some(hash), Some(key)) = (hash, key) else {
+        return Err(SumDbError::MalformedVerifier);
+    };
+    if hash16.len() != 8 || hash16.starts_with('+') || !valid_name || key.is_empty() {
+        return Err(SumDbError::MalformedVerifier);
+    }
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update(&key);
+    let sum = h.finalize();
+    if u32::from_be_bytes([sum[0], sum[1], sum[2], sum[3]]) != hash {
+        return Err(SumDbError::BadHash);
+    }
+    match key[0] {
+        1 if key.len() == 33 => Ok(name),
+        1 => Err(SumDbError::MalformedVerifier),
+        _ => Err(SumDbError::UnknownAlgorithm),
+    }
+}
+
+/// "No funny business in the database name": `https://<name>` must be host[/path] only.
+fn check_name(name: &str) -> Result<(), SumDbError> {
+    let bad = || SumDbError::BadName(name.to_string());
+    let url = gourl::parse(&format!("https://{name}")).map_err(|_| bad())?;
+    let path_needs_raw = url.raw_path.contains('%') || url.raw_path.contains(['?', '#']);
+    if name.ends_with('/')
+        || url.user.is_some()
+        || url.raw_host.is_empty()
+        || !url.raw_query.is_empty()
+        || url.force_query
+        || !url.raw_fragment.is_empty()
+        || path_needs_raw
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// Go's `base64.StdEncoding.DecodeString` (padding required, CR/LF ignored).
+fn base64_std_decode(s: &str) -> Option<Vec<u8>> {
+    let bytes: Vec<u8> = s.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let quads = bytes.len() / 4;
+    for (qi, q) in bytes.chunks(4).enumerate() {
+        let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && qi + 1 != quads) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &q[..4 - pad] {
+            n = (n << 6) | val(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&decoded[..3 - pad]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(name: &str, key: &str, url: Option<&str>) -> SumDb {
+        SumDb::Db(SumDbSpec {
+            name: name.into(),
+            key: key.into(),
+            url: url.map(String::from),
+        })
+    }
+
+    #[test]
+    fn parse_table() {
+        let rows: Vec<(&str, Result<SumDb, SumDbError>)> = vec![
+            ("off", Ok(SumDb::Off)),
+            (
+                "sum.golang.org",
+                Ok(db("sum.golang.org", SUM_GOLANG_ORG_KEY, None)),
+            ),
+            (
+                "sum.golang.google.cn",
+                Ok(db(
+                    "sum.golang.org",
+                    SUM_GOLANG_ORG_KEY,
+                    Some("https://sum.golang.google.cn"),
+                )),
+            ),
+            (
+                SUM_GOLANG_ORG_KEY,
+                Ok(db("sum.golang.org", SUM_GOLANG_ORG_KEY, None)),
+            ),
+            (
+                "sum.golang.org http://127.0.0.1:9/directsum",
+                Ok(db(
+                    "sum.golang.org",
+                    SUM_GOLANG_ORG_KEY,
+                    Some("http://127.0.0.1:9/directsum"),
+                )),
+            ),
+            (
+                "  sum.golang.org\t",
+                Ok(db("sum.golang.org", SUM_GOLANG_ORG_KEY, None)),
+            ),
+            ("", Err(SumDbError::Missing)),
+            ("   ", Err(SumDbError::Missing)),
+            ("OFF", Err(SumDbError::MalformedVerifier)),
+            (" off", Err(SumDbError::MalformedVerifier)),
+            ("sum.example.com", Err(SumDbError::MalformedVerifier)),
+            ("https://sum.golang.org", Err(SumDbError::MalformedVerifier)),
+            ("a b c", Err(SumDbError::TooManyFields)),
+            (
+                "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn9",
+                Err(SumDbError::BadHash),
+            ),
+            (
+                "sum.golang.org+033de0af+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+                Err(SumDbError::BadHash),
+            ),
+            (
+                "sum.golang.org :bad",
+                Err(SumDbError::BadUrl(
+                    "parse \":bad\": missing protocol scheme".into(),
+                )),
+            ),
+        ];
+        for (input, want) in rows {
+            assert_eq!(parse_gosumdb(input), want, "GOSUMDB={input:?}");
+        }
+    }
+
+    #[test]
+    fn via_proxy_only_without_url() {
+        let Ok(SumDb::Db(plain)) = parse_gosumdb("sum.golang.org") else {
+            panic!("sum.golang.org must parse")
+        };
+        assert!(plain.via_proxy());
+        assert_eq!(plain.direct_url(), "https://sum.golang.org");
+        let Ok(SumDb::Db(cn)) = parse_gosumdb("sum.golang.google.cn") else {
+            panic!("alias must parse")
+        };
+        assert!(!cn.via_proxy());
+    }
+
+    #[test]
+    fn base64_matches_go() {
+        assert_eq!(base64_std_decode("").as_deref(), Some(&b""[..]));
+        assert_eq!(base64_std_decode("Zg==").as_deref(), Some(&b"f"[..]));
+        assert_eq!(base64_std_decode("Zm8=").as_deref(), Some(&b"fo"[..]));
+        assert_eq!(base64_std_decode("Zm9v").as_deref(), Some(&b"foo"[..]));
+        assert_eq!(base64_std_decode("Zg"), None);
+        assert_eq!(base64_std_decode("Z==="), None);
+        assert_eq!(base64_std_decode("Zg==Zm9v"), None);
+    }
+}
