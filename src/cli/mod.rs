@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod exec;
+pub mod probe;
 mod which;
 
 /// A `go` shim that picks working module proxies, checksum database and private-module settings
@@ -31,6 +32,8 @@ enum Command {
     },
     /// Print the real go that would run, and why.
     Which,
+    /// Probe the candidate proxies and checksum databases now; update the verdict cache.
+    Probe(probe::ProbeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -39,5 +42,6 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Exec { args } => exec::run(args),
         Command::Which => which::run(),
+        Command::Probe(args) => probe::run(args),
     }
 }
