@@ -18,7 +18,7 @@ use crate::support::proxy::{
     CAPTIVE_PORTAL_HTML, Fault, Proxy, SumdbSupport, WRONG_VERSION, base64, ca_pem_path,
     refused_url,
 };
-use crate::support::{realgo, shim};
+use crate::support::{bounded, realgo, shim};
 
 struct Response {
     status: u16,
@@ -239,24 +239,19 @@ fn refused_closes_the_port_and_reopens_it() {
 
     let p = Proxy::serving([hello()]);
     p.set_fault(Fault::Refused);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match TcpStream::connect(p.addr()) {
-            Err(e) => {
-                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
-                break;
-            }
-            Ok(_) => assert!(Instant::now() < deadline, "the port never closed"),
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let err = TcpStream::connect(p.addr()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    // Scoped faults leave the port closed; lifting the fault reopens it at once.
+    p.set_fault_under("private.example/", Fault::Status(403));
+    assert!(TcpStream::connect(p.addr()).is_err());
     p.clear_faults();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(p.addr()).is_err() {
-        assert!(Instant::now() < deadline, "the port never reopened");
-        std::thread::sleep(Duration::from_millis(10));
-    }
     assert_eq!(get(&p, "/example.com/hello/@v/list").status, 200);
+
+    // Dropping a refused proxy does not wait for anything.
+    p.set_fault(Fault::Refused);
+    let started = Instant::now();
+    drop(p);
+    assert!(started.elapsed() < Duration::from_secs(1));
 }
 
 #[test]
@@ -737,4 +732,99 @@ fn real_go_switches_to_the_fake_toolchain_from_a_file_proxy() {
         "{}",
         show(&out)
     );
+}
+
+/// `go mod download example.com/hello@v1.0.0` through the shim in `dir`.
+fn mod_download(env: &[(String, String)], dir: &Path) -> Command {
+    let mut cmd = shim::command(shim::binary(), env);
+    cmd.args(["exec", "--", "mod", "download", "example.com/hello@v1.0.0"])
+        .current_dir(dir);
+    cmd
+}
+
+#[test]
+fn real_go_hangs_on_an_accept_then_hang_proxy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Proxy::serving([hello()]);
+    p.set_fault(Fault::Hang);
+    let env = fixture_env(&tmp.path().join("home"), &p.url());
+    let run = bounded::run(&mut mod_download(&env, tmp.path()), Duration::from_secs(2));
+    assert!(run.timed_out(), "go finished: {}", run.stderr_text());
+    assert_eq!(p.paths(), ["/example.com/hello/@v/v1.0.0.info"]);
+    let started = Instant::now();
+    drop(p);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn real_go_sends_netrc_credentials_to_the_basic_auth_fixture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let p = Proxy::https_trusted();
+    p.add(hello());
+    p.set_fault(Fault::BasicAuth {
+        user: "alice".into(),
+        password: "s3cret".into(),
+    });
+    let mut env = fixture_env(&home, &p.url());
+    env.push(("SSL_CERT_FILE".into(), ca_pem_path().display().to_string()));
+
+    let out = mod_download(&env, tmp.path()).output().unwrap();
+    assert!(!out.status.success(), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401 Unauthorized"),
+        "{}",
+        show(&out)
+    );
+
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join(".netrc"),
+        format!("machine {} login alice password s3cret\n", p.host()),
+    )
+    .unwrap();
+    p.clear_requests();
+    let out = mod_download(&env, tmp.path()).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let expected = format!("Basic {}", base64(b"alice:s3cret"));
+    let reqs = p.requests();
+    assert!(!reqs.is_empty());
+    assert!(
+        reqs.iter()
+            .all(|r| r.header("authorization") == Some(expected.as_str())),
+        "{:?}",
+        p.paths()
+    );
+}
+
+#[test]
+fn real_go_refuses_an_https_to_http_redirect() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = Proxy::serving([hello()]);
+    let p = Proxy::https_trusted();
+    p.set_fault(Fault::Redirect(target.url()));
+    let mut env = fixture_env(&tmp.path().join("home"), &p.url());
+    env.push(("SSL_CERT_FILE".into(), ca_pem_path().display().to_string()));
+    let out = mod_download(&env, tmp.path()).output().unwrap();
+    assert!(!out.status.success(), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("redirected from secure URL"),
+        "{}",
+        show(&out)
+    );
+    assert!(p.saw("/example.com/hello/@v/v1.0.0.info"));
+    assert!(target.requests().is_empty());
+}
+
+#[test]
+fn real_go_follows_a_redirect_to_another_fixture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = Proxy::serving([hello()]);
+    let p = Proxy::start();
+    p.set_fault(Fault::Redirect(target.url()));
+    let env = fixture_env(&tmp.path().join("home"), &p.url());
+    let out = mod_download(&env, tmp.path()).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(target.saw("/example.com/hello/@v/v1.0.0.zip"));
+    assert!(p.saw("/example.com/hello/@v/v1.0.0.zip"));
 }

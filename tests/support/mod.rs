@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test module uses its own part of the bed
 
+pub mod bounded;
 pub mod fake_go;
 pub mod modules;
 pub mod proxy;

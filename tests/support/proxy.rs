@@ -114,6 +114,16 @@ struct State {
     /// (path prefix without the leading `/`, fault); the longest matching prefix wins.
     faults: Vec<(String, Fault)>,
     sumdb: SumdbSupport,
+    /// Whether the port is open (false while a whole-proxy [`Fault::Refused`] holds).
+    listening: bool,
+}
+
+impl State {
+    fn refused(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|(p, f)| p.is_empty() && *f == Fault::Refused)
+    }
 }
 
 struct Inner {
@@ -166,6 +176,7 @@ impl Proxy {
                 modules: ModuleSet::new(),
                 faults: Vec::new(),
                 sumdb: SumdbSupport::NotFound,
+                listening: true,
             }),
             wake: Condvar::new(),
             stopping: AtomicBool::new(false),
@@ -198,6 +209,13 @@ impl Proxy {
         format!("{scheme}://127.0.0.1:{}", self.addr.port())
     }
 
+    /// [`Proxy::url`] with `user:password@` before the host (go sends it as Basic auth over
+    /// https, and refuses to send it over http).
+    pub fn url_with_userinfo(&self, user: &str, password: &str) -> String {
+        self.url()
+            .replacen("://", &format!("://{user}:{password}@"), 1)
+    }
+
     /// `127.0.0.1:PORT` (the `machine` a `.netrc` entry needs).
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.addr.port())
@@ -224,11 +242,33 @@ impl Proxy {
         let mut state = lock(&self.inner.state);
         state.faults.retain(|(p, _)| *p != prefix);
         state.faults.push((prefix, fault));
+        drop(state);
+        self.sync_listener();
     }
 
     /// Back to serving normally everywhere.
     pub fn clear_faults(&self) {
         lock(&self.inner.state).faults.clear();
+        self.sync_listener();
+    }
+
+    /// Returns once the port is closed (whole-proxy [`Fault::Refused`]) or open (otherwise).
+    fn sync_listener(&self) {
+        let mut state = lock(&self.inner.state);
+        if state.listening && state.refused() {
+            drop(state);
+            // Wakes the accept thread, which then closes the port.
+            let _ = TcpStream::connect(self.addr);
+            state = lock(&self.inner.state);
+        }
+        self.inner.wake.notify_all();
+        while state.listening == state.refused() {
+            state = self
+                .inner
+                .wake
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// What `/sumdb/sum.golang.org/supported` answers (default [`SumdbSupport::NotFound`]).
@@ -282,9 +322,14 @@ impl Proxy {
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
-        {
-            let _state = lock(&self.inner.state);
+        let listening = {
+            let state = lock(&self.inner.state);
             self.inner.wake.notify_all();
+            state.listening
+        };
+        if listening {
+            // Wakes the accept thread, which then sees `stopping`.
+            let _ = TcpStream::connect(self.addr);
         }
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
@@ -307,31 +352,55 @@ pub fn refused_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// Accepts connections (blocking) until the proxy stops. Under a whole-proxy
+/// [`Fault::Refused`] it closes the listener and waits to be told to reopen it. Other threads
+/// wake a blocked `accept` by connecting to the port.
 fn accept_loop(inner: &Arc<Inner>, listener: TcpListener, addr: SocketAddr) {
-    let poll = Duration::from_millis(2);
-    let mut listener = Some(listener);
-    if let Some(l) = &listener {
-        l.set_nonblocking(true)
-            .expect("non-blocking fixture listener");
-    }
-    while !inner.stopping.load(Ordering::SeqCst) {
-        if inner.whole_proxy_refused() {
-            listener = None;
-            std::thread::sleep(poll);
-            continue;
+    let mut listener = listener;
+    loop {
+        let accepted = listener.accept();
+        if inner.stopping.load(Ordering::SeqCst) {
+            return;
         }
-        let Some(l) = &listener else {
-            listener = TcpListener::bind(addr)
-                .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                .ok();
-            if listener.is_none() {
-                std::thread::sleep(poll);
+        if !inner.whole_proxy_refused() {
+            if let Ok((stream, _)) = accepted {
+                spawn_conn(inner, stream);
             }
             continue;
-        };
-        match l.accept() {
-            Ok((stream, _)) => spawn_conn(inner, stream),
-            Err(_) => std::thread::sleep(poll),
+        }
+        drop(accepted);
+        drop(listener);
+        let mut state = lock(&inner.state);
+        state.listening = false;
+        inner.wake.notify_all();
+        while !inner.stopping.load(Ordering::SeqCst) && state.refused() {
+            state = inner.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        if inner.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        drop(state);
+        listener = rebind(addr);
+        lock(&inner.state).listening = true;
+        inner.wake.notify_all();
+        // Drop sets `stopping` before it reads `listening`: one of the two sees the other.
+        if inner.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+    }
+}
+
+/// Binds `addr` again (the port was ours a moment ago; retry briefly while the kernel lets go).
+fn rebind(addr: SocketAddr) -> TcpListener {
+    let mut tries = 0;
+    loop {
+        match TcpListener::bind(addr) {
+            Ok(l) => return l,
+            Err(e) if tries >= 500 => panic!("fixture proxy could not reopen {addr}: {e}"),
+            Err(_) => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
 }
@@ -380,10 +449,7 @@ fn handle_conn(inner: &Inner, stream: TcpStream) {
 
 impl Inner {
     fn whole_proxy_refused(&self) -> bool {
-        lock(&self.state)
-            .faults
-            .iter()
-            .any(|(p, f)| p.is_empty() && *f == Fault::Refused)
+        lock(&self.state).refused()
     }
 
     fn fault_for(&self, path: &str) -> Fault {
