@@ -35,3 +35,7 @@ pub fn is_true_value(value: &std::ffi::OsStr) -> bool {
     let v = value.to_string_lossy().to_ascii_lowercase();
     !v.is_empty() && !matches!(v.as_str(), "0" | "false" | "no" | "off")
 }
+
+/// Set by goshim for its own `goshim probe --background` child: the candidates and settings to
+/// refresh, as JSON (in the environment, not argv, so proxy credentials never show in `ps`).
+pub const GOSHIM_PROBE_REQUEST: &str = "GOSHIM_PROBE_REQUEST";

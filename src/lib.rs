@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod decide;
 pub mod env_vars;
 pub mod exec;
 pub mod goenv;

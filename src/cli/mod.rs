@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod exec;
 mod install;
+pub mod probe;
 mod which;
 
 /// A `go` shim that picks working module proxies, checksum database and private-module settings
@@ -48,6 +49,8 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Probe the candidate proxies and checksum databases now; update the verdict cache.
+    Probe(probe::ProbeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -58,5 +61,6 @@ pub fn run() -> ExitCode {
         Command::Which => which::run(),
         Command::Install { dir, force } => install::install(dir, force),
         Command::Uninstall { dir } => install::uninstall(dir),
+        Command::Probe(args) => probe::run(args),
     }
 }

@@ -3,5 +3,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod fixture_proxy;
 mod install;
 mod shim_exec;

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test module uses its own part of the bed
 
+pub mod bounded;
 pub mod fake_go;
+pub mod modules;
+pub mod proxy;
 pub mod realgo;
 pub mod shim;

@@ -1,0 +1,246 @@
+//! `goshim probe`: probe the candidate proxies and checksum databases now, print a table (or
+//! JSON), update the verdict cache.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use clap::Args;
+
+use crate::env_vars::GOSHIM_PROBE_REQUEST;
+use crate::exec::{self, SearchInput};
+use crate::goenv::{GoEnv, ProxyEntry, parse_proxy_list};
+use crate::health::cache::{RefreshRequest, Store};
+use crate::health::{
+    self, Candidate, Candidates, Origin, Settings, Status, SumDb, Verdict, Verdicts,
+};
+
+/// Proxies probed besides the effective GOPROXY when no `--candidate` is given.
+pub const DEFAULT_CANDIDATES: &[&str] = &[
+    "https://proxy.golang.org",
+    "https://goproxy.cn",
+    "https://goproxy.io",
+];
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Refresh stale verdicts quietly (what the shim starts in the background).
+    #[arg(long)]
+    background: bool,
+    /// Answer as the shim does: from the cache when it can, probing only what is missing.
+    #[arg(long, conflicts_with = "background")]
+    cached: bool,
+    /// A proxy to probe (repeatable, in rank order); replaces GOPROXY and the defaults.
+    #[arg(long = "candidate", value_name = "URL")]
+    candidates: Vec<String>,
+    /// A checksum database to probe as NAME=URL (repeatable); replaces sum.golang.org and
+    /// sum.golang.google.cn.
+    #[arg(long = "sumdb", value_name = "NAME=URL")]
+    sumdbs: Vec<String>,
+    /// The module asked for, as path@version.
+    #[arg(long, value_name = "PATH@VERSION")]
+    module: Option<String>,
+    /// Total time per request, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
+    /// Connect timeout per request, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    connect_timeout_ms: Option<u64>,
+    /// Deadline for the whole round, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    deadline_ms: Option<u64>,
+}
+
+pub fn run(args: ProbeArgs) -> ExitCode {
+    let request = if args.background {
+        std::env::var(GOSHIM_PROBE_REQUEST)
+            .ok()
+            .and_then(|j| serde_json::from_str::<RefreshRequest>(&j).ok())
+    } else {
+        None
+    };
+    let (candidates, settings) = match request {
+        Some(r) => (r.candidates, r.settings),
+        None => match inputs(&args) {
+            Ok(v) => v,
+            Err(msg) => {
+                eprintln!("goshim: error: {msg}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let now = SystemTime::now();
+    let store = Store::default_location();
+    if args.background {
+        // Quiet by design: the refresh runs detached, nobody reads its output.
+        return match store.refresh(&candidates, &settings, now) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
+    let verdicts = if args.cached {
+        health::verdicts(&candidates, &settings, now)
+    } else {
+        let round = store.probe_now(&candidates, &settings, now);
+        Verdicts::from_round(&candidates, &settings, round, Origin::Probed)
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&verdicts) {
+            Ok(text) => println!("{text}"),
+            Err(err) => {
+                eprintln!("goshim: error: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", table(&verdicts));
+    }
+    if verdicts.best().is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The candidates and settings from the flags and the effective go environment.
+fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
+    let process: HashMap<String, String> = std::env::vars().collect();
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let real_go = SearchInput::from_process()
+        .ok()
+        .and_then(|i| exec::find_real_go(&i).ok())
+        .map(|g| g.path);
+    let env = GoEnv::load(process, real_go.as_deref(), &cwd);
+    let private_patterns = [env.get("GOPRIVATE"), env.get("GONOPROXY")]
+        .into_iter()
+        .flat_map(|p| p.split(','))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
+    let urls: Vec<String> = if args.candidates.is_empty() {
+        let mut urls: Vec<String> = parse_proxy_list(env.get("GOPROXY"), false)
+            .map(|list| {
+                list.explicit()
+                    .filter_map(|s| match &s.entry {
+                        ProxyEntry::Url { url, .. } => Some(url.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for d in DEFAULT_CANDIDATES {
+            if !urls.iter().any(|u| u.trim_end_matches('/') == *d) {
+                urls.push((*d).to_string());
+            }
+        }
+        urls
+    } else {
+        args.candidates.clone()
+    };
+    let mut settings = Settings {
+        netrc: goauth_uses_netrc(env.get("GOAUTH")),
+        ..Settings::default()
+    };
+    if !args.sumdbs.is_empty() {
+        settings.sumdbs = args
+            .sumdbs
+            .iter()
+            .map(|s| {
+                s.split_once('=')
+                    .map(|(name, url)| SumDb {
+                        name: name.to_string(),
+                        url: url.to_string(),
+                    })
+                    .ok_or_else(|| format!("--sumdb {s:?}: expected NAME=URL, e.g. sum.golang.org=https://sum.golang.org"))
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(m) = &args.module {
+        let (path, version) = m.split_once('@').ok_or_else(|| {
+            format!("--module {m:?}: expected PATH@VERSION, e.g. golang.org/x/text@v0.3.0")
+        })?;
+        settings.probe_module = path.to_string();
+        settings.probe_version = version.to_string();
+    }
+    let ms = Duration::from_millis;
+    if let Some(v) = args.timeout_ms {
+        settings.timeout = ms(v);
+    }
+    if let Some(v) = args.connect_timeout_ms {
+        settings.connect_timeout = ms(v);
+    }
+    if let Some(v) = args.deadline_ms {
+        settings.deadline = ms(v);
+    }
+    let candidates = Candidates {
+        proxies: urls.into_iter().map(Candidate::public).collect(),
+        private_patterns,
+    };
+    Ok((candidates, settings))
+}
+
+/// GOAUTH's default is `netrc`; `off` disables it; a list uses it only when it names it.
+fn goauth_uses_netrc(goauth: &str) -> bool {
+    goauth.is_empty()
+        || goauth
+            .split(';')
+            .any(|c| c.split_whitespace().next() == Some("netrc"))
+}
+
+fn table(v: &Verdicts) -> String {
+    let mut rows = vec![[
+        "CANDIDATE".to_string(),
+        "VERDICT".into(),
+        "LATENCY".into(),
+        "SUMDB".into(),
+        "REASON".into(),
+    ]];
+    let row = |name: &str, v: &Verdict, sumdb: String| {
+        [
+            name.to_string(),
+            v.status.to_string(),
+            v.latency_ms.map_or("-".into(), |ms| format!("{ms} ms")),
+            sumdb,
+            v.reason.to_string(),
+        ]
+    };
+    for (url, verdict) in &v.proxies {
+        rows.push(row(url, verdict, verdict.sumdb.to_string()));
+    }
+    for (name, verdict) in &v.sumdbs {
+        rows.push(row(&format!("{name} (direct)"), verdict, "-".into()));
+    }
+    let widths: Vec<usize> = (0..4)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        for (i, w) in widths.iter().enumerate() {
+            out.push_str(&format!("{:<w$}  ", r[i]));
+        }
+        out.push_str(&r[4]);
+        out.push('\n');
+    }
+    if v.proxies.iter().all(|(_, v)| v.status != Status::Healthy) {
+        out.push_str("no healthy candidate: go commands would fail or hang with these proxies\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goauth_netrc() {
+        assert!(goauth_uses_netrc(""));
+        assert!(goauth_uses_netrc("netrc"));
+        assert!(goauth_uses_netrc("git /x; netrc"));
+        assert!(!goauth_uses_netrc("off"));
+        assert!(!goauth_uses_netrc("git /x"));
+    }
+}

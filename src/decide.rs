@@ -1,0 +1,1370 @@
+//! The policy: from the project, the merged configuration, what go would use on its own and the
+//! health verdicts, the variables goshim sets for one go command, each with its reasons.
+//!
+//! Pure: no I/O, no clock, no environment. The shim gathers the inputs and applies the result;
+//! `explain`, `env` and `doctor` show the same [`Decision`].
+
+use std::collections::BTreeSet;
+
+use crate::config::{Config, schema::Offline, schema::Order};
+use crate::goenv::env::{GoEnv, Origin as GoOrigin};
+use crate::goenv::pattern::match_prefix_patterns;
+use crate::goenv::proxy::{ProxyEntry, ProxyScheme, parse_proxy_list};
+use crate::health::{Status, SumdbSupport, Verdict, Verdicts};
+
+/// The module path of Go toolchain downloads.
+pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
+
+/// What decide needs to know about the project the command runs in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFacts {
+    /// A go.work is in effect.
+    pub workspace: bool,
+    /// Main module paths (one, or the workspace's modules).
+    pub modules: Vec<String>,
+    /// Every required module path of the main modules.
+    pub requires: Vec<String>,
+    /// The Go version the `go`/`toolchain` lines ask for when it is newer than the real go and
+    /// GOTOOLCHAIN allows switching: the command will download `golang.org/toolchain`.
+    pub toolchain_switch: Option<String>,
+}
+
+/// Everything the decision depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The command can reach the network (see `goenv::command`).
+    pub network: bool,
+    pub project: &'a ProjectFacts,
+    /// What go would use without goshim.
+    pub go_env: &'a GoEnv,
+    /// Names a previous goshim exported (`GOSHIM_MANAGED`): their process values are not the
+    /// user's own settings.
+    pub managed: &'a [String],
+    /// The merged, trusted configuration.
+    pub config: &'a Config,
+    /// Health verdicts for the candidates, when probing was allowed.
+    pub verdicts: Option<&'a Verdicts>,
+    /// `$GOMODCACHE/cache/download`, for the offline route.
+    pub download_dir: &'a str,
+}
+
+/// One variable goshim sets, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub value: String,
+    pub reasons: Vec<String>,
+}
+
+/// The outcome for one go command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// Variables to export, in a stable order.
+    pub set: Vec<Setting>,
+    /// Variables left as go would use them, and why.
+    pub kept: Vec<Setting>,
+    /// The one stderr line for something notable (failover, offline), if any.
+    pub notice: Option<String>,
+    /// Known traps and problems (doctor numbers them).
+    pub warnings: Vec<String>,
+}
+
+impl Decision {
+    /// The value goshim sets for `name`, if it sets one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.set
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.value.as_str())
+    }
+
+    /// The names goshim sets, comma-joined: the value of `GOSHIM_MANAGED`.
+    pub fn managed(&self) -> String {
+        self.set
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn set(&mut self, name: &'static str, value: String, reasons: Vec<String>) {
+        self.set.push(Setting {
+            name,
+            value,
+            reasons,
+        });
+    }
+
+    fn keep(&mut self, name: &'static str, value: &str, reason: String) {
+        self.kept.push(Setting {
+            name,
+            value: value.to_string(),
+            reasons: vec![reason],
+        });
+    }
+}
+
+/// The decision for one go command.
+pub fn decide(inp: &Inputs<'_>) -> Decision {
+    let mut d = Decision::default();
+    warn_traps(inp, &mut d);
+    if !inp.network {
+        for name in ["GOPROXY", "GOSUMDB", "GOPRIVATE", "GONOPROXY", "GONOSUMDB"] {
+            d.keep(
+                name,
+                inp.go_env.get(name),
+                "this command does not reach the network; nothing to route".into(),
+            );
+        }
+        return d;
+    }
+    if user_set(inp, "GOPROXY") && inp.go_env.get("GOPROXY") == "off" {
+        d.keep(
+            "GOPROXY",
+            "off",
+            "GOPROXY=off was set by you: no module downloads, nothing to route".into(),
+        );
+        return d;
+    }
+    let noproxy = decide_patterns(inp, &mut d);
+    let chain = decide_proxy(inp, &mut d);
+    decide_sumdb(inp, chain.as_ref(), &mut d);
+    d.warnings.extend(check_toolchain(inp, &noproxy, &d));
+    d
+}
+
+/// True when `name` is a non-empty process variable the user set (not one goshim exported),
+/// and explicit user settings win (`shim.respect_env`).
+fn user_set(inp: &Inputs<'_>, name: &str) -> bool {
+    inp.config.shim.respect_env.value
+        && inp
+            .go_env
+            .value(name)
+            .is_some_and(|v| v.origin == GoOrigin::Process)
+        && !inp.managed.iter().any(|m| m == name)
+}
+
+fn origin_text(origin: &GoOrigin) -> String {
+    match origin {
+        GoOrigin::Process => "your environment".into(),
+        GoOrigin::EnvFile(p) => format!("{} (go env -w)", p.display()),
+        GoOrigin::GoRootEnv(p) => p.display().to_string(),
+        GoOrigin::Default => "go's built-in default".into(),
+        GoOrigin::Derived => "derived by go from another variable".into(),
+    }
+}
+
+/// Comma-separated patterns, split as go splits them, without empty elements.
+fn split_patterns(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').filter(|p| !p.is_empty())
+}
+
+/// The union of pattern lists, in first-seen order, duplicates removed.
+fn union<'a>(lists: impl IntoIterator<Item = &'a str>) -> String {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for list in lists {
+        for p in split_patterns(list) {
+            if seen.insert(p) {
+                out.push(p);
+            }
+        }
+    }
+    out.join(",")
+}
+
+fn config_list(list: &crate::config::schema::SourcedList) -> String {
+    list.value
+        .iter()
+        .map(|s| s.value.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Decides GOPRIVATE/GONOPROXY/GONOSUMDB; returns the GONOPROXY go will apply.
+fn decide_patterns(inp: &Inputs<'_>, d: &mut Decision) -> String {
+    let env = inp.go_env;
+    let modules = &inp.config.modules;
+    let cfg_private = config_list(&modules.private);
+    let cfg_noproxy = config_list(&modules.no_proxy);
+    let cfg_nosumdb = config_list(&modules.no_sumdb);
+    if cfg_private.is_empty() && cfg_noproxy.is_empty() && cfg_nosumdb.is_empty() {
+        for name in ["GOPRIVATE", "GONOPROXY", "GONOSUMDB"] {
+            d.keep(
+                name,
+                env.get(name),
+                "no private modules are configured; go's own value is used".into(),
+            );
+        }
+        return env.get("GONOPROXY").to_string();
+    }
+    let has_private_proxy = !inp.config.proxy.private.value.is_empty();
+    let user_private = env.get("GOPRIVATE");
+    // A user's explicit GONOPROXY/GONOSUMDB (not derived from GOPRIVATE) is their base.
+    let base = |name: &str| match env.value(name) {
+        Some(v) if v.origin != GoOrigin::Derived => v.value.clone(),
+        _ => user_private.to_string(),
+    };
+    let private = union([user_private, cfg_private.as_str()]);
+    let noproxy_add = if !cfg_noproxy.is_empty() {
+        cfg_noproxy.clone()
+    } else if has_private_proxy {
+        String::new()
+    } else {
+        cfg_private.clone()
+    };
+    let mut noproxy = union([base("GONOPROXY").as_str(), noproxy_add.as_str()]);
+    if noproxy.is_empty() && !private.is_empty() {
+        // Empty would mean "use GOPRIVATE"; a pattern that matches nothing says "none".
+        noproxy = "none".into();
+    }
+    let nosumdb_add = if cfg_nosumdb.is_empty() {
+        cfg_private.clone()
+    } else {
+        cfg_nosumdb.clone()
+    };
+    let nosumdb = union([base("GONOSUMDB").as_str(), nosumdb_add.as_str()]);
+
+    let origin = |list: &crate::config::schema::SourcedList| {
+        list.value
+            .first()
+            .map_or_else(|| list.origin.to_string(), |s| s.origin.to_string())
+    };
+    let write = |d: &mut Decision, name: &'static str, value: String, why: String| {
+        if user_set(inp, name) {
+            d.keep(
+                name,
+                env.get(name),
+                format!("set in your environment; kept as is ({why} was not applied)"),
+            );
+        } else {
+            d.set(
+                name,
+                value,
+                vec![
+                    why,
+                    "goshim writes GOPRIVATE, GONOPROXY and GONOSUMDB together, because an empty GONOPROXY or GONOSUMDB means \"use GOPRIVATE\"".into(),
+                ],
+            );
+        }
+    };
+    write(
+        d,
+        "GOPRIVATE",
+        private,
+        format!(
+            "your patterns plus the configured private modules ({})",
+            origin(&modules.private)
+        ),
+    );
+    let noproxy_why = if !cfg_noproxy.is_empty() {
+        format!(
+            "narrowed by modules.no_proxy ({})",
+            origin(&modules.no_proxy)
+        )
+    } else if has_private_proxy {
+        "private modules are fetched through the configured private proxy, not directly".into()
+    } else {
+        "private modules are fetched directly from version control, never through a proxy".into()
+    };
+    write(d, "GONOPROXY", noproxy.clone(), noproxy_why);
+    let nosumdb_why = if cfg_nosumdb.is_empty() {
+        "private modules are never looked up in the public checksum database".into()
+    } else {
+        format!(
+            "narrowed by modules.no_sumdb ({})",
+            origin(&modules.no_sumdb)
+        )
+    };
+    write(d, "GONOSUMDB", nosumdb.clone(), nosumdb_why);
+    // What go will apply: the user's kept value where it wins.
+    if user_set(inp, "GONOPROXY") {
+        env.get("GONOPROXY").to_string()
+    } else {
+        noproxy
+    }
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+fn verdict_of<'v>(verdicts: Option<&'v Verdicts>, url: &str) -> Option<&'v Verdict> {
+    verdicts?
+        .proxies
+        .iter()
+        .find(|(u, _)| u == url)
+        .map(|(_, v)| v)
+}
+
+/// The public candidates in preference order: the user's own `go env -w GOPROXY` URLs first,
+/// then the configured candidates.
+fn public_candidates(inp: &Inputs<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(v) = inp.go_env.value("GOPROXY")
+        && matches!(v.origin, GoOrigin::EnvFile(_))
+        && let Ok(list) = parse_proxy_list(&v.value, false)
+    {
+        for spec in list.explicit() {
+            if let ProxyEntry::Url { url, .. } = &spec.entry
+                && !out.contains(url)
+            {
+                out.push(url.clone());
+            }
+        }
+    }
+    for c in &inp.config.proxy.candidates.value {
+        if !out.contains(&c.value) {
+            out.push(c.value.clone());
+        }
+    }
+    out
+}
+
+/// The chosen chain's first entry, for the checksum-database rule.
+struct Chain {
+    first: Option<String>,
+    offline: bool,
+}
+
+fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
+    let env = inp.go_env;
+    if user_set(inp, "GOPROXY") {
+        d.keep(
+            "GOPROXY",
+            env.get("GOPROXY"),
+            "set in your environment; explicit settings win (shim.respect_env)".into(),
+        );
+        let first = parse_proxy_list(env.get("GOPROXY"), false)
+            .ok()
+            .and_then(|l| {
+                l.explicit().find_map(|s| match &s.entry {
+                    ProxyEntry::Url { url, .. } => Some(url.clone()),
+                    _ => None,
+                })
+            });
+        return Some(Chain {
+            first,
+            offline: false,
+        });
+    }
+    let config = inp.config;
+    let private: Vec<String> = config
+        .proxy
+        .private
+        .value
+        .iter()
+        .map(|s| s.value.clone())
+        .collect();
+    let candidates = public_candidates(inp);
+    let mut reasons = Vec::new();
+    let mut healthy: Vec<(String, u64)> = Vec::new();
+    let forced_offline = config.force_offline.value;
+    if !forced_offline {
+        for url in &candidates {
+            match verdict_of(inp.verdicts, url) {
+                Some(v) if v.status == Status::Healthy => {
+                    healthy.push((url.clone(), v.latency_ms.unwrap_or(u64::MAX)));
+                }
+                Some(v) => {
+                    reasons.push(format!("{url} left out: {} ({})", v.status, v.reason));
+                    if v.status == Status::NeedsCredentials {
+                        d.warnings.push(format!(
+                            "{} answered {}; go cannot use it without credentials",
+                            crate::health::redact(url),
+                            v.reason
+                        ));
+                    }
+                }
+                None => reasons.push(format!("{url} left out: no health verdict")),
+            }
+        }
+    }
+    if config.proxy.order.value == Order::Latency {
+        healthy.sort_by_key(|(_, ms)| *ms);
+        if healthy.len() > 1 {
+            reasons.push("healthy candidates ordered by measured latency".into());
+        }
+    }
+    let mut chain = String::new();
+    for p in &private {
+        chain.push_str(p);
+        chain.push(',');
+    }
+    if !private.is_empty() {
+        reasons.insert(
+            0,
+            "private proxies first, each followed by ',' so their errors never send a private path to a public mirror".into(),
+        );
+    }
+    let offline = healthy.is_empty();
+    if !offline {
+        let public: Vec<&str> = healthy.iter().map(|(u, _)| u.as_str()).collect();
+        chain.push_str(&public.join("|"));
+        reasons.push("healthy public proxies joined with '|': go fails over on any error".into());
+        if config.proxy.direct.value {
+            chain.push_str("|direct");
+            reasons.push(format!(
+                "direct last (proxy.direct, {})",
+                config.proxy.direct.origin
+            ));
+        }
+        let first_listed = candidates.first();
+        if let Some(first) = first_listed
+            && first != &healthy[0].0
+            && let Some(v) = verdict_of(inp.verdicts, first)
+            && v.status != Status::Healthy
+        {
+            d.notice = Some(format!(
+                "goshim: {} unreachable ({}); using {}",
+                host_of(first),
+                v.reason,
+                crate::health::redact(&healthy[0].0)
+            ));
+        }
+    } else {
+        let route = if forced_offline {
+            reasons.push("GOSHIM_OFFLINE=1: offline by request".into());
+            Offline::Cache
+        } else {
+            reasons.push("no public proxy is healthy".into());
+            config.proxy.offline.value
+        };
+        let tail = match route {
+            Offline::Cache => {
+                reasons.push(format!(
+                    "offline route: the module cache as a file:// proxy (proxy.offline, {})",
+                    config.proxy.offline.origin
+                ));
+                let end = if config.proxy.direct.value && !forced_offline {
+                    "direct"
+                } else {
+                    "off"
+                };
+                format!("file://{},{end}", inp.download_dir)
+            }
+            Offline::Off => "off".to_string(),
+            Offline::Direct => "direct".to_string(),
+        };
+        chain.push_str(&tail);
+        d.notice = Some(if forced_offline {
+            format!("goshim: offline mode; GOPROXY={tail}")
+        } else {
+            format!("goshim: no module proxy answers; using GOPROXY={tail}")
+        });
+    }
+    let first = parse_proxy_list(&chain, false).ok().and_then(|l| {
+        l.explicit().find_map(|s| match &s.entry {
+            ProxyEntry::Url { url, scheme } if *scheme != ProxyScheme::File => Some(url.clone()),
+            _ => None,
+        })
+    });
+    d.set("GOPROXY", chain, reasons);
+    Some(Chain { first, offline })
+}
+
+fn sumdb_verdict<'v>(inp: &Inputs<'v>, name: &str) -> Option<&'v Verdict> {
+    inp.verdicts?
+        .sumdbs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
+    let env = inp.go_env;
+    let current = env.value("GOSUMDB");
+    let current_value = env.get("GOSUMDB");
+    if user_set(inp, "GOSUMDB") {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            "set in your environment; explicit settings win".into(),
+        );
+        return;
+    }
+    let configured = &inp.config.sumdb.name;
+    if configured.origin != crate::config::Origin::Default && configured.value != current_value {
+        d.set(
+            "GOSUMDB",
+            configured.value.clone(),
+            vec![format!("sumdb.name ({})", configured.origin)],
+        );
+        return;
+    }
+    if let Some(v) = current
+        && matches!(v.origin, GoOrigin::EnvFile(_))
+    {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            format!("your choice in {}", origin_text(&v.origin)),
+        );
+        return;
+    }
+    if current_value != "sum.golang.org" {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            "not the default database; left as go resolves it".into(),
+        );
+        return;
+    }
+    let Some(chain) = chain else { return };
+    if chain.offline {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            "offline: go only needs the database for modules missing from go.sum".into(),
+        );
+        return;
+    }
+    let first_supports = chain
+        .first
+        .as_deref()
+        .and_then(|u| verdict_of(inp.verdicts, u))
+        .is_some_and(|v| v.sumdb == SumdbSupport::Supported);
+    if first_supports {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            format!(
+                "{} serves /sumdb/sum.golang.org/supported: checksum lookups go through it",
+                crate::health::redact(chain.first.as_deref().unwrap_or_default())
+            ),
+        );
+        return;
+    }
+    let ok = |name| sumdb_verdict(inp, name).is_some_and(|v| v.status == Status::Healthy);
+    if ok("sum.golang.org") {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            "sum.golang.org answers directly".into(),
+        );
+    } else if ok("sum.golang.google.cn") {
+        d.set(
+            "GOSUMDB",
+            "sum.golang.google.cn".into(),
+            vec![
+                "sum.golang.org is unreachable and the first proxy does not serve it; sum.golang.google.cn answers (same key, verified the same way)".into(),
+            ],
+        );
+    } else {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            "no route to a checksum database answered; left as is (goshim never turns it off)"
+                .into(),
+        );
+        d.warnings.push(
+            "no checksum database is reachable: modules missing from go.sum will fail with \"verifying module\"; see README troubleshooting".into(),
+        );
+    }
+}
+
+/// What stops a toolchain switch the project asks for, under decision `d`.
+fn check_toolchain(inp: &Inputs<'_>, noproxy: &str, d: &Decision) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let Some(version) = &inp.project.toolchain_switch else {
+        return warnings;
+    };
+    if match_prefix_patterns(noproxy, TOOLCHAIN_MODULE) {
+        warnings.push(format!(
+            "the project needs go {version}, but GONOPROXY ({}) matches {TOOLCHAIN_MODULE}: go will try to fetch the toolchain directly and fail; narrow the pattern",
+            noproxy
+        ));
+    }
+    let proxy = d
+        .get("GOPROXY")
+        .unwrap_or_else(|| inp.go_env.get("GOPROXY"));
+    let usable = parse_proxy_list(proxy, false).is_ok_and(|l| {
+        l.explicit()
+            .any(|s| matches!(s.entry, ProxyEntry::Url { ref scheme, .. } if *scheme != ProxyScheme::File))
+    });
+    if !usable {
+        warnings.push(format!(
+            "the project needs go {version}, but no module proxy is usable (GOPROXY={proxy}); the toolchain download will fail unless go {version} is in the module cache"
+        ));
+    }
+    let sumdb = d
+        .get("GOSUMDB")
+        .unwrap_or_else(|| inp.go_env.get("GOSUMDB"));
+    if sumdb == "off" {
+        warnings.push(format!(
+            "the project needs go {version}: toolchain downloads require the checksum database, and GOSUMDB is off"
+        ));
+    }
+    warnings
+}
+
+/// Hosts whose modules are public; a required module elsewhere may be private.
+const PUBLIC_HOSTS: &[&str] = &[
+    "github.com",
+    "gitlab.com",
+    "bitbucket.org",
+    "golang.org",
+    "google.golang.org",
+    "gopkg.in",
+    "go.uber.org",
+    "k8s.io",
+    "sigs.k8s.io",
+    "go.opentelemetry.io",
+    "cloud.google.com",
+    "honnef.co",
+    "go.etcd.io",
+    "dario.cat",
+    "filippo.io",
+    "mvdan.cc",
+    "rsc.io",
+];
+
+/// Top-level labels that only exist inside private networks.
+const PRIVATE_TLDS: &[&str] = &[
+    "corp", "internal", "local", "lan", "intranet", "private", "home",
+];
+
+fn warn_traps(inp: &Inputs<'_>, d: &mut Decision) {
+    let env = inp.go_env;
+    for name in ["GOPRIVATE", "GONOPROXY", "GONOSUMDB"] {
+        let value = env.get(name);
+        for p in split_patterns(value) {
+            if p != p.trim() {
+                d.warnings.push(format!(
+                    "{name} pattern {p:?} has spaces: go splits on ',' only and does not trim, so it matches nothing; remove the spaces"
+                ));
+            }
+            if let Some(parent) = p.strip_prefix("*.")
+                && !split_patterns(value).any(|q| q == parent)
+            {
+                d.warnings.push(format!(
+                    "{name} has {p} but not {parent}: '*.' needs a label, so {parent}/… itself is not covered; add {parent}"
+                ));
+            }
+        }
+    }
+    if env.getenv("GONOSUMCHECK").origin == GoOrigin::Process {
+        d.warnings.push(
+            "GONOSUMCHECK is set, but go has no such variable; use GONOSUMDB (or GOPRIVATE) for per-module exceptions".into(),
+        );
+    }
+    let noproxy = env.get("GONOPROXY");
+    if match_prefix_patterns(noproxy, TOOLCHAIN_MODULE) && inp.project.toolchain_switch.is_none() {
+        d.warnings.push(format!(
+            "GONOPROXY ({noproxy}) matches {TOOLCHAIN_MODULE}: automatic toolchain downloads would go direct and fail"
+        ));
+    }
+    if inp.project.workspace
+        && env
+            .get("GOFLAGS")
+            .split_whitespace()
+            .any(|f| f == "-mod=mod")
+    {
+        d.warnings.push(
+            "GOFLAGS has -mod=mod, which go rejects in workspace mode (go.work); remove it or set GOWORK=off".into(),
+        );
+    }
+    let covered = |path: &str| {
+        match_prefix_patterns(env.get("GOPRIVATE"), path)
+            || match_prefix_patterns(env.get("GONOPROXY"), path)
+            || match_prefix_patterns(&config_list(&inp.config.modules.private), path)
+    };
+    let private_domains: Vec<String> = split_patterns(&config_list(&inp.config.modules.private))
+        .chain(split_patterns(env.get("GOPRIVATE")))
+        .map(|p| registrable_domain(p.trim_start_matches("*.").split('/').next().unwrap_or("")))
+        .filter(|s| !s.is_empty())
+        .collect();
+    for req in &inp.project.requires {
+        let host = req.split('/').next().unwrap_or("");
+        if PUBLIC_HOSTS.contains(&host) || covered(req) {
+            continue;
+        }
+        let tld = host.rsplit('.').next().unwrap_or("");
+        if PRIVATE_TLDS.contains(&tld) || private_domains.contains(&registrable_domain(host)) {
+            d.warnings.push(format!(
+                "{req} looks private (host {host}) but no GOPRIVATE/GONOPROXY pattern or modules.private entry covers it: its path would be sent to public proxies; add {host} to modules.private"
+            ));
+        }
+    }
+}
+
+/// The last two labels of a host: `git.corp.example` → `corp.example`.
+fn registrable_domain(host: &str) -> String {
+    let labels: Vec<&str> = host.split('.').collect();
+    labels[labels.len().saturating_sub(2)..].join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{Origin, Sourced};
+    use crate::goenv::env::EnvSources;
+    use crate::health::{Origin as HealthOrigin, Reason};
+
+    const PG: &str = "https://proxy.golang.org";
+    const CN: &str = "https://goproxy.cn";
+    const IO: &str = "https://goproxy.io";
+    const CACHE: &str = "/home/u/go/pkg/mod/cache/download";
+
+    fn go_env(process: &[(&str, &str)], user_file: &[(&str, &str)]) -> GoEnv {
+        let process: HashMap<String, String> = process
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([("HOME".to_string(), "/home/u".to_string())])
+            .collect();
+        let user_file = (!user_file.is_empty()).then(|| {
+            let text: String = user_file
+                .iter()
+                .map(|(k, v)| format!("{k}={v}\n"))
+                .collect();
+            (PathBuf::from("/home/u/.config/go/env"), text)
+        });
+        GoEnv::from_sources(EnvSources {
+            process,
+            user_file,
+            goroot: Some(PathBuf::from("/usr/local/go")),
+            goroot_env: Some(
+                "GOPROXY=https://proxy.golang.org,direct\nGOSUMDB=sum.golang.org\nGOTOOLCHAIN=auto\n"
+                    .into(),
+            ),
+        })
+    }
+
+    fn file(value: &str) -> Sourced<String> {
+        Sourced {
+            value: value.to_string(),
+            origin: Origin::File {
+                path: PathBuf::from("/etc/goshim/config.toml"),
+                line: 3,
+            },
+        }
+    }
+
+    fn list(items: &[&str]) -> crate::config::schema::SourcedList {
+        Sourced {
+            value: items.iter().map(|s| file(s)).collect(),
+            origin: Origin::File {
+                path: PathBuf::from("/etc/goshim/config.toml"),
+                line: 3,
+            },
+        }
+    }
+
+    fn verdict(
+        status: Status,
+        reason: Reason,
+        latency: Option<u64>,
+        sumdb: SumdbSupport,
+    ) -> Verdict {
+        Verdict {
+            status,
+            reason,
+            latency_ms: latency,
+            sumdb,
+            checked_at: 1,
+            failures: 0,
+            probe: "golang.org/x/text@v0.3.0".into(),
+        }
+    }
+
+    fn healthy(ms: u64) -> Verdict {
+        verdict(
+            Status::Healthy,
+            Reason::Answered,
+            Some(ms),
+            SumdbSupport::Supported,
+        )
+    }
+
+    fn down() -> Verdict {
+        verdict(
+            Status::Unhealthy,
+            Reason::Timeout {
+                stage: "response".into(),
+                ms: 1500,
+            },
+            None,
+            SumdbSupport::Unknown,
+        )
+    }
+
+    fn verdicts(proxies: &[(&str, Verdict)], sumdbs: &[(&str, Verdict)]) -> Verdicts {
+        Verdicts {
+            proxies: proxies
+                .iter()
+                .map(|(u, v)| (u.to_string(), v.clone()))
+                .collect(),
+            sumdbs: sumdbs
+                .iter()
+                .map(|(u, v)| (u.to_string(), v.clone()))
+                .collect(),
+            origin: HealthOrigin::Cache,
+            refresh_started: false,
+        }
+    }
+
+    struct Case {
+        network: bool,
+        env: GoEnv,
+        managed: Vec<String>,
+        config: Config,
+        verdicts: Option<Verdicts>,
+        project: ProjectFacts,
+    }
+
+    impl Case {
+        fn new() -> Case {
+            let mut config = Config::default();
+            config.proxy.order.value = Order::Listed;
+            Case {
+                network: true,
+                env: go_env(&[], &[]),
+                managed: Vec::new(),
+                config,
+                verdicts: Some(verdicts(
+                    &[(PG, healthy(30)), (CN, healthy(20)), (IO, healthy(10))],
+                    &[],
+                )),
+                project: ProjectFacts::default(),
+            }
+        }
+
+        fn run(&self) -> Decision {
+            decide(&Inputs {
+                network: self.network,
+                project: &self.project,
+                go_env: &self.env,
+                managed: &self.managed,
+                config: &self.config,
+                verdicts: self.verdicts.as_ref(),
+                download_dir: CACHE,
+            })
+        }
+    }
+
+    #[test]
+    fn goproxy_table() {
+        struct Row {
+            name: &'static str,
+            case: Case,
+            goproxy: Option<&'static str>,
+            notice: Option<&'static str>,
+        }
+        let rows = vec![
+            Row {
+                name: "all healthy, listed order",
+                case: Case::new(),
+                goproxy: Some(
+                    "https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
+                ),
+                notice: None,
+            },
+            Row {
+                name: "all healthy, latency order",
+                case: {
+                    let mut c = Case::new();
+                    c.config.proxy.order.value = Order::Latency;
+                    c
+                },
+                goproxy: Some(
+                    "https://goproxy.io|https://goproxy.cn|https://proxy.golang.org|direct",
+                ),
+                notice: None,
+            },
+            Row {
+                name: "first down: left out, notice",
+                case: {
+                    let mut c = Case::new();
+                    c.verdicts = Some(verdicts(
+                        &[(PG, down()), (CN, healthy(20)), (IO, healthy(10))],
+                        &[],
+                    ));
+                    c
+                },
+                goproxy: Some("https://goproxy.cn|https://goproxy.io|direct"),
+                notice: Some(
+                    "goshim: proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn",
+                ),
+            },
+            Row {
+                name: "direct not allowed",
+                case: {
+                    let mut c = Case::new();
+                    c.config.proxy.direct.value = false;
+                    c
+                },
+                goproxy: Some("https://proxy.golang.org|https://goproxy.cn|https://goproxy.io"),
+                notice: None,
+            },
+            Row {
+                name: "nothing healthy: module cache, then direct",
+                case: {
+                    let mut c = Case::new();
+                    c.verdicts = Some(verdicts(&[(PG, down()), (CN, down()), (IO, down())], &[]));
+                    c
+                },
+                goproxy: Some("file:///home/u/go/pkg/mod/cache/download,direct"),
+                notice: Some(
+                    "goshim: no module proxy answers; using GOPROXY=file:///home/u/go/pkg/mod/cache/download,direct",
+                ),
+            },
+            Row {
+                name: "nothing healthy, offline = off",
+                case: {
+                    let mut c = Case::new();
+                    c.verdicts = Some(verdicts(&[(PG, down())], &[]));
+                    c.config.proxy.offline.value = Offline::Off;
+                    c
+                },
+                goproxy: Some("off"),
+                notice: Some("goshim: no module proxy answers; using GOPROXY=off"),
+            },
+            Row {
+                name: "nothing healthy, offline = direct",
+                case: {
+                    let mut c = Case::new();
+                    c.verdicts = Some(verdicts(&[(PG, down())], &[]));
+                    c.config.proxy.offline.value = Offline::Direct;
+                    c
+                },
+                goproxy: Some("direct"),
+                notice: Some("goshim: no module proxy answers; using GOPROXY=direct"),
+            },
+            Row {
+                name: "GOSHIM_OFFLINE: cache then off, nothing probed",
+                case: {
+                    let mut c = Case::new();
+                    c.config.force_offline.value = true;
+                    c.verdicts = None;
+                    c
+                },
+                goproxy: Some("file:///home/u/go/pkg/mod/cache/download,off"),
+                notice: Some(
+                    "goshim: offline mode; GOPROXY=file:///home/u/go/pkg/mod/cache/download,off",
+                ),
+            },
+            Row {
+                name: "user exported GOPROXY wins",
+                case: {
+                    let mut c = Case::new();
+                    c.env = go_env(&[("GOPROXY", "https://mine.example")], &[]);
+                    c
+                },
+                goproxy: None,
+                notice: None,
+            },
+            Row {
+                name: "respect_env = false overrides an exported GOPROXY",
+                case: {
+                    let mut c = Case::new();
+                    c.env = go_env(&[("GOPROXY", "https://mine.example")], &[]);
+                    c.config.shim.respect_env.value = false;
+                    c
+                },
+                goproxy: Some(
+                    "https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
+                ),
+                notice: None,
+            },
+            Row {
+                name: "a GOPROXY a previous goshim exported is recomputed",
+                case: {
+                    let mut c = Case::new();
+                    c.env = go_env(&[("GOPROXY", "https://goproxy.io|direct")], &[]);
+                    c.managed = vec!["GOPROXY".into()];
+                    c
+                },
+                goproxy: Some(
+                    "https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
+                ),
+                notice: None,
+            },
+            Row {
+                name: "go env -w GOPROXY counts as the preferred candidate",
+                case: {
+                    let mut c = Case::new();
+                    c.env = go_env(&[], &[("GOPROXY", "https://corp.example/go,direct")]);
+                    c.verdicts = Some(verdicts(
+                        &[("https://corp.example/go", healthy(50)), (PG, healthy(30))],
+                        &[],
+                    ));
+                    c
+                },
+                goproxy: Some("https://corp.example/go|https://proxy.golang.org|direct"),
+                notice: None,
+            },
+            Row {
+                name: "private proxies first with ','",
+                case: {
+                    let mut c = Case::new();
+                    c.config.proxy.private = list(&["https://athens.corp.example"]);
+                    c
+                },
+                goproxy: Some(
+                    "https://athens.corp.example,https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
+                ),
+                notice: None,
+            },
+            Row {
+                name: "private proxy, no public one healthy",
+                case: {
+                    let mut c = Case::new();
+                    c.config.proxy.private = list(&["https://athens.corp.example"]);
+                    c.verdicts = Some(verdicts(&[(PG, down())], &[]));
+                    c
+                },
+                goproxy: Some(
+                    "https://athens.corp.example,file:///home/u/go/pkg/mod/cache/download,direct",
+                ),
+                notice: Some(
+                    "goshim: no module proxy answers; using GOPROXY=file:///home/u/go/pkg/mod/cache/download,direct",
+                ),
+            },
+        ];
+        for row in rows {
+            let d = row.case.run();
+            assert_eq!(d.get("GOPROXY"), row.goproxy, "{}", row.name);
+            assert_eq!(d.notice.as_deref(), row.notice, "{}", row.name);
+        }
+    }
+
+    #[test]
+    fn network_free_commands_and_goproxy_off_change_nothing() {
+        let mut c = Case::new();
+        c.network = false;
+        c.config.modules.private = list(&["git.corp.example"]);
+        let d = c.run();
+        assert!(d.set.is_empty(), "{:?}", d.set);
+        assert!(
+            d.kept
+                .iter()
+                .all(|k| k.reasons[0].contains("does not reach the network"))
+        );
+
+        let mut c = Case::new();
+        c.env = go_env(&[("GOPROXY", "off")], &[]);
+        c.config.modules.private = list(&["git.corp.example"]);
+        let d = c.run();
+        assert!(d.set.is_empty(), "{:?}", d.set);
+        assert_eq!(d.managed(), "");
+    }
+
+    #[test]
+    fn private_patterns_table() {
+        struct Row {
+            name: &'static str,
+            process: Vec<(&'static str, &'static str)>,
+            user_file: Vec<(&'static str, &'static str)>,
+            private: Vec<&'static str>,
+            no_proxy: Vec<&'static str>,
+            no_sumdb: Vec<&'static str>,
+            private_proxy: bool,
+            want: [Option<&'static str>; 3],
+        }
+        let rows = vec![
+            Row {
+                name: "nothing configured: nothing written",
+                process: vec![("GOPRIVATE", "a.example")],
+                user_file: vec![],
+                private: vec![],
+                no_proxy: vec![],
+                no_sumdb: vec![],
+                private_proxy: false,
+                want: [None, None, None],
+            },
+            Row {
+                name: "configured private: all three written",
+                process: vec![],
+                user_file: vec![],
+                private: vec!["git.corp.example", "*.git.corp.example"],
+                no_proxy: vec![],
+                no_sumdb: vec![],
+                private_proxy: false,
+                want: [
+                    Some("git.corp.example,*.git.corp.example"),
+                    Some("git.corp.example,*.git.corp.example"),
+                    Some("git.corp.example,*.git.corp.example"),
+                ],
+            },
+            Row {
+                name: "union with the user's go env -w GOPRIVATE, duplicates removed",
+                process: vec![],
+                user_file: vec![("GOPRIVATE", "b.example,git.corp.example")],
+                private: vec!["git.corp.example"],
+                no_proxy: vec![],
+                no_sumdb: vec![],
+                private_proxy: false,
+                want: [
+                    Some("b.example,git.corp.example"),
+                    Some("b.example,git.corp.example"),
+                    Some("b.example,git.corp.example"),
+                ],
+            },
+            Row {
+                name: "user's explicit GONOPROXY is the base, not GOPRIVATE",
+                process: vec![],
+                user_file: vec![("GOPRIVATE", "b.example"), ("GONOPROXY", "c.example")],
+                private: vec!["git.corp.example"],
+                no_proxy: vec![],
+                no_sumdb: vec![],
+                private_proxy: false,
+                want: [
+                    Some("b.example,git.corp.example"),
+                    Some("c.example,git.corp.example"),
+                    Some("b.example,git.corp.example"),
+                ],
+            },
+            Row {
+                name: "a private proxy serves private modules: GONOPROXY says none",
+                process: vec![],
+                user_file: vec![],
+                private: vec!["git.corp.example"],
+                no_proxy: vec![],
+                no_sumdb: vec![],
+                private_proxy: true,
+                want: [
+                    Some("git.corp.example"),
+                    Some("none"),
+                    Some("git.corp.example"),
+                ],
+            },
+            Row {
+                name: "narrowing lists",
+                process: vec![],
+                user_file: vec![],
+                private: vec!["git.corp.example", "other.corp.example"],
+                no_proxy: vec!["other.corp.example"],
+                no_sumdb: vec!["git.corp.example"],
+                private_proxy: false,
+                want: [
+                    Some("git.corp.example,other.corp.example"),
+                    Some("other.corp.example"),
+                    Some("git.corp.example"),
+                ],
+            },
+            Row {
+                name: "an exported GOPRIVATE is kept; the other two still written",
+                process: vec![("GOPRIVATE", "mine.example")],
+                user_file: vec![],
+                private: vec!["git.corp.example"],
+                no_proxy: vec![],
+                no_sumdb: vec![],
+                private_proxy: false,
+                want: [
+                    None,
+                    Some("mine.example,git.corp.example"),
+                    Some("mine.example,git.corp.example"),
+                ],
+            },
+        ];
+        for row in rows {
+            let mut c = Case::new();
+            c.env = go_env(&row.process, &row.user_file);
+            c.config.modules.private = list(&row.private);
+            c.config.modules.no_proxy = list(&row.no_proxy);
+            c.config.modules.no_sumdb = list(&row.no_sumdb);
+            if row.private_proxy {
+                c.config.proxy.private = list(&["https://athens.corp.example"]);
+            }
+            let d = c.run();
+            let got = [d.get("GOPRIVATE"), d.get("GONOPROXY"), d.get("GONOSUMDB")];
+            assert_eq!(got, row.want, "{}", row.name);
+        }
+    }
+
+    #[test]
+    fn sumdb_table() {
+        let sup = |s| verdict(Status::Healthy, Reason::Answered, Some(10), s);
+        struct Row {
+            name: &'static str,
+            proxies: Vec<(&'static str, Verdict)>,
+            sumdbs: Vec<(&'static str, Verdict)>,
+            process: Vec<(&'static str, &'static str)>,
+            configured: Option<&'static str>,
+            want: Option<&'static str>,
+            warns: bool,
+        }
+        let rows = vec![
+            Row {
+                name: "first proxy serves the database",
+                proxies: vec![(PG, sup(SumdbSupport::Supported))],
+                sumdbs: vec![("sum.golang.org", down()), ("sum.golang.google.cn", down())],
+                process: vec![],
+                configured: None,
+                want: None,
+                warns: false,
+            },
+            Row {
+                name: "sum.golang.org answers directly",
+                proxies: vec![(PG, sup(SumdbSupport::NotSupported))],
+                sumdbs: vec![("sum.golang.org", healthy(10))],
+                process: vec![],
+                configured: None,
+                want: None,
+                warns: false,
+            },
+            Row {
+                name: "only the China mirror answers",
+                proxies: vec![(CN, sup(SumdbSupport::NotSupported))],
+                sumdbs: vec![
+                    ("sum.golang.org", down()),
+                    ("sum.golang.google.cn", healthy(10)),
+                ],
+                process: vec![],
+                configured: None,
+                want: Some("sum.golang.google.cn"),
+                warns: false,
+            },
+            Row {
+                name: "nothing answers: kept, never off, warned",
+                proxies: vec![(CN, sup(SumdbSupport::NotSupported))],
+                sumdbs: vec![("sum.golang.org", down()), ("sum.golang.google.cn", down())],
+                process: vec![],
+                configured: None,
+                want: None,
+                warns: true,
+            },
+            Row {
+                name: "user's GOSUMDB wins",
+                proxies: vec![(CN, sup(SumdbSupport::NotSupported))],
+                sumdbs: vec![("sum.golang.google.cn", healthy(10))],
+                process: vec![("GOSUMDB", "sum.golang.org")],
+                configured: None,
+                want: None,
+                warns: false,
+            },
+            Row {
+                name: "trusted config names a database",
+                proxies: vec![(PG, sup(SumdbSupport::Supported))],
+                sumdbs: vec![],
+                process: vec![],
+                configured: Some("sum.golang.google.cn"),
+                want: Some("sum.golang.google.cn"),
+                warns: false,
+            },
+        ];
+        for row in rows {
+            let mut c = Case::new();
+            c.config.proxy.candidates =
+                list(&row.proxies.iter().map(|(u, _)| *u).collect::<Vec<_>>());
+            c.verdicts = Some(verdicts(&row.proxies, &row.sumdbs));
+            c.env = go_env(&row.process, &[]);
+            if let Some(name) = row.configured {
+                c.config.sumdb.name = file(name);
+            }
+            let d = c.run();
+            assert_eq!(d.get("GOSUMDB"), row.want, "{}", row.name);
+            assert_ne!(d.get("GOSUMDB"), Some("off"), "{}", row.name);
+            let warned = d.warnings.iter().any(|w| w.contains("checksum database"));
+            assert_eq!(warned, row.warns, "{}: {:?}", row.name, d.warnings);
+        }
+    }
+
+    #[test]
+    fn traps_are_warned_about() {
+        let warnings = |process: &[(&str, &str)], project: ProjectFacts| {
+            let mut c = Case::new();
+            c.env = go_env(process, &[]);
+            c.project = project;
+            c.run().warnings
+        };
+        let w = warnings(&[("GOPRIVATE", "*.corp.example")], ProjectFacts::default());
+        assert!(
+            w.iter()
+                .any(|w| w.contains("has *.corp.example but not corp.example")),
+            "{w:?}"
+        );
+        let w = warnings(
+            &[("GOPRIVATE", "a.example, b.example")],
+            ProjectFacts::default(),
+        );
+        assert!(
+            w.iter().any(|w| w.contains("\" b.example\" has spaces")),
+            "{w:?}"
+        );
+        let w = warnings(&[("GONOSUMCHECK", "1")], ProjectFacts::default());
+        assert!(w.iter().any(|w| w.contains("GONOSUMCHECK")), "{w:?}");
+        let w = warnings(&[("GOPRIVATE", "*")], ProjectFacts::default());
+        assert!(
+            w.iter().any(|w| w.contains("matches golang.org/toolchain")),
+            "{w:?}"
+        );
+        let ws = ProjectFacts {
+            workspace: true,
+            ..ProjectFacts::default()
+        };
+        let w = warnings(&[("GOFLAGS", "-mod=mod")], ws);
+        assert!(w.iter().any(|w| w.contains("-mod=mod")), "{w:?}");
+        let reqs = ProjectFacts {
+            requires: vec![
+                "github.com/pkg/errors".into(),
+                "git.corp/team/lib".into(),
+                "tools.corp.example/x".into(),
+            ],
+            ..ProjectFacts::default()
+        };
+        let w = warnings(&[("GOPRIVATE", "git.corp.example")], reqs);
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("git.corp/team/lib looks private")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("tools.corp.example/x looks private")),
+            "{w:?}"
+        );
+        assert!(!w.iter().any(|w| w.contains("github.com")), "{w:?}");
+        let w = warnings(&[], ProjectFacts::default());
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn toolchain_switch_needs_a_proxy_and_no_direct_route() {
+        let mut c = Case::new();
+        c.project.toolchain_switch = Some("1.99.0".into());
+        c.env = go_env(&[("GOPRIVATE", "*")], &[]);
+        let d = c.run();
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w
+                    .contains("needs go 1.99.0, but GONOPROXY (*) matches golang.org/toolchain")),
+            "{:?}",
+            d.warnings
+        );
+
+        let mut c = Case::new();
+        c.project.toolchain_switch = Some("1.99.0".into());
+        c.verdicts = Some(verdicts(&[(PG, down())], &[]));
+        let d = c.run();
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.contains("no module proxy is usable")),
+            "{:?}",
+            d.warnings
+        );
+
+        let c = {
+            let mut c = Case::new();
+            c.project.toolchain_switch = Some("1.99.0".into());
+            c
+        };
+        assert!(c.run().warnings.is_empty());
+    }
+
+    #[test]
+    fn managed_lists_what_is_set() {
+        let mut c = Case::new();
+        c.config.modules.private = list(&["git.corp.example"]);
+        let d = c.run();
+        assert_eq!(d.managed(), "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY");
+        assert!(d.set.iter().all(|s| !s.reasons.is_empty()));
+    }
+}

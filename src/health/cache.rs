@@ -1,0 +1,629 @@
+//! The verdict cache: one JSON file in the user cache dir, verdicts per network fingerprint.
+//!
+//! - Fresh (younger than `ttl`, or inside a failing candidate's back-off) → used as is.
+//! - Stale (younger than `stale`) → used, and one detached `goshim probe --background` refreshes
+//!   it. The refresh holds `refresh.lock` (`File::try_lock`) and re-reads the cache once it has
+//!   the lock, so any number of concurrent go commands cause at most one refresh.
+//! - Older or missing → probed synchronously, in the command's own round.
+//!
+//! Writes are read-merge-write under `health.lock`, to a temp file renamed over the old one. A
+//! corrupt, truncated or foreign-version file is ignored and replaced; an unwritable directory
+//! means probing without caching, never an error for go.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::probe::{self, Known, Round, Until};
+use super::{Candidates, Origin, Settings, Status, Verdict, Verdicts, redact, unix_secs};
+use crate::env_vars::GOSHIM_PROBE_REQUEST;
+
+/// The cache file format version; any other version is ignored and replaced.
+pub const FORMAT_VERSION: u32 = 1;
+/// The cache file's name inside the cache dir.
+pub const FILE_NAME: &str = "health.json";
+/// One line per background refresh that ran.
+pub const REFRESH_LOG: &str = "refresh.log";
+const WRITE_LOCK: &str = "health.lock";
+const REFRESH_LOCK: &str = "refresh.lock";
+/// Networks remembered at most (the most recently used are kept).
+const MAX_NETWORKS: usize = 8;
+/// The refresh log is started afresh past this size.
+const MAX_LOG_BYTES: u64 = 64 * 1024;
+
+/// The cache file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CacheFile {
+    pub version: u32,
+    pub networks: BTreeMap<String, Network>,
+}
+
+/// The verdicts seen on one network.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Network {
+    /// Last time this network's verdicts were written (Unix seconds).
+    pub used_at: u64,
+    /// By candidate URL, password redacted.
+    pub proxies: BTreeMap<String, Verdict>,
+    /// By checksum database base URL.
+    pub sumdbs: BTreeMap<String, Verdict>,
+}
+
+/// How usable a cached verdict is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Fresh,
+    Stale,
+    Expired,
+}
+
+/// How long a failing candidate is left alone after `failures` consecutive failures.
+pub fn backoff(settings: &Settings, failures: u32) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    settings
+        .backoff_base
+        .saturating_mul(1 << exp)
+        .min(settings.backoff_max)
+}
+
+/// Fresh, stale or expired at `now` (Unix seconds). A verdict from the future (clock change) is
+/// expired.
+pub fn freshness(v: &Verdict, settings: &Settings, now: u64) -> Freshness {
+    if v.checked_at > now.saturating_add(60) || v.status == Status::Unknown {
+        return Freshness::Expired;
+    }
+    let age = Duration::from_secs(now.saturating_sub(v.checked_at));
+    let fresh_for = if v.status == Status::Unhealthy {
+        backoff(settings, v.failures.max(1))
+    } else {
+        settings.ttl
+    };
+    if age < fresh_for {
+        Freshness::Fresh
+    } else if age < settings.stale.max(fresh_for) {
+        Freshness::Stale
+    } else {
+        Freshness::Expired
+    }
+}
+
+/// The network this machine is on now: proxy and TLS variables, resolver configuration, local
+/// interface addresses. Reading it costs a few small /proc files.
+pub fn fingerprint() -> String {
+    const VARS: &[&str] = &[
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    ];
+    let mut h = Sha256::new();
+    for k in VARS {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(std::env::var_os(k).unwrap_or_default().as_encoded_bytes());
+        h.update([0]);
+    }
+    h.update(std::fs::read("/etc/resolv.conf").unwrap_or_default());
+    h.update([0]);
+    h.update(local_addresses().as_bytes());
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Local addresses from /proc (IPv4 `LOCAL` entries of the FIB, IPv6 interface addresses);
+/// empty where /proc does not exist.
+fn local_addresses() -> String {
+    let mut all: Vec<String> = Vec::new();
+    if let Ok(trie) = std::fs::read_to_string("/proc/net/fib_trie") {
+        let mut last = "";
+        for line in trie.lines() {
+            let t = line.trim_start();
+            if let Some(addr) = t.strip_prefix("|-- ") {
+                last = addr;
+            } else if t.ends_with("host LOCAL") && !all.iter().any(|a| a == last) {
+                all.push(last.to_string());
+            }
+        }
+    }
+    let v6 = std::fs::read_to_string("/proc/net/if_inet6").unwrap_or_default();
+    all.extend(v6.lines().filter_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        Some(format!("{} {}", f.first()?, f.last()?))
+    }));
+    all.sort();
+    all.join("\n")
+}
+
+/// The request a background refresh works on, passed in `GOSHIM_PROBE_REQUEST`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub candidates: Candidates,
+    pub settings: Settings,
+}
+
+/// The cache at one location (`None`: no usable cache dir; probe without caching).
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: Option<PathBuf>,
+}
+
+impl Store {
+    /// `<user cache dir>/goshim` (`$XDG_CACHE_HOME/goshim` on Linux).
+    pub fn default_location() -> Store {
+        Store {
+            dir: directories::BaseDirs::new().map(|d| d.cache_dir().join("goshim")),
+        }
+    }
+
+    /// A cache in `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Store {
+        Store {
+            dir: Some(dir.into()),
+        }
+    }
+
+    /// The cache file's path.
+    pub fn file(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(FILE_NAME))
+    }
+
+    /// The cache file's content; anything unreadable, corrupt or of another version is empty.
+    pub fn load(&self) -> CacheFile {
+        let parsed = self
+            .file()
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok());
+        match parsed {
+            Some(c) if c.version == FORMAT_VERSION => c,
+            _ => CacheFile {
+                version: FORMAT_VERSION,
+                networks: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// What the shim decides with: cached verdicts when they decide the command, else a round
+    /// for what is missing or expired. Starts a background refresh when something is stale.
+    pub fn verdicts(
+        &self,
+        candidates: &Candidates,
+        settings: &Settings,
+        now: SystemTime,
+    ) -> Verdicts {
+        let fp = fingerprint();
+        let file = self.load();
+        let net = file.networks.get(&fp);
+        let label = probe::probe_label(candidates, settings);
+        let plan = Plan::make(candidates, settings, net, &label, unix_secs(now));
+        let mut refresh = plan.refresh;
+        let (proxies, sumdbs, origin) = if plan.sync {
+            let round = probe::run(
+                candidates,
+                settings,
+                plan.fresh_known(),
+                Until::Decided,
+                now,
+            );
+            // Fire and forget: an unwritable cache only means no caching.
+            let _ = self.record(&fp, candidates, settings, &round);
+            refresh |= round.proxies.iter().any(|v| v.status == Status::Unknown)
+                || round.sumdbs.iter().any(|v| v.status == Status::Unknown);
+            (round.proxies, round.sumdbs, Origin::Probed)
+        } else {
+            (
+                plan.usable_proxies(&label),
+                plan.usable_sumdbs(),
+                Origin::Cache,
+            )
+        };
+        let refresh_started = refresh && self.spawn_refresh(candidates, settings);
+        Verdicts::labelled(
+            candidates,
+            settings,
+            proxies,
+            sumdbs,
+            origin,
+            refresh_started,
+        )
+    }
+
+    /// Probes everything now (what `goshim probe` does) and records the result.
+    pub fn probe_now(
+        &self,
+        candidates: &Candidates,
+        settings: &Settings,
+        now: SystemTime,
+    ) -> Round {
+        let round = probe::run(
+            candidates,
+            settings,
+            Known::nothing(candidates, settings),
+            Until::All,
+            now,
+        );
+        let _ = self.record(&fingerprint(), candidates, settings, &round);
+        round
+    }
+
+    /// The background refresh: under the refresh lock, probes whatever is not fresh any more and
+    /// records it. `Ok(None)` when another refresh holds the lock or nothing needed probing.
+    pub fn refresh(
+        &self,
+        candidates: &Candidates,
+        settings: &Settings,
+        now: SystemTime,
+    ) -> std::io::Result<Option<Round>> {
+        let Some(dir) = &self.dir else {
+            return Ok(None);
+        };
+        std::fs::create_dir_all(dir)?;
+        let lock = open_lock(&dir.join(REFRESH_LOCK))?;
+        if lock.try_lock().is_err() {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let fp = fingerprint();
+        let file = self.load();
+        let label = probe::probe_label(candidates, settings);
+        let plan = Plan::make(
+            candidates,
+            settings,
+            file.networks.get(&fp),
+            &label,
+            unix_secs(now),
+        );
+        let known = plan.fresh_known();
+        if known.proxies.iter().all(Option::is_some) && known.sumdbs.iter().all(Option::is_some) {
+            return Ok(None);
+        }
+        let round = probe::run(candidates, settings, known, Until::All, now);
+        self.record(&fp, candidates, settings, &round)?;
+        let probed = round.observed_proxies.iter().filter(|o| **o).count()
+            + round.observed_sumdbs.iter().filter(|o| **o).count();
+        append_log(
+            &dir.join(REFRESH_LOG),
+            &format!(
+                "{} pid={} probed={probed} ms={}\n",
+                unix_secs(now),
+                std::process::id(),
+                started.elapsed().as_millis()
+            ),
+        );
+        drop(lock);
+        Ok(Some(round))
+    }
+
+    /// Merges a round's observations into the cache file, atomically.
+    pub fn record(
+        &self,
+        fp: &str,
+        candidates: &Candidates,
+        settings: &Settings,
+        round: &Round,
+    ) -> std::io::Result<()> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(dir)?;
+        let lock = open_lock(&dir.join(WRITE_LOCK))?;
+        // A file system without locks still gets atomic (if racy) writes.
+        let _ = lock.lock();
+        let mut file = self.load();
+        let now = round
+            .proxies
+            .iter()
+            .chain(&round.sumdbs)
+            .map(|v| v.checked_at)
+            .max()
+            .unwrap_or(0);
+        let net = file.networks.entry(fp.to_string()).or_default();
+        net.used_at = net.used_at.max(now);
+        let proxies = candidates.proxies.iter().map(|c| redact(&c.url));
+        for ((key, v), observed) in proxies.zip(&round.proxies).zip(&round.observed_proxies) {
+            if *observed {
+                merge(&mut net.proxies, key, v);
+            }
+        }
+        let dbs = settings.sumdbs.iter().map(|d| d.url.clone());
+        for ((key, v), observed) in dbs.zip(&round.sumdbs).zip(&round.observed_sumdbs) {
+            if *observed {
+                merge(&mut net.sumdbs, key, v);
+            }
+        }
+        while file.networks.len() > MAX_NETWORKS {
+            let oldest = file
+                .networks
+                .iter()
+                .min_by_key(|(_, n)| n.used_at)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => file.networks.remove(&k),
+                None => break,
+            };
+        }
+        let target = dir.join(FILE_NAME);
+        let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
+        let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &target).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+
+    /// Starts one detached `goshim probe --background` unless a refresh is already running.
+    fn spawn_refresh(&self, candidates: &Candidates, settings: &Settings) -> bool {
+        let Some(dir) = &self.dir else {
+            return false;
+        };
+        if std::fs::create_dir_all(dir).is_err() {
+            return false;
+        }
+        let Ok(lock) = open_lock(&dir.join(REFRESH_LOCK)) else {
+            return false;
+        };
+        if lock.try_lock().is_err() {
+            return false;
+        }
+        drop(lock);
+        let request = RefreshRequest {
+            candidates: candidates.clone(),
+            settings: settings.clone(),
+        };
+        let (Ok(exe), Ok(json)) = (std::env::current_exe(), serde_json::to_string(&request)) else {
+            return false;
+        };
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(["probe", "--background"])
+            .env(GOSHIM_PROBE_REQUEST, json)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        cmd.spawn().is_ok()
+    }
+}
+
+fn open_lock(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+}
+
+fn append_log(path: &Path, line: &str) {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
+        let _ = std::fs::remove_file(path);
+    }
+    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// Keeps the newer observation; counts consecutive failures once per observation time.
+fn merge(map: &mut BTreeMap<String, Verdict>, key: String, new: &Verdict) {
+    if new.status == Status::Unknown {
+        return;
+    }
+    let mut v = new.clone();
+    match map.get(&key) {
+        Some(old) if old.checked_at > v.checked_at => return,
+        Some(old) if old.checked_at == v.checked_at && old.status == v.status => return,
+        Some(old) if v.status == Status::Unhealthy && old.status == Status::Unhealthy => {
+            v.failures = old.failures.saturating_add(1);
+        }
+        _ if v.status == Status::Unhealthy => v.failures = 1,
+        _ => v.failures = 0,
+    }
+    map.insert(key, v);
+}
+
+/// What the cache says about one call's candidates.
+struct Plan {
+    proxies: Vec<Option<(Verdict, Freshness)>>,
+    sumdbs: Vec<Option<(Verdict, Freshness)>>,
+    /// Something the decision needs is missing or expired.
+    sync: bool,
+    /// Something is stale, or ranked below the decision and unknown.
+    refresh: bool,
+}
+
+impl Plan {
+    fn make(
+        candidates: &Candidates,
+        settings: &Settings,
+        net: Option<&Network>,
+        label: &str,
+        now: u64,
+    ) -> Plan {
+        let lookup = |map: Option<&BTreeMap<String, Verdict>>, key: &str, probe: &str| {
+            map.and_then(|m| m.get(key))
+                .filter(|v| v.probe == probe)
+                .map(|v| (v.clone(), freshness(v, settings, now)))
+                .filter(|(_, f)| *f != Freshness::Expired)
+        };
+        let proxies: Vec<_> = candidates
+            .proxies
+            .iter()
+            .map(|c| lookup(net.map(|n| &n.proxies), &redact(&c.url), label))
+            .collect();
+        let sumdbs: Vec<_> = settings
+            .sumdbs
+            .iter()
+            .map(|d| lookup(net.map(|n| &n.sumdbs), &d.url, "latest"))
+            .collect();
+        let (mut sync, mut refresh) = (false, false);
+        let mut best = None;
+        for entry in &proxies {
+            match entry {
+                None if best.is_none() => sync = true,
+                None => refresh = true,
+                Some((_, Freshness::Stale)) => refresh = true,
+                Some(_) => {}
+            }
+            if best.is_none()
+                && let Some((v, _)) = entry
+                && v.status == Status::Healthy
+            {
+                best = Some(v);
+            }
+        }
+        let through_proxy = best.is_some_and(|v| v.sumdb == super::SumdbSupport::Supported);
+        if !through_proxy {
+            for entry in &sumdbs {
+                match entry {
+                    None => sync = true,
+                    Some((_, Freshness::Stale)) => refresh = true,
+                    Some(_) => {}
+                }
+            }
+        }
+        Plan {
+            proxies,
+            sumdbs,
+            sync,
+            refresh,
+        }
+    }
+
+    /// Only the fresh verdicts: what a synchronous round need not probe again.
+    fn fresh_known(&self) -> Known {
+        let fresh = |e: &Option<(Verdict, Freshness)>| {
+            e.as_ref()
+                .filter(|(_, f)| *f == Freshness::Fresh)
+                .map(|(v, _)| v.clone())
+        };
+        Known {
+            proxies: self.proxies.iter().map(fresh).collect(),
+            sumdbs: self.sumdbs.iter().map(fresh).collect(),
+        }
+    }
+
+    fn usable_proxies(&self, label: &str) -> Vec<Verdict> {
+        self.proxies
+            .iter()
+            .map(|e| {
+                e.as_ref()
+                    .map_or_else(|| Verdict::unknown(label), |(v, _)| v.clone())
+            })
+            .collect()
+    }
+
+    fn usable_sumdbs(&self) -> Vec<Verdict> {
+        self.sumdbs
+            .iter()
+            .map(|e| {
+                e.as_ref()
+                    .map_or_else(|| Verdict::unknown("latest"), |(v, _)| v.clone())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::{Reason, SumdbSupport};
+
+    fn v(status: Status, checked_at: u64, failures: u32) -> Verdict {
+        Verdict {
+            status,
+            reason: Reason::Answered,
+            latency_ms: Some(3),
+            sumdb: SumdbSupport::Supported,
+            checked_at,
+            failures,
+            probe: "golang.org/x/text@v0.3.0".into(),
+        }
+    }
+
+    #[test]
+    fn freshness_windows() {
+        let s = Settings::default();
+        let now = 1_000_000;
+        assert_eq!(
+            freshness(&v(Status::Healthy, now - 10, 0), &s, now),
+            Freshness::Fresh
+        );
+        assert_eq!(
+            freshness(&v(Status::Healthy, now - 700, 0), &s, now),
+            Freshness::Stale
+        );
+        assert_eq!(
+            freshness(&v(Status::Healthy, now - 90_000, 0), &s, now),
+            Freshness::Expired
+        );
+        assert_eq!(
+            freshness(&v(Status::Healthy, now + 3600, 0), &s, now),
+            Freshness::Expired,
+            "a verdict from the future is not trusted"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let s = Settings::default();
+        assert_eq!(backoff(&s, 1), Duration::from_secs(30));
+        assert_eq!(backoff(&s, 2), Duration::from_secs(60));
+        assert_eq!(backoff(&s, 4), Duration::from_secs(240));
+        assert_eq!(backoff(&s, 40), s.backoff_max);
+        let now = 1_000_000;
+        assert_eq!(
+            freshness(&v(Status::Unhealthy, now - 45, 1), &s, now),
+            Freshness::Stale
+        );
+        assert_eq!(
+            freshness(&v(Status::Unhealthy, now - 45, 2), &s, now),
+            Freshness::Fresh
+        );
+    }
+
+    #[test]
+    fn merge_counts_failures_once_per_observation() {
+        let mut m = BTreeMap::new();
+        merge(&mut m, "a".into(), &v(Status::Unhealthy, 100, 0));
+        merge(&mut m, "a".into(), &v(Status::Unhealthy, 100, 0));
+        assert_eq!(m["a"].failures, 1);
+        merge(&mut m, "a".into(), &v(Status::Unhealthy, 200, 0));
+        assert_eq!(m["a"].failures, 2);
+        merge(&mut m, "a".into(), &v(Status::Healthy, 150, 0));
+        assert_eq!(
+            m["a"].status,
+            Status::Unhealthy,
+            "an older observation never wins"
+        );
+        merge(&mut m, "a".into(), &v(Status::Healthy, 300, 0));
+        assert_eq!(m["a"].failures, 0);
+    }
+
+    #[test]
+    fn corrupt_truncated_and_future_files_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        for text in [
+            "{not json",
+            "{\"version\":1,\"networks\":{\"x\":",
+            "{\"version\":99,\"networks\":{\"x\":{\"used_at\":1,\"proxies\":{},\"sumdbs\":{}}}}",
+        ] {
+            std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+            let f = store.load();
+            assert_eq!(f.version, FORMAT_VERSION);
+            assert!(f.networks.is_empty(), "{text}");
+        }
+    }
+}

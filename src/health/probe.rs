@@ -1,0 +1,728 @@
+//! The probe engine: every target at once on a current-thread tokio runtime, one deadline.
+//!
+//! Per proxy: `GET <proxy>/<escaped module>/@v/<escaped version>.info` with
+//! `Disable-Module-Fetch: true`, and `GET <proxy>/sumdb/sum.golang.org/supported` alongside.
+//! Per checksum database: `GET <base>/latest`. Requests carry what go sends: https userinfo,
+//! `.netrc` credentials (go's host:port prefix match), `HTTP(S)_PROXY`/`NO_PROXY` (loopback never
+//! proxied), go's TLS roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` as go reads them), at most 10
+//! redirects and never https→http.
+//!
+//! This is the only place a tokio runtime or a TLS configuration is built.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::{Client, Url};
+use tokio::task::JoinSet;
+
+use super::netrc::Netrc;
+use super::{
+    Candidate, Candidates, Reason, Settings, Status, SumDb, SumdbSupport, Verdict, roots, unix_secs,
+};
+
+/// The User-Agent of go 1.27, tagged so proxy operators can tell probes apart.
+const USER_AGENT: &str = "GoCommand/1 (+https://go.dev/cmd/go) goshim-probe";
+
+/// The sumdb path go asks every proxy about.
+const SUMDB_NAME: &str = "sum.golang.org";
+
+/// When a round may end before every target answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// As soon as no candidate ranked above the best healthy one is pending (and the checksum
+    /// question is settled): what a go command waits for.
+    Decided,
+    /// Every target answered or the deadline passed: what a refresh waits for.
+    All,
+}
+
+/// The verdicts already known (fresh in the cache); `None` entries are probed.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub proxies: Vec<Option<Verdict>>,
+    pub sumdbs: Vec<Option<Verdict>>,
+}
+
+impl Known {
+    /// Nothing known: probe everything.
+    pub fn nothing(candidates: &Candidates, settings: &Settings) -> Known {
+        Known {
+            proxies: vec![None; candidates.proxies.len()],
+            sumdbs: vec![None; settings.sumdbs.len()],
+        }
+    }
+}
+
+/// The outcome of a round: one verdict per candidate and per database, in input order.
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub proxies: Vec<Verdict>,
+    pub sumdbs: Vec<Verdict>,
+    /// Which verdicts were observed in this round (the rest came from `Known` or are unknown).
+    pub observed_proxies: Vec<bool>,
+    pub observed_sumdbs: Vec<bool>,
+    pub elapsed: Duration,
+}
+
+/// What a candidate's probe asks: the probe module, or only reachability when that module is
+/// private (a probe never carries a private path).
+pub fn probe_label(candidates: &Candidates, settings: &Settings) -> String {
+    if is_private(&candidates.private_patterns, &settings.probe_module) {
+        "reachability".to_string()
+    } else {
+        format!("{}@{}", settings.probe_module, settings.probe_version)
+    }
+}
+
+/// Runs one round. Targets with a `Known` verdict are not probed. Never fails: a target that
+/// cannot be probed gets an unhealthy verdict with the reason.
+pub fn run(
+    candidates: &Candidates,
+    settings: &Settings,
+    known: Known,
+    until: Until,
+    now: SystemTime,
+) -> Round {
+    let started = Instant::now();
+    let label = probe_label(candidates, settings);
+    let mut proxies: Vec<Option<Verdict>> = known.proxies;
+    proxies.resize(candidates.proxies.len(), None);
+    let mut sumdbs: Vec<Option<Verdict>> = known.sumdbs;
+    sumdbs.resize(settings.sumdbs.len(), None);
+    let observed_proxies: Vec<bool> = proxies.iter().map(Option::is_none).collect();
+    let observed_sumdbs: Vec<bool> = sumdbs.iter().map(Option::is_none).collect();
+
+    let mut state = RoundState { proxies, sumdbs };
+    if !state.all_done() {
+        let ctx = ProbeCtx::new(candidates, settings, &label, now, &observed_proxies);
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => {
+                rt.block_on(drive(&mut state, ctx, candidates, settings, until));
+                // Pending DNS lookups run on blocking threads: never wait for them.
+                rt.shutdown_background();
+            }
+            Err(err) => state.fill_pending(&label, now, || Reason::Other {
+                detail: format!("cannot start the probe runtime: {err}"),
+            }),
+        }
+    }
+    Round {
+        proxies: state
+            .proxies
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| Verdict::unknown(&label)))
+            .collect(),
+        sumdbs: state
+            .sumdbs
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| Verdict::unknown("latest")))
+            .collect(),
+        observed_proxies,
+        observed_sumdbs,
+        elapsed: started.elapsed(),
+    }
+}
+
+struct RoundState {
+    proxies: Vec<Option<Verdict>>,
+    sumdbs: Vec<Option<Verdict>>,
+}
+
+impl RoundState {
+    fn all_done(&self) -> bool {
+        self.proxies.iter().all(Option::is_some) && self.sumdbs.iter().all(Option::is_some)
+    }
+
+    /// True when the go command's decision cannot change any more.
+    fn decided(&self) -> bool {
+        let best = self
+            .proxies
+            .iter()
+            .position(|v| v.as_ref().is_some_and(|v| v.status == Status::Healthy));
+        let Some(best) = best else {
+            return self.all_done();
+        };
+        if self.proxies[..best].iter().any(Option::is_none) {
+            return false;
+        }
+        let through_proxy = self.proxies[best]
+            .as_ref()
+            .is_some_and(|v| v.sumdb == SumdbSupport::Supported);
+        through_proxy || self.sumdbs.iter().all(Option::is_some)
+    }
+
+    fn fill_pending(&mut self, label: &str, now: SystemTime, reason: impl Fn() -> Reason) {
+        let make = |probe: &str| Verdict {
+            status: Status::Unhealthy,
+            reason: reason(),
+            latency_ms: None,
+            sumdb: SumdbSupport::Unknown,
+            checked_at: unix_secs(now),
+            failures: 0,
+            probe: probe.to_string(),
+        };
+        for v in self.proxies.iter_mut().filter(|v| v.is_none()) {
+            *v = Some(make(label));
+        }
+        for v in self.sumdbs.iter_mut().filter(|v| v.is_none()) {
+            *v = Some(make("latest"));
+        }
+    }
+}
+
+enum Job {
+    Proxy(usize),
+    SumDb(usize),
+}
+
+async fn drive(
+    state: &mut RoundState,
+    ctx: Result<ProbeCtx, String>,
+    candidates: &Candidates,
+    settings: &Settings,
+    until: Until,
+) {
+    let deadline = tokio::time::Instant::now() + settings.deadline;
+    let ctx = match ctx {
+        Ok(ctx) => Arc::new(ctx),
+        Err(detail) => {
+            let label = probe_label(candidates, settings);
+            state.fill_pending(&label, SystemTime::now(), || Reason::Other {
+                detail: detail.clone(),
+            });
+            return;
+        }
+    };
+    let mut set = JoinSet::new();
+    for (i, c) in candidates.proxies.iter().enumerate() {
+        if state.proxies[i].is_none() {
+            let (ctx, c) = (Arc::clone(&ctx), c.clone());
+            set.spawn(async move { (Job::Proxy(i), ctx.probe_proxy(&c).await) });
+        }
+    }
+    for (i, db) in settings.sumdbs.iter().enumerate() {
+        if state.sumdbs[i].is_none() {
+            let (ctx, db) = (Arc::clone(&ctx), db.clone());
+            set.spawn(async move { (Job::SumDb(i), ctx.probe_sumdb(&db).await) });
+        }
+    }
+    let mut hit_deadline = false;
+    loop {
+        let done = match until {
+            Until::Decided => state.decided(),
+            Until::All => state.all_done(),
+        };
+        if done {
+            break;
+        }
+        match tokio::time::timeout_at(deadline, set.join_next()).await {
+            Ok(Some(Ok((Job::Proxy(i), v)))) => state.proxies[i] = Some(v),
+            Ok(Some(Ok((Job::SumDb(i), v)))) => state.sumdbs[i] = Some(v),
+            Ok(Some(Err(_))) => {}
+            Ok(None) => break,
+            Err(_) => {
+                hit_deadline = true;
+                break;
+            }
+        }
+    }
+    set.abort_all();
+    if hit_deadline {
+        let ms = settings.deadline.as_millis() as u64;
+        state.fill_pending(&ctx.label, ctx.now, || Reason::Timeout {
+            stage: "deadline".into(),
+            ms,
+        });
+    }
+}
+
+/// Everything a probe needs, shared by the tasks of one round.
+struct ProbeCtx {
+    client: Client,
+    netrc: Netrc,
+    label: String,
+    reach_only: bool,
+    capability_allowed: bool,
+    module: String,
+    version: String,
+    now: SystemTime,
+    timeout: Duration,
+}
+
+impl ProbeCtx {
+    fn new(
+        candidates: &Candidates,
+        settings: &Settings,
+        label: &str,
+        now: SystemTime,
+        to_probe: &[bool],
+    ) -> Result<ProbeCtx, String> {
+        let needs_tls = candidates
+            .proxies
+            .iter()
+            .zip(to_probe)
+            .any(|(c, probe)| *probe && c.url.starts_with("https:"))
+            || !settings.sumdbs.is_empty();
+        let client = build_client(settings, needs_tls)?;
+        let netrc = if settings.netrc {
+            Netrc::from_env()
+        } else {
+            Netrc::default()
+        };
+        Ok(ProbeCtx {
+            client,
+            netrc,
+            label: label.to_string(),
+            reach_only: label == "reachability",
+            capability_allowed: !is_private(&candidates.private_patterns, SUMDB_NAME),
+            module: settings.probe_module.clone(),
+            version: settings.probe_version.clone(),
+            now,
+            timeout: settings.timeout,
+        })
+    }
+
+    fn verdict(&self, status: Status, reason: Reason, latency: Option<Duration>) -> Verdict {
+        Verdict {
+            status,
+            reason,
+            latency_ms: latency.map(|d| d.as_millis() as u64),
+            sumdb: SumdbSupport::Unknown,
+            checked_at: unix_secs(self.now),
+            failures: 0,
+            probe: self.label.clone(),
+        }
+    }
+
+    async fn probe_proxy(&self, c: &Candidate) -> Verdict {
+        let base = c.url.trim_end_matches('/');
+        let parsed = match Url::parse(base) {
+            Ok(u) => u,
+            Err(e) => {
+                return self.verdict(
+                    Status::Unhealthy,
+                    Reason::InvalidUrl {
+                        detail: e.to_string(),
+                    },
+                    None,
+                );
+            }
+        };
+        match parsed.scheme() {
+            "file" => return self.probe_dir(&parsed),
+            "http" if !parsed.username().is_empty() || parsed.password().is_some() => {
+                return self.verdict(Status::Unhealthy, Reason::CredentialsOverHttp, None);
+            }
+            "http" | "https" => {}
+            other => {
+                return self.verdict(
+                    Status::Unhealthy,
+                    Reason::InvalidUrl {
+                        detail: format!("scheme {other:?} (must be https, http, file)"),
+                    },
+                    None,
+                );
+            }
+        }
+        let supported_url = format!("{base}/sumdb/{SUMDB_NAME}/supported");
+        if self.reach_only {
+            let url = if self.capability_allowed {
+                supported_url
+            } else {
+                format!("{base}/")
+            };
+            let start = Instant::now();
+            let got = self.fetch(&url, false).await;
+            let latency = start.elapsed();
+            let mut v = match &got {
+                Ok((200 | 404 | 410, _, _)) => {
+                    self.verdict(Status::Reachable, Reason::ReachabilityOnly, Some(latency))
+                }
+                Ok((status, _, sent)) => self.classify_status(*status, *sent),
+                Err(reason) => self.verdict(Status::Unhealthy, reason.clone(), None),
+            };
+            if self.capability_allowed {
+                v.sumdb = match &got {
+                    Ok((status, _, _)) => sumdb_from(*status),
+                    Err(_) => SumdbSupport::Failed,
+                };
+            }
+            return v;
+        }
+        let info_url = format!(
+            "{base}/{}/@v/{}.info",
+            escape_path(&self.module),
+            escape_path(&self.version)
+        );
+        let info = async {
+            let start = Instant::now();
+            let got = self.fetch(&info_url, true).await;
+            (got, start.elapsed())
+        };
+        let capability = async {
+            if self.capability_allowed {
+                Some(self.fetch(&supported_url, false).await)
+            } else {
+                None
+            }
+        };
+        let ((got, latency), cap) = tokio::join!(info, capability);
+        let mut v = match got {
+            Ok((200, body, _)) => self.classify_info(&body, latency),
+            Ok((status @ (404 | 410), _, _)) => self.verdict(
+                Status::Reachable,
+                Reason::NotFound { status },
+                Some(latency),
+            ),
+            Ok((status, _, sent)) => self.classify_status(status, sent),
+            Err(reason) => self.verdict(Status::Unhealthy, reason, None),
+        };
+        v.sumdb = match cap {
+            Some(Ok((status, _, _))) => sumdb_from(status),
+            Some(Err(_)) => SumdbSupport::Failed,
+            None => SumdbSupport::Unknown,
+        };
+        v
+    }
+
+    fn classify_info(&self, body: &[u8], latency: Duration) -> Verdict {
+        let json: serde_json::Value = match serde_json::from_slice(body) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            _ => return self.verdict(Status::Unhealthy, Reason::NotJson, None),
+        };
+        match json.get("Version").and_then(|v| v.as_str()) {
+            Some(v) if v == self.version => {
+                self.verdict(Status::Healthy, Reason::Answered, Some(latency))
+            }
+            other => self.verdict(
+                Status::Unhealthy,
+                Reason::WrongVersion {
+                    got: other.unwrap_or_default().to_string(),
+                },
+                None,
+            ),
+        }
+    }
+
+    fn classify_status(&self, status: u16, sent_credentials: bool) -> Verdict {
+        match status {
+            401 | 403 => self.verdict(
+                Status::NeedsCredentials,
+                Reason::Denied {
+                    status,
+                    sent_credentials,
+                },
+                None,
+            ),
+            500..=599 => self.verdict(Status::Unhealthy, Reason::ServerError { status }, None),
+            _ => self.verdict(Status::Unhealthy, Reason::UnexpectedStatus { status }, None),
+        }
+    }
+
+    fn probe_dir(&self, url: &Url) -> Verdict {
+        let Ok(dir) = url.to_file_path() else {
+            return self.verdict(
+                Status::Unhealthy,
+                Reason::InvalidUrl {
+                    detail: "invalid file:// proxy URL with non-path elements".into(),
+                },
+                None,
+            );
+        };
+        let start = Instant::now();
+        let mut v = match std::fs::read_dir(&dir) {
+            Ok(_) => self.verdict(
+                Status::Healthy,
+                Reason::DirectoryReadable,
+                Some(start.elapsed()),
+            ),
+            Err(e) => self.verdict(
+                Status::Unhealthy,
+                Reason::Directory {
+                    detail: format!("{}: {e}", dir.display()),
+                },
+                None,
+            ),
+        };
+        if v.status == Status::Healthy {
+            v.sumdb = if dir
+                .join("sumdb")
+                .join(SUMDB_NAME)
+                .join("supported")
+                .is_file()
+            {
+                SumdbSupport::Supported
+            } else {
+                SumdbSupport::NotSupported
+            };
+        }
+        v
+    }
+
+    async fn probe_sumdb(&self, db: &SumDb) -> Verdict {
+        let url = format!("{}/latest", db.url.trim_end_matches('/'));
+        let start = Instant::now();
+        let got = self.fetch(&url, false).await;
+        let latency = start.elapsed();
+        let mut v = match got {
+            Ok((200, body, _)) if body.starts_with(b"go.sum database tree") => {
+                self.verdict(Status::Healthy, Reason::Answered, Some(latency))
+            }
+            Ok((200, _, _)) => self.verdict(
+                Status::Unhealthy,
+                Reason::Other {
+                    detail: "HTTP 200 that is not a checksum database tree (captive portal?)"
+                        .into(),
+                },
+                None,
+            ),
+            Ok((status, _, sent)) => self.classify_status(status, sent),
+            Err(reason) => self.verdict(Status::Unhealthy, reason, None),
+        };
+        v.probe = "latest".into();
+        v
+    }
+
+    /// One GET as go would send it: `(status, body of a 200, credentials sent)`.
+    async fn fetch(&self, url: &str, module_fetch: bool) -> Result<(u16, Vec<u8>, bool), Reason> {
+        let mut req = self.client.get(url);
+        if module_fetch {
+            req = req.header("Disable-Module-Fetch", "true");
+        }
+        let has_userinfo =
+            Url::parse(url).is_ok_and(|u| !u.username().is_empty() || u.password().is_some());
+        let mut sent = has_userinfo;
+        if !has_userinfo && let Some((login, password)) = self.netrc.lookup(url) {
+            req = req.basic_auth(login, Some(password));
+            sent = true;
+        }
+        let start = Instant::now();
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| classify_error(&e, "response", start.elapsed(), self.timeout))?;
+        let status = resp.status().as_u16();
+        let body = if status == 200 {
+            resp.bytes()
+                .await
+                .map_err(|e| classify_error(&e, "body", start.elapsed(), self.timeout))?
+                .to_vec()
+        } else {
+            Vec::new()
+        };
+        Ok((status, body, sent))
+    }
+}
+
+fn sumdb_from(status: u16) -> SumdbSupport {
+    match status {
+        200 => SumdbSupport::Supported,
+        404 | 410 => SumdbSupport::NotSupported,
+        _ => SumdbSupport::Failed,
+    }
+}
+
+/// Names the failure the way a user can act on it.
+fn classify_error(e: &reqwest::Error, stage: &str, elapsed: Duration, timeout: Duration) -> Reason {
+    let chain = error_chain(e);
+    if e.is_redirect() {
+        if chain.contains("insecure URL") {
+            return Reason::InsecureRedirect {
+                detail: last_cause(e),
+            };
+        }
+        return Reason::TooManyRedirects;
+    }
+    if e.is_timeout() {
+        let stage = if e.is_connect() { "connect" } else { stage };
+        let ms = elapsed.min(timeout).as_millis() as u64;
+        return Reason::Timeout {
+            stage: stage.into(),
+            ms,
+        };
+    }
+    let refused = std::iter::successors(std::error::Error::source(e), |s| s.source()).any(|s| {
+        s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    if refused {
+        return Reason::Refused;
+    }
+    let detail = last_cause(e);
+    if chain.contains("dns error") || chain.contains("failed to lookup address") {
+        return Reason::Dns { detail };
+    }
+    let lower = chain.to_ascii_lowercase();
+    if is_tls_error(e) || lower.contains("certificate") || lower.contains("handshake") {
+        return Reason::Tls { detail };
+    }
+    if e.is_connect() {
+        return Reason::Connect { detail };
+    }
+    Reason::Other { detail: chain }
+}
+
+/// A rustls error anywhere in the chain (io errors hide theirs behind `get_ref`, possibly
+/// nested).
+fn is_tls_error(e: &reqwest::Error) -> bool {
+    fn hides_rustls(mut err: &(dyn std::error::Error + 'static)) -> bool {
+        loop {
+            if err.is::<rustls::Error>() {
+                return true;
+            }
+            match err
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(inner) => err = inner,
+                None => return false,
+            }
+        }
+    }
+    std::iter::successors(std::error::Error::source(e), |s| s.source()).any(hides_rustls)
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = std::error::Error::source(e);
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+fn last_cause(e: &reqwest::Error) -> String {
+    std::iter::successors(std::error::Error::source(e), |s| s.source())
+        .last()
+        .map_or_else(|| e.to_string(), |s| s.to_string())
+}
+
+/// go's module path escaping: each upper-case letter becomes `!` and its lower case.
+pub fn escape_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('!');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The reqwest client a go command's HTTP stack corresponds to.
+fn build_client(settings: &Settings, needs_tls: bool) -> Result<Client, String> {
+    let mut builder = Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.timeout)
+        .user_agent(USER_AGENT)
+        .pool_max_idle_per_host(0)
+        .redirect(go_redirect_policy())
+        .no_proxy();
+    for proxy in go_env_proxies() {
+        builder = builder.proxy(proxy);
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some((files, dirs)) = roots::go_root_sources(
+        env("SSL_CERT_FILE").as_deref(),
+        env("SSL_CERT_DIR").as_deref(),
+    ) {
+        let mut store = rustls::RootCertStore::empty();
+        if needs_tls {
+            store.add_parsable_certificates(
+                roots::load(&files, &dirs)
+                    .into_iter()
+                    .map(rustls::pki_types::CertificateDer::from),
+            );
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .with_root_certificates(store)
+            .with_no_client_auth();
+        builder = builder.tls_backend_preconfigured(config);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// At most 10 redirects, and never from https to http (`web/http.go`).
+fn go_redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let previous = attempt.previous();
+        if previous.first().is_some_and(|u| u.scheme() == "https")
+            && attempt.url().scheme() != "https"
+        {
+            let last = previous
+                .last()
+                .map(|u| super::redact(u.as_str()))
+                .unwrap_or_default();
+            let next = super::redact(attempt.url().as_str());
+            return attempt.error(format!(
+                "redirected from secure URL {last} to insecure URL {next}"
+            ));
+        }
+        if previous.len() >= 10 {
+            return attempt.error("stopped after 10 redirects");
+        }
+        attempt.follow()
+    })
+}
+
+/// `http.ProxyFromEnvironment`: upper case wins over lower case, `HTTP_PROXY` is ignored under
+/// CGI (`REQUEST_METHOD` set), a value without a scheme means `http://`, and loopback hosts are
+/// never proxied.
+fn go_env_proxies() -> Vec<reqwest::Proxy> {
+    let get = |upper: &str, lower: &str| {
+        [upper, lower]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    };
+    let no_proxy = get("NO_PROXY", "no_proxy").unwrap_or_default();
+    let no_proxy = format!("localhost,127.0.0.0/8,::1,{no_proxy}");
+    let with_scheme = |v: String| {
+        if v.contains("://") {
+            v
+        } else {
+            format!("http://{v}")
+        }
+    };
+    let mut out = Vec::new();
+    let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+    if let Some(p) = get("HTTP_PROXY", "http_proxy").filter(|_| !cgi)
+        && let Ok(p) = reqwest::Proxy::http(with_scheme(p))
+    {
+        out.push(p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
+    }
+    if let Some(p) = get("HTTPS_PROXY", "https_proxy")
+        && let Ok(p) = reqwest::Proxy::https(with_scheme(p))
+    {
+        out.push(p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
+    }
+    out
+}
+
+/// Whether `path` matches the private patterns (Go's `MatchPrefixPatterns`).
+fn is_private(patterns: &str, path: &str) -> bool {
+    crate::goenv::pattern::match_prefix_patterns(patterns, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_upper_case() {
+        assert_eq!(
+            escape_path("github.com/BurntSushi/toml"),
+            "github.com/!burnt!sushi/toml"
+        );
+    }
+}

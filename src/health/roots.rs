@@ -1,0 +1,165 @@
+//! The TLS roots go trusts, so a probe trusts exactly what go will.
+//!
+//! rustls-platform-verifier (reqwest's default with rustls) reads roots through
+//! rustls-native-certs, which uses *only* `SSL_CERT_FILE`/`SSL_CERT_DIR` when either is set and
+//! drops the system directories. Go (`crypto/x509.loadOnDiskRoots`) differs: `SSL_CERT_FILE`
+//! replaces only the list of bundle files and `SSL_CERT_DIR` only the list of directories, and it
+//! loads both. On macOS and Windows go uses the platform verifier unless one of the variables is
+//! set. This module rebuilds go's on-disk set; `None` means "use the platform verifier".
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Go's bundle files, first readable wins (`crypto/x509/root_linux.go`).
+const CERT_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// Go's certificate directories, every file in each is read.
+const CERT_DIRS: &[&str] = &["/etc/ssl/certs", "/etc/pki/tls/certs"];
+
+/// Where go would read roots from, given `SSL_CERT_FILE` and `SSL_CERT_DIR`; `None` when go uses
+/// the platform verifier (macOS and Windows without either variable).
+pub fn go_root_sources(
+    cert_file: Option<&str>,
+    cert_dir: Option<&str>,
+) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let cert_file = cert_file.filter(|v| !v.is_empty());
+    let cert_dir = cert_dir.filter(|v| !v.is_empty());
+    let platform = cfg!(any(target_os = "macos", target_os = "ios", windows));
+    if platform && cert_file.is_none() && cert_dir.is_none() {
+        return None;
+    }
+    let files = match cert_file {
+        Some(f) => vec![PathBuf::from(f)],
+        None => CERT_FILES.iter().map(PathBuf::from).collect(),
+    };
+    let dirs = match cert_dir {
+        Some(d) => std::env::split_paths(d).collect(),
+        None => CERT_DIRS.iter().map(PathBuf::from).collect(),
+    };
+    Some((files, dirs))
+}
+
+/// The DER certificates go would trust from these sources, deduplicated.
+pub fn load(files: &[PathBuf], dirs: &[PathBuf]) -> Vec<Vec<u8>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut add = |data: &[u8]| {
+        for der in pem_certificates(data) {
+            if seen.insert(der.clone()) {
+                out.push(der);
+            }
+        }
+    };
+    if let Some(data) = files.iter().find_map(|f| std::fs::read(f).ok()) {
+        add(&data);
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if is_same_dir_symlink(&entry.path()) {
+                continue;
+            }
+            if let Ok(data) = std::fs::read(entry.path()) {
+                add(&data);
+            }
+        }
+    }
+    out
+}
+
+/// Go skips symlinks whose target has no slash (the `openssl rehash` links).
+fn is_same_dir_symlink(path: &Path) -> bool {
+    std::fs::read_link(path).is_ok_and(|t| !t.to_string_lossy().contains('/'))
+}
+
+/// The DER bodies of every `CERTIFICATE` PEM block in `data`.
+fn pem_certificates(data: &[u8]) -> Vec<Vec<u8>> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let text = String::from_utf8_lossy(data);
+    let mut out = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find(BEGIN) {
+        let body = &rest[start + BEGIN.len()..];
+        let Some(end) = body.find(END) else { break };
+        if let Some(der) = base64_decode(&body[..end]) {
+            out.push(der);
+        }
+        rest = &body[end + END.len()..];
+    }
+    out
+}
+
+/// Standard base64 with whitespace ignored; `None` on any other invalid byte.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            c if c.is_ascii_whitespace() => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round() {
+        assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(base64_decode("aGVs\nbG8h").as_deref(), Some(&b"hello!"[..]));
+        assert_eq!(base64_decode("a*b"), None);
+    }
+
+    #[test]
+    fn sources_follow_go() {
+        let (files, dirs) = go_root_sources(Some("/x/ca.pem"), None).unwrap();
+        assert_eq!(files, vec![PathBuf::from("/x/ca.pem")]);
+        assert_eq!(
+            dirs.len(),
+            CERT_DIRS.len(),
+            "SSL_CERT_FILE keeps the default dirs"
+        );
+        let (files, dirs) = go_root_sources(Some(""), Some("/a:/b")).unwrap();
+        assert_eq!(files.len(), CERT_FILES.len());
+        assert_eq!(dirs, vec![PathBuf::from("/a"), PathBuf::from("/b")]);
+    }
+
+    #[test]
+    fn pem_blocks_and_dedup() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = "junk\n-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n\
+                   -----BEGIN CERTIFICATE-----\nd29ybGQ=\n-----END CERTIFICATE-----\n";
+        std::fs::write(dir.path().join("a.pem"), pem).unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join("d/b.pem"), pem).unwrap();
+        let certs = load(&[dir.path().join("a.pem")], &[dir.path().join("d")]);
+        assert_eq!(certs, vec![b"hello".to_vec(), b"world".to_vec()]);
+    }
+}
