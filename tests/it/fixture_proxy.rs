@@ -537,6 +537,24 @@ fn https_can_redirect_to_http() {
     );
 }
 
+#[test]
+fn bounded_runs_finish_or_are_killed_with_their_children() {
+    let done = bounded::run(
+        Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+        Duration::from_secs(10),
+    );
+    assert_eq!(done.status.and_then(|s| s.code()), Some(3));
+    assert_eq!(done.stdout, b"out\n");
+    assert_eq!(done.stderr_text(), "err\n");
+
+    let hung = bounded::run(
+        Command::new("sh").args(["-c", "sleep 30 & sleep 30"]),
+        Duration::from_millis(300),
+    );
+    assert!(hung.timed_out());
+    assert!(hung.elapsed < Duration::from_secs(5), "{:?}", hung.elapsed);
+}
+
 // ---- the real go through the shim ----
 
 /// A project in `dir` whose main package prints the fixture modules' greetings; its go.sum
