@@ -279,13 +279,19 @@ impl Proxy {
             state = lock(&self.inner.state);
         }
         self.inner.wake.notify_all();
-        while state.listening == state.refused() {
-            state = self
-                .inner
-                .wake
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
-        }
+        let (state, waited) = self
+            .inner
+            .wake
+            .wait_timeout_while(state, Duration::from_secs(10), |s| {
+                s.listening == s.refused()
+            })
+            .unwrap_or_else(|e| e.into_inner());
+        assert!(
+            !waited.timed_out(),
+            "fixture proxy {}: the port did not {} within 10 s",
+            self.addr,
+            if state.refused() { "close" } else { "reopen" }
+        );
     }
 
     /// What `/sumdb/sum.golang.org/supported` answers (default [`SumdbSupport::NotFound`]).
