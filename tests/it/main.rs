@@ -4,4 +4,5 @@
 mod support;
 
 mod install;
+mod fixture_proxy;
 mod shim_exec;

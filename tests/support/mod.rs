@@ -1,8 +1,11 @@
-//! The test bed: the real Go toolchain, a fake `go` that reports what it received, and helpers
-//! to run goshim.
+//! The test bed: the real Go toolchain, a fake `go` that reports what it received, helpers
+//! to run goshim, fixture Go modules (`modules`) and the fixture GOPROXY server (`proxy`).
 
 #![allow(dead_code)] // each test module uses its own part of the bed
 
+pub mod bounded;
 pub mod fake_go;
+pub mod modules;
+pub mod proxy;
 pub mod realgo;
 pub mod shim;
