@@ -70,8 +70,14 @@ pub fn load_config(input: &mut SearchInput) -> Result<Option<Loaded>, ConfigErro
     Ok(Some(loaded))
 }
 
-/// Prints the configuration notices on stderr unless quiet.
+/// Prints the configuration notices on stderr unless quiet, and the configuration trace when
+/// `GOSHIM_LOG=debug`.
 pub fn print_notices(loaded: &Loaded) {
+    if loaded.config.debug_log.value {
+        for line in loaded.trace() {
+            eprintln!("{line}");
+        }
+    }
     if !loaded.config.shim.quiet.value {
         for line in loaded.notices() {
             eprintln!("{line}");

@@ -143,6 +143,38 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The configuration part of the `GOSHIM_LOG=debug` trace: every file read (with its trust)
+    /// and every ignored setting.
+    pub fn trace(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .files
+            .iter()
+            .map(|f| {
+                let kind = match (f.kind, f.trusted) {
+                    (FileKind::System, _) => "system",
+                    (FileKind::User, _) => "user",
+                    (FileKind::Project, true) => "project, trusted",
+                    (FileKind::Project, false) => "project, untrusted",
+                };
+                format!("goshim: debug: config {} ({kind})", f.path.display())
+            })
+            .collect();
+        lines.extend(self.ignored.iter().map(|i| {
+            let why = match i.reason {
+                IgnoredReason::Untrusted => "the file is not trusted",
+                IgnoredReason::GoOnlyInUserConfig => "only user and system config choose go",
+            };
+            format!(
+                "goshim: debug: ignored {} = {} at {}:{} ({why})",
+                i.key,
+                i.value,
+                i.path.display(),
+                i.line
+            )
+        }));
+        lines
+    }
+
     /// The stderr lines the shim prints (unless quiet): the warnings, one line for every
     /// untrusted file with ignored settings, one line for a `[shim] go` in a `.gomodrc`.
     pub fn notices(&self) -> Vec<String> {
@@ -313,6 +345,50 @@ fn same_proxy(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
+/// A value as it would be written in a configuration file, for reports.
+trait TomlValue {
+    fn toml(&self) -> String;
+}
+
+impl TomlValue for bool {
+    fn toml(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl TomlValue for String {
+    fn toml(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl TomlValue for Offline {
+    fn toml(&self) -> String {
+        match self {
+            Offline::Cache => "\"cache\"",
+            Offline::Off => "\"off\"",
+            Offline::Direct => "\"direct\"",
+        }
+        .into()
+    }
+}
+
+impl TomlValue for super::schema::Order {
+    fn toml(&self) -> String {
+        match self {
+            super::schema::Order::Latency => "\"latency\"",
+            super::schema::Order::Listed => "\"listed\"",
+        }
+        .into()
+    }
+}
+
+impl TomlValue for std::time::Duration {
+    fn toml(&self) -> String {
+        format!("\"{}ms\"", self.as_millis())
+    }
+}
+
 struct Merge {
     config: Config,
     allowed: Allowed,
@@ -348,7 +424,7 @@ impl Merge {
     }
 
     /// Sets `slot` to `new` when `ok`, else records it as ignored.
-    fn gate<T: std::fmt::Debug>(
+    fn gate<T: TomlValue>(
         &mut self,
         slot_key: &str,
         new: Option<Sourced<T>>,
@@ -359,7 +435,7 @@ impl Merge {
         if ok(&new.value) {
             *slot(&mut self.config) = new;
         } else {
-            let value = format!("{:?}", new.value);
+            let value = new.value.toml();
             self.ignore(&new.origin, slot_key, value, IgnoredReason::Untrusted);
         }
     }
@@ -772,6 +848,27 @@ mod tests {
             ]
         );
         assert!(loaded.ignored.is_empty(), "timings need no trust");
+        assert_eq!(
+            loaded.trace(),
+            [
+                format!(
+                    "goshim: debug: config {} (system)",
+                    bed.root.join(SYS).display()
+                ),
+                format!(
+                    "goshim: debug: config {} (user)",
+                    bed.root.join(USER).display()
+                ),
+                format!(
+                    "goshim: debug: config {} (project, untrusted)",
+                    bed.root.join(OUTER).display()
+                ),
+                format!(
+                    "goshim: debug: config {} (project, untrusted)",
+                    bed.root.join(PROJ).display()
+                ),
+            ]
+        );
     }
 
     #[test]
@@ -856,7 +953,19 @@ respect_env = false
             ]
         );
         assert_eq!(loaded.ignored[0].value, "https://evil.example");
+        assert_eq!(loaded.ignored[4].value, "\"direct\"");
+        assert_eq!(
+            loaded.ignored[8].value,
+            "\"sum.evil.example+12345678+AAAA\""
+        );
         assert_eq!(loaded.ignored[0].line, 2);
+        assert_eq!(
+            loaded.trace()[2],
+            format!(
+                "goshim: debug: ignored proxy.candidates = https://evil.example at {}:2 (the file is not trusted)",
+                bed.root.join(PROJ).display()
+            )
+        );
         let proj = bed.root.join(PROJ);
         assert_eq!(
             loaded.notices(),

@@ -424,11 +424,12 @@ impl File<'_> {
             }
             ("shim", "go") => {
                 let s = self.string(v, &full)?;
-                if s.is_empty() {
+                let path = Path::new(s);
+                if s.is_empty() || (!path.is_absolute() && path.components().count() > 1) {
                     return Err(self.at(
                         v,
-                        format!("{full} is empty"),
-                        "write the real go's path, e.g. go = \"/usr/local/go/bin/go\", or remove the key".into(),
+                        format!("{full} = {s:?} is neither an absolute path nor a command name"),
+                        "write the real go's absolute path, e.g. go = \"/usr/local/go/bin/go\", or a name found on PATH such as \"go1.22.4\"".into(),
                     ));
                 }
                 layer.shim_go = Some(self.sourced(key, PathBuf::from(s)));
@@ -884,6 +885,17 @@ quiet = true
                 "/p/.gomodrc:2:12: proxy.private: \"direct\" is a GOPROXY keyword, not a proxy URL; remove it; use direct = true or offline = \"off\" in [proxy] {HINT}"
             )
         );
+    }
+
+    #[test]
+    fn error_relative_shim_go() {
+        assert_eq!(
+            parse("[shim]\ngo = \"bin/go\"\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:6: shim.go = \"bin/go\" is neither an absolute path nor a command name; write the real go's absolute path, e.g. go = \"/usr/local/go/bin/go\", or a name found on PATH such as \"go1.22.4\" {HINT}"
+            )
+        );
+        assert!(parse("[shim]\ngo = \"go1.22.4\"\n").is_ok());
     }
 
     #[test]

@@ -373,6 +373,21 @@ fn trust_all_trusts_every_file() {
 }
 
 #[test]
+fn debug_log_traces_the_configuration_files() {
+    let bed = Bed::new();
+    bed.write(&bed.gomodrc(), "[health]\nttl = \"1m\"\n");
+    let out = bed.go(&[("GOSHIM_LOG", "debug")]);
+    assert_ran(
+        &bed,
+        &out,
+        &format!(
+            "goshim: debug: config {} (project, untrusted)\n",
+            bed.gomodrc().display()
+        ),
+    );
+}
+
+#[test]
 fn quiet_silences_the_notice() {
     let bed = Bed::new();
     bed.write(
