@@ -1009,6 +1009,24 @@ respect_env = false
     }
 
     #[test]
+    fn several_untrusted_files_share_one_notice_line() {
+        let bed = Bed::new();
+        bed.write(OUTER, "[sumdb]\nname = \"a.example\"\n");
+        bed.write(
+            PROJ,
+            "[modules]\nprivate = [\"x.example\"]\nextend_private = [\"y.example\"]\n",
+        );
+        assert_eq!(
+            bed.load().notices(),
+            [format!(
+                "goshim: ignoring settings from untrusted {} (sumdb.name), {} (modules.private, modules.extend_private); review, then run `goshim trust PATH` for each",
+                bed.root.join(OUTER).display(),
+                bed.root.join(PROJ).display()
+            )]
+        );
+    }
+
+    #[test]
     fn untrusted_file_cannot_move_a_public_mirror_into_private() {
         let bed = Bed::new();
         bed.write(PROJ, "[proxy]\nprivate = [\"https://goproxy.cn\"]\n");
