@@ -1,2 +1,16 @@
 //! Go's own rules, exactly as cmd/go applies them: module path patterns, GOPROXY lists, GOSUMDB,
 //! the effective go environment, go.mod/go.work and the project shape, command classes.
+//!
+//! Nothing here decides policy: every function answers "what would the real go do".
+
+mod gourl;
+pub mod pattern;
+pub mod proxy;
+#[cfg(test)]
+mod testgen;
+
+pub use pattern::{BadPattern, match_prefix_patterns, path_match};
+pub use proxy::{
+    Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, parse_proxy_list,
+    validate_proxy_url,
+};
