@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod exec;
 mod install;
 pub mod probe;
+mod trust;
 mod which;
 
 /// A `go` shim that picks working module proxies, checksum database and private-module settings
@@ -17,7 +18,7 @@ mod which;
 #[command(
     name = "goshim",
     version,
-    after_help = "Examples:\n  goshim exec -- build ./...   run the real go through the shim\n  goshim which                 show which go would run and why\n  goshim install               link `go` to goshim in ~/.local/share/goshim/bin"
+    after_help = "Examples:\n  goshim exec -- build ./...   run the real go through the shim\n  goshim which                 show which go would run and why\n  goshim install               link `go` to goshim in ~/.local/share/goshim/bin\n  goshim trust                 trust the nearest .gomodrc after reviewing it"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -51,6 +52,19 @@ enum Command {
     },
     /// Probe the candidate proxies and checksum databases now; update the verdict cache.
     Probe(probe::ProbeArgs),
+    /// Trust a .gomodrc after reviewing it, so all its settings apply (editing it untrusts it).
+    Trust {
+        /// The file; default: the nearest .gomodrc from the working directory upwards.
+        path: Option<PathBuf>,
+        /// List the trusted files instead.
+        #[arg(long, conflicts_with = "path")]
+        list: bool,
+    },
+    /// Forget that a .gomodrc was trusted.
+    Untrust {
+        /// The file; default: the nearest .gomodrc from the working directory upwards.
+        path: Option<PathBuf>,
+    },
 }
 
 /// Parses the command line and runs the subcommand.
@@ -62,5 +76,8 @@ pub fn run() -> ExitCode {
         Command::Install { dir, force } => install::install(dir, force),
         Command::Uninstall { dir } => install::uninstall(dir),
         Command::Probe(args) => probe::run(args),
+        Command::Trust { list: true, .. } => trust::list(),
+        Command::Trust { path, .. } => trust::trust(path),
+        Command::Untrust { path } => trust::untrust(path),
     }
 }

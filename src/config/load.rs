@@ -143,6 +143,38 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The configuration part of the `GOSHIM_LOG=debug` trace: every file read (with its trust)
+    /// and every ignored setting.
+    pub fn trace(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .files
+            .iter()
+            .map(|f| {
+                let kind = match (f.kind, f.trusted) {
+                    (FileKind::System, _) => "system",
+                    (FileKind::User, _) => "user",
+                    (FileKind::Project, true) => "project, trusted",
+                    (FileKind::Project, false) => "project, untrusted",
+                };
+                format!("goshim: debug: config {} ({kind})", f.path.display())
+            })
+            .collect();
+        lines.extend(self.ignored.iter().map(|i| {
+            let why = match i.reason {
+                IgnoredReason::Untrusted => "the file is not trusted",
+                IgnoredReason::GoOnlyInUserConfig => "only user and system config choose go",
+            };
+            format!(
+                "goshim: debug: ignored {} = {} at {}:{} ({why})",
+                i.key,
+                i.value,
+                i.path.display(),
+                i.line
+            )
+        }));
+        lines
+    }
+
     /// The stderr lines the shim prints (unless quiet): the warnings, one line for every
     /// untrusted file with ignored settings, one line for a `[shim] go` in a `.gomodrc`.
     pub fn notices(&self) -> Vec<String> {
@@ -313,6 +345,50 @@ fn same_proxy(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
+/// A value as it would be written in a configuration file, for reports.
+trait TomlValue {
+    fn toml(&self) -> String;
+}
+
+impl TomlValue for bool {
+    fn toml(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl TomlValue for String {
+    fn toml(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl TomlValue for Offline {
+    fn toml(&self) -> String {
+        match self {
+            Offline::Cache => "\"cache\"",
+            Offline::Off => "\"off\"",
+            Offline::Direct => "\"direct\"",
+        }
+        .into()
+    }
+}
+
+impl TomlValue for super::schema::Order {
+    fn toml(&self) -> String {
+        match self {
+            super::schema::Order::Latency => "\"latency\"",
+            super::schema::Order::Listed => "\"listed\"",
+        }
+        .into()
+    }
+}
+
+impl TomlValue for std::time::Duration {
+    fn toml(&self) -> String {
+        format!("\"{}ms\"", self.as_millis())
+    }
+}
+
 struct Merge {
     config: Config,
     allowed: Allowed,
@@ -348,7 +424,7 @@ impl Merge {
     }
 
     /// Sets `slot` to `new` when `ok`, else records it as ignored.
-    fn gate<T: std::fmt::Debug>(
+    fn gate<T: TomlValue>(
         &mut self,
         slot_key: &str,
         new: Option<Sourced<T>>,
@@ -359,7 +435,7 @@ impl Merge {
         if ok(&new.value) {
             *slot(&mut self.config) = new;
         } else {
-            let value = format!("{:?}", new.value);
+            let value = new.value.toml();
             self.ignore(&new.origin, slot_key, value, IgnoredReason::Untrusted);
         }
     }
@@ -612,5 +688,509 @@ impl Merge {
             };
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::schema::Order;
+
+    /// A directory tree with system, user and project files, and a trust store.
+    struct Bed {
+        _tmp: tempfile::TempDir,
+        root: PathBuf,
+        input: LoadInput,
+    }
+
+    impl Bed {
+        fn new() -> Bed {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = tmp.path().canonicalize().unwrap();
+            let dir = root.join("home/proj/sub");
+            std::fs::create_dir_all(&dir).unwrap();
+            let input = LoadInput {
+                dir,
+                env: BTreeMap::new(),
+                system_config: root.join("etc/goshim/config.toml"),
+                user_config: Some(root.join("config/goshim/config.toml")),
+                trust_store: Some(root.join("data/goshim/trust.json")),
+            };
+            Bed {
+                _tmp: tmp,
+                root,
+                input,
+            }
+        }
+
+        fn write(&self, rel: &str, text: &str) -> PathBuf {
+            let path = self.root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+
+        fn set(&mut self, var: &str, value: &str) {
+            self.input.env.insert(var.into(), value.into());
+        }
+
+        fn trust(&self, rel: &str) {
+            let path = self.root.join(rel);
+            let (mut store, _) = TrustStore::load(self.input.trust_store.as_ref().unwrap());
+            store.trust(path.clone(), &std::fs::read(&path).unwrap());
+            store.save().unwrap();
+        }
+
+        fn load(&self) -> Loaded {
+            load(&self.input).unwrap()
+        }
+
+        fn at(&self, rel: &str, line: usize) -> Origin {
+            Origin::File {
+                path: self.root.join(rel),
+                line,
+            }
+        }
+    }
+
+    fn urls(list: &SourcedList) -> Vec<&str> {
+        list.value.iter().map(|s| s.value.as_str()).collect()
+    }
+
+    const SYS: &str = "etc/goshim/config.toml";
+    const USER: &str = "config/goshim/config.toml";
+    const OUTER: &str = "home/.gomodrc";
+    const PROJ: &str = "home/proj/.gomodrc";
+
+    #[test]
+    fn nothing_configured_gives_the_defaults() {
+        let bed = Bed::new();
+        let loaded = bed.load();
+        assert_eq!(loaded.config, Config::default());
+        assert!(loaded.files.is_empty());
+        assert!(loaded.ignored.is_empty());
+        assert!(loaded.notices().is_empty());
+        assert_eq!(
+            urls(&loaded.config.proxy.candidates),
+            [
+                "https://proxy.golang.org",
+                "https://goproxy.cn",
+                "https://goproxy.io"
+            ]
+        );
+        assert_eq!(loaded.config.proxy.offline.value, Offline::Cache);
+        assert_eq!(loaded.config.proxy.order.value, Order::Latency);
+        assert_eq!(loaded.config.sumdb.name.value, "sum.golang.org");
+        assert_eq!(
+            loaded.config.health.timeout.value,
+            Duration::from_millis(1500)
+        );
+        assert_eq!(loaded.config.health.stale.origin, Origin::Default);
+    }
+
+    #[test]
+    fn layers_override_in_order_with_provenance() {
+        let mut bed = Bed::new();
+        bed.write(
+            SYS,
+            "[health]\ntimeout = \"3s\"\nttl = \"1h\"\n[sumdb]\nname = \"sum.golang.google.cn\"\n",
+        );
+        bed.write(USER, "[health]\ntimeout = \"1s\"\n[shim]\nquiet = true\n");
+        bed.write(OUTER, "[health]\ndeadline = \"5s\"\nstale = \"2h\"\n");
+        bed.write(PROJ, "[health]\nstale = \"3h\"\n");
+        bed.set(GOSHIM_QUIET, "0");
+        let loaded = bed.load();
+        let c = &loaded.config;
+        assert_eq!(
+            c.health.timeout,
+            Sourced {
+                value: Duration::from_secs(1),
+                origin: bed.at(USER, 2)
+            }
+        );
+        assert_eq!(
+            c.health.ttl,
+            Sourced {
+                value: Duration::from_secs(3600),
+                origin: bed.at(SYS, 3)
+            }
+        );
+        assert_eq!(c.sumdb.name.origin, bed.at(SYS, 5));
+        assert_eq!(c.health.deadline.origin, bed.at(OUTER, 2));
+        assert_eq!(
+            c.health.stale,
+            Sourced {
+                value: Duration::from_secs(3 * 3600),
+                origin: bed.at(PROJ, 2)
+            },
+            "the nearer .gomodrc wins"
+        );
+        assert_eq!(
+            c.shim.quiet,
+            Sourced {
+                value: false,
+                origin: Origin::Env(GOSHIM_QUIET)
+            },
+            "variables beat every file"
+        );
+        assert_eq!(c.health.probe.origin, Origin::Default);
+        let kinds: Vec<(FileKind, bool)> =
+            loaded.files.iter().map(|f| (f.kind, f.trusted)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (FileKind::System, true),
+                (FileKind::User, true),
+                (FileKind::Project, false),
+                (FileKind::Project, false)
+            ]
+        );
+        assert!(loaded.ignored.is_empty(), "timings need no trust");
+        assert_eq!(
+            loaded.trace(),
+            [
+                format!(
+                    "goshim: debug: config {} (system)",
+                    bed.root.join(SYS).display()
+                ),
+                format!(
+                    "goshim: debug: config {} (user)",
+                    bed.root.join(USER).display()
+                ),
+                format!(
+                    "goshim: debug: config {} (project, untrusted)",
+                    bed.root.join(OUTER).display()
+                ),
+                format!(
+                    "goshim: debug: config {} (project, untrusted)",
+                    bed.root.join(PROJ).display()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn lists_replace_and_extend_appends() {
+        let bed = Bed::new();
+        bed.write(
+            SYS,
+            "[proxy]\ncandidates = [\"https://a.example\", \"https://b.example\"]\n[modules]\nprivate = [\"git.corp.example\"]\n",
+        );
+        bed.write(
+            USER,
+            "[proxy]\nextend_candidates = [\"https://b.example/\", \"https://c.example\"]\n[modules]\nprivate = [\"x.example\"]\nextend_private = [\"*.x.example\"]\n",
+        );
+        let c = bed.load().config;
+        assert_eq!(
+            urls(&c.proxy.candidates),
+            [
+                "https://a.example",
+                "https://b.example",
+                "https://c.example"
+            ]
+        );
+        assert_eq!(c.proxy.candidates.origin, bed.at(USER, 2));
+        assert_eq!(c.proxy.candidates.value[0].origin, bed.at(SYS, 2));
+        assert_eq!(c.proxy.candidates.value[2].origin, bed.at(USER, 2));
+        assert_eq!(urls(&c.modules.private), ["x.example", "*.x.example"]);
+        assert_eq!(c.modules.private.value[1].origin, bed.at(USER, 5));
+    }
+
+    const DANGEROUS: &str = r#"[proxy]
+candidates = ["https://evil.example", "https://proxy.golang.org"]
+extend_candidates = ["https://evil2.example"]
+private = ["https://evil3.example"]
+direct = true
+offline = "direct"
+[modules]
+private = ["*"]
+no_proxy = ["*"]
+extend_no_sumdb = ["*"]
+[sumdb]
+name = "sum.evil.example+12345678+AAAA"
+[health]
+probe = "git.corp.example/secret@v1.0.0"
+[shim]
+go = "/tmp/evil/go"
+respect_env = false
+"#;
+
+    #[test]
+    fn untrusted_file_with_every_dangerous_setting_changes_nothing() {
+        let bed = Bed::new();
+        bed.write(USER, "[proxy]\ndirect = false\n");
+        bed.write(PROJ, DANGEROUS);
+        let loaded = bed.load();
+        let mut expected = Config::default();
+        expected.proxy.direct = Sourced {
+            value: false,
+            origin: bed.at(USER, 2),
+        };
+        assert_eq!(loaded.config, expected);
+        let keys: Vec<(&str, IgnoredReason)> = loaded
+            .ignored
+            .iter()
+            .map(|i| (i.key.as_str(), i.reason))
+            .collect();
+        use IgnoredReason::{GoOnlyInUserConfig as Go, Untrusted as U};
+        assert_eq!(
+            keys,
+            [
+                ("proxy.candidates", U),
+                ("proxy.extend_candidates", U),
+                ("proxy.private", U),
+                ("proxy.direct", U),
+                ("proxy.offline", U),
+                ("modules.private", U),
+                ("modules.no_proxy", U),
+                ("modules.extend_no_sumdb", U),
+                ("sumdb.name", U),
+                ("health.probe", U),
+                ("shim.go", Go),
+                ("shim.respect_env", U),
+            ]
+        );
+        assert_eq!(loaded.ignored[0].value, "https://evil.example");
+        assert_eq!(loaded.ignored[4].value, "\"direct\"");
+        assert_eq!(
+            loaded.ignored[8].value,
+            "\"sum.evil.example+12345678+AAAA\""
+        );
+        assert_eq!(loaded.ignored[0].line, 2);
+        assert_eq!(
+            loaded.trace()[2],
+            format!(
+                "goshim: debug: ignored proxy.candidates = https://evil.example at {}:2 (the file is not trusted)",
+                bed.root.join(PROJ).display()
+            )
+        );
+        let proj = bed.root.join(PROJ);
+        assert_eq!(
+            loaded.notices(),
+            [
+                format!(
+                    "goshim: ignoring settings from untrusted {p} (proxy.candidates, proxy.extend_candidates, proxy.private, proxy.direct, proxy.offline, modules.private, modules.no_proxy, modules.extend_no_sumdb, sumdb.name, health.probe, shim.respect_env); review, then run `goshim trust {p}`",
+                    p = proj.display()
+                ),
+                format!(
+                    "goshim: ignoring [shim] go at {}:16: the real go is only chosen in the user or system config, or GOSHIM_GO",
+                    proj.display()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn untrusted_file_may_reorder_drop_and_tune() {
+        let bed = Bed::new();
+        bed.write(
+            USER,
+            "[proxy]\nprivate = [\"https://athens.corp.example\", \"https://b.corp.example\"]\noffline = \"direct\"\n",
+        );
+        bed.write(
+            PROJ,
+            "[proxy]\ncandidates = [\"https://goproxy.cn/\", \"https://proxy.golang.org\"]\nprivate = [\"https://b.corp.example\"]\ndirect = false\noffline = \"direct\"\norder = \"listed\"\n[health]\ntimeout = \"800ms\"\n[shim]\nquiet = true\n",
+        );
+        let loaded = bed.load();
+        let c = &loaded.config;
+        assert!(loaded.ignored.is_empty(), "{:?}", loaded.ignored);
+        assert_eq!(
+            urls(&c.proxy.candidates),
+            ["https://goproxy.cn/", "https://proxy.golang.org"]
+        );
+        assert_eq!(urls(&c.proxy.private), ["https://b.corp.example"]);
+        assert!(!c.proxy.direct.value);
+        assert_eq!(c.proxy.offline.origin, bed.at(PROJ, 5));
+        assert_eq!(c.proxy.order.value, Order::Listed);
+        assert_eq!(c.health.timeout.value, Duration::from_millis(800));
+        assert!(c.shim.quiet.value);
+    }
+
+    #[test]
+    fn several_untrusted_files_share_one_notice_line() {
+        let bed = Bed::new();
+        bed.write(OUTER, "[sumdb]\nname = \"a.example\"\n");
+        bed.write(
+            PROJ,
+            "[modules]\nprivate = [\"x.example\"]\nextend_private = [\"y.example\"]\n",
+        );
+        assert_eq!(
+            bed.load().notices(),
+            [format!(
+                "goshim: ignoring settings from untrusted {} (sumdb.name), {} (modules.private, modules.extend_private); review, then run `goshim trust PATH` for each",
+                bed.root.join(OUTER).display(),
+                bed.root.join(PROJ).display()
+            )]
+        );
+    }
+
+    #[test]
+    fn untrusted_file_cannot_move_a_public_mirror_into_private() {
+        let bed = Bed::new();
+        bed.write(PROJ, "[proxy]\nprivate = [\"https://goproxy.cn\"]\n");
+        let loaded = bed.load();
+        assert!(loaded.config.proxy.private.value.is_empty());
+        assert_eq!(loaded.ignored[0].key, "proxy.private");
+    }
+
+    #[test]
+    fn trust_life_cycle() {
+        let bed = Bed::new();
+        bed.write(PROJ, "[sumdb]\nname = \"sum.golang.google.cn\"\n");
+        assert_eq!(bed.load().config.sumdb.name.origin, Origin::Default);
+
+        bed.trust(PROJ);
+        let loaded = bed.load();
+        assert_eq!(
+            loaded.config.sumdb.name,
+            Sourced {
+                value: "sum.golang.google.cn".into(),
+                origin: bed.at(PROJ, 2)
+            }
+        );
+        assert!(loaded.ignored.is_empty());
+        assert!(loaded.files[0].trusted);
+
+        bed.write(PROJ, "[sumdb]\nname = \"sum.golang.google.cn\"\n# edited\n");
+        let loaded = bed.load();
+        assert_eq!(loaded.config.sumdb.name.origin, Origin::Default);
+        assert_eq!(loaded.ignored.len(), 1);
+        assert!(!loaded.files[0].trusted);
+    }
+
+    #[test]
+    fn trusted_file_applies_everything_but_shim_go() {
+        let bed = Bed::new();
+        bed.write(PROJ, DANGEROUS);
+        bed.trust(PROJ);
+        let loaded = bed.load();
+        let c = &loaded.config;
+        assert_eq!(
+            urls(&c.proxy.candidates),
+            [
+                "https://evil.example",
+                "https://proxy.golang.org",
+                "https://evil2.example"
+            ]
+        );
+        assert_eq!(c.proxy.offline.value, Offline::Direct);
+        assert_eq!(urls(&c.modules.no_sumdb), ["*"]);
+        assert!(!c.shim.respect_env.value);
+        assert_eq!(c.shim.go, None);
+        assert_eq!(loaded.ignored.len(), 1);
+        assert_eq!(loaded.ignored[0].reason, IgnoredReason::GoOnlyInUserConfig);
+    }
+
+    #[test]
+    fn a_trusted_outer_file_widens_what_inner_untrusted_files_may_pick() {
+        let bed = Bed::new();
+        bed.write(
+            OUTER,
+            "[proxy]\nextend_candidates = [\"https://team.example\"]\n",
+        );
+        bed.trust(OUTER);
+        bed.write(PROJ, "[proxy]\ncandidates = [\"https://team.example\"]\n");
+        let loaded = bed.load();
+        assert_eq!(
+            urls(&loaded.config.proxy.candidates),
+            ["https://team.example"]
+        );
+        assert!(loaded.ignored.is_empty());
+    }
+
+    #[test]
+    fn trust_all_trusts_every_file() {
+        let mut bed = Bed::new();
+        bed.write(PROJ, "[modules]\nprivate = [\"git.corp.example\"]\n");
+        bed.set(GOSHIM_TRUST_ALL, "1");
+        let loaded = bed.load();
+        assert_eq!(urls(&loaded.config.modules.private), ["git.corp.example"]);
+        assert!(loaded.ignored.is_empty());
+        bed.set(GOSHIM_TRUST_ALL, "0");
+        assert!(bed.load().config.modules.private.value.is_empty());
+    }
+
+    #[test]
+    fn corrupt_trust_store_is_a_warning_not_an_error() {
+        let bed = Bed::new();
+        bed.write(PROJ, "[modules]\nprivate = [\"git.corp.example\"]\n");
+        bed.write("data/goshim/trust.json", "garbage");
+        let loaded = bed.load();
+        assert!(loaded.config.modules.private.value.is_empty());
+        assert_eq!(loaded.warnings.len(), 1);
+        assert!(
+            loaded.notices()[0].starts_with(&format!(
+                "goshim: warning: the trust store {} is unreadable (",
+                bed.root.join("data/goshim/trust.json").display()
+            )),
+            "{:?}",
+            loaded.notices()
+        );
+    }
+
+    #[test]
+    fn shim_go_from_user_config_and_variable() {
+        let mut bed = Bed::new();
+        bed.write(USER, "[shim]\ngo = \"/opt/go/bin/go\"\n");
+        assert_eq!(
+            bed.load().config.shim.go,
+            Some(Sourced {
+                value: PathBuf::from("/opt/go/bin/go"),
+                origin: bed.at(USER, 2)
+            })
+        );
+        bed.set(GOSHIM_GO, "/usr/local/go/bin/go");
+        assert_eq!(
+            bed.load().config.shim.go.unwrap().origin,
+            Origin::Env(GOSHIM_GO)
+        );
+    }
+
+    #[test]
+    fn variables_offline_and_log() {
+        let mut bed = Bed::new();
+        bed.set(GOSHIM_OFFLINE, "1");
+        bed.set(GOSHIM_LOG, "debug");
+        let c = bed.load().config;
+        assert!(c.force_offline.value);
+        assert!(c.debug_log.value);
+        assert_eq!(c.debug_log.origin, Origin::Env(GOSHIM_LOG));
+        bed.set(GOSHIM_LOG, "verbose");
+        assert_eq!(
+            load(&bed.input).unwrap_err().to_string(),
+            "GOSHIM_LOG=verbose: unknown log level; use GOSHIM_LOG=debug for a decision trace, or unset it (GOSHIM_DISABLE=1 runs go without goshim)"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_that_has_them() {
+        let bed = Bed::new();
+        bed.write(OUTER, "[proxy]\norder = \"random\"\n");
+        assert_eq!(
+            load(&bed.input).unwrap_err().to_string(),
+            format!(
+                "{}:2:9: proxy.order = \"random\" is not a known value; use one of \"latency\", \"listed\" (GOSHIM_DISABLE=1 runs go without goshim)",
+                bed.root.join(OUTER).display()
+            )
+        );
+    }
+
+    #[test]
+    fn an_unreadable_file_is_an_error() {
+        let bed = Bed::new();
+        std::fs::create_dir_all(bed.root.join(PROJ)).unwrap();
+        let err = load(&bed.input).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "{}: cannot read this configuration file: ",
+                bed.root.join(PROJ).display()
+            )),
+            "{err}"
+        );
+        assert!(err.ends_with(
+            "; fix its permissions or remove it (GOSHIM_DISABLE=1 runs go without goshim)"
+        ));
     }
 }

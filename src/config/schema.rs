@@ -424,11 +424,12 @@ impl File<'_> {
             }
             ("shim", "go") => {
                 let s = self.string(v, &full)?;
-                if s.is_empty() {
+                let path = Path::new(s);
+                if s.is_empty() || (!path.is_absolute() && path.components().count() > 1) {
                     return Err(self.at(
                         v,
-                        format!("{full} is empty"),
-                        "write the real go's path, e.g. go = \"/usr/local/go/bin/go\", or remove the key".into(),
+                        format!("{full} = {s:?} is neither an absolute path nor a command name"),
+                        "write the real go's absolute path, e.g. go = \"/usr/local/go/bin/go\", or a name found on PATH such as \"go1.22.4\"".into(),
                     ));
                 }
                 layer.shim_go = Some(self.sourced(key, PathBuf::from(s)));
@@ -520,14 +521,15 @@ impl File<'_> {
                     ));
                 }
             };
-            let problem = match item {
-                Item::Proxy => proxy_problem(s),
-                Item::Pattern => pattern_problem(s),
+            let checked = match item {
+                Item::Proxy => check_proxy(full, s),
+                Item::Pattern => pattern_problem(s).map_or_else(
+                    || Ok(s.to_string()),
+                    |(what, fix)| Err((format!("{full} entry {s:?} {what}"), fix)),
+                ),
             };
-            if let Some((what, fix)) = problem {
-                return Err(self.at(element, format!("{full} entry {s:?} {what}"), fix));
-            }
-            items.push(self.sourced(element, s.to_string()));
+            let value = checked.map_err(|(what, fix)| self.at(element, what, fix))?;
+            items.push(self.sourced(element, value));
         }
         Ok(self.sourced(key, items))
     }
@@ -543,27 +545,22 @@ fn leaf(full: &str) -> &str {
     full.rsplit('.').next().unwrap_or(full)
 }
 
-/// Why a proxy entry cannot be used, as (what is wrong, how to fix it).
-fn proxy_problem(s: &str) -> Option<(String, String)> {
-    if s == "direct" || s == "off" {
-        return Some((
-            "is a GOPROXY keyword, not a proxy".into(),
-            "remove it; use direct = true or offline = \"off\" in [proxy]".into(),
-        ));
-    }
-    if s.contains([',', '|']) {
-        return Some((
-            "contains a GOPROXY separator".into(),
-            "write one proxy URL per string: [\"https://a.example\", \"https://b.example\"]".into(),
-        ));
-    }
-    if s.trim().is_empty() || s.contains(char::is_whitespace) {
-        return Some((
-            "is empty or contains a space".into(),
-            "write one proxy URL per string, e.g. \"https://proxy.golang.org\"".into(),
-        ));
-    }
-    None
+/// The URL go would use for a proxy entry, or why go would reject it as (what is wrong, how to
+/// fix it). Go's GOPROXY rules decide (`goenv::proxy`).
+fn check_proxy(full: &str, s: &str) -> Result<String, (String, String)> {
+    use crate::goenv::proxy::{ProxyListError, validate_proxy_url};
+    validate_proxy_url(s).map_err(|e| {
+        let fix = match e {
+            ProxyListError::Keyword(_) => {
+                "remove it; use direct = true or offline = \"off\" in [proxy]"
+            }
+            ProxyListError::Separator(_) => {
+                "write one proxy URL per string: [\"https://a.example\", \"https://b.example\"]"
+            }
+            _ => "write an http(s) URL such as \"https://goproxy.example\" or \"file:///abs/dir\"",
+        };
+        (format!("{full}: {e}"), fix.to_string())
+    })
 }
 
 /// Why a module path pattern cannot be used, as (what is wrong, how to fix it).
@@ -585,6 +582,13 @@ fn pattern_problem(s: &str) -> Option<(String, String)> {
         return Some((
             "is empty".into(),
             "remove it or write a module path pattern such as \"git.corp.example\"".into(),
+        ));
+    }
+    let glob = s.strip_suffix('/').unwrap_or(s);
+    if crate::goenv::pattern::path_match(glob, "").is_err() {
+        return Some((
+            "is a malformed glob, which go silently never matches".into(),
+            "close every [ ] class and escape a literal [ as \\\\[".into(),
         ));
     }
     None
@@ -818,6 +822,16 @@ quiet = true
     }
 
     #[test]
+    fn error_malformed_glob() {
+        assert_eq!(
+            parse("[modules]\nno_sumdb = [\"git.corp.example/[abc\"]\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:13: modules.no_sumdb entry \"git.corp.example/[abc\" is a malformed glob, which go silently never matches; close every [ ] class and escape a literal [ as \\\\[ {HINT}"
+            )
+        );
+    }
+
+    #[test]
     fn error_wrong_types_and_values() {
         assert_eq!(
             parse("[proxy]\ndirect = \"yes\"\n").unwrap_err(),
@@ -862,15 +876,63 @@ quiet = true
         assert_eq!(
             parse("[proxy]\ncandidates = [\"https://a.example,https://b.example\"]\n").unwrap_err(),
             format!(
-                "/p/.gomodrc:2:15: proxy.candidates entry \"https://a.example,https://b.example\" contains a GOPROXY separator; write one proxy URL per string: [\"https://a.example\", \"https://b.example\"] {HINT}"
+                "/p/.gomodrc:2:15: proxy.candidates: proxy URL \"https://a.example,https://b.example\" contains a GOPROXY list separator (',' or '|'); write one proxy URL per string: [\"https://a.example\", \"https://b.example\"] {HINT}"
             )
         );
         assert_eq!(
             parse("[proxy]\nprivate = [\"direct\"]\n").unwrap_err(),
             format!(
-                "/p/.gomodrc:2:12: proxy.private entry \"direct\" is a GOPROXY keyword, not a proxy; remove it; use direct = true or offline = \"off\" in [proxy] {HINT}"
+                "/p/.gomodrc:2:12: proxy.private: \"direct\" is a GOPROXY keyword, not a proxy URL; remove it; use direct = true or offline = \"off\" in [proxy] {HINT}"
             )
         );
+    }
+
+    #[test]
+    fn error_relative_shim_go() {
+        assert_eq!(
+            parse("[shim]\ngo = \"bin/go\"\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:6: shim.go = \"bin/go\" is neither an absolute path nor a command name; write the real go's absolute path, e.g. go = \"/usr/local/go/bin/go\", or a name found on PATH such as \"go1.22.4\" {HINT}"
+            )
+        );
+        assert!(parse("[shim]\ngo = \"go1.22.4\"\n").is_ok());
+    }
+
+    #[test]
+    fn error_proxy_url_go_rejects() {
+        assert_eq!(
+            parse("[proxy]\ncandidates = [\"ftp://mirror.example\"]\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:15: proxy.candidates: invalid proxy URL scheme (must be https, http, file): ftp://mirror.example; write an http(s) URL such as \"https://goproxy.example\" or \"file:///abs/dir\" {HINT}"
+            )
+        );
+        assert_eq!(
+            parse("[proxy]\nprivate = [\"athens\"]\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:12: proxy.private: invalid proxy URL missing scheme: athens; write an http(s) URL such as \"https://goproxy.example\" or \"file:///abs/dir\" {HINT}"
+            )
+        );
+        assert_eq!(
+            parse("[proxy]\nprivate = [\"file://host/dir\"]\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:12: proxy.private: invalid file:// proxy URL with non-path elements: file://host/dir; write an http(s) URL such as \"https://goproxy.example\" or \"file:///abs/dir\" {HINT}"
+            )
+        );
+    }
+
+    #[test]
+    fn proxy_entries_are_stored_as_go_would_use_them() {
+        let layer =
+            parse("[proxy]\ncandidates = [\"goproxy.cn\", \"http://127.0.0.1:8080/p\"]\n").unwrap();
+        let urls: Vec<String> = layer
+            .proxy_candidates
+            .replace
+            .unwrap()
+            .value
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        assert_eq!(urls, ["https://goproxy.cn", "http://127.0.0.1:8080/p"]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod config;
 mod fixture_proxy;
 mod install;
 mod shim_exec;
