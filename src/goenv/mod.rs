@@ -4,6 +4,7 @@
 //! Nothing here decides policy: every function answers "what would the real go do".
 
 pub mod env;
+pub mod gomod;
 mod gourl;
 pub mod pattern;
 pub mod proxy;
