@@ -6,7 +6,9 @@
 pub mod env;
 pub mod gomod;
 mod gourl;
+pub mod gover;
 pub mod pattern;
+pub mod project;
 pub mod proxy;
 pub mod sumdb;
 #[cfg(test)]
