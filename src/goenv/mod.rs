@@ -3,6 +3,7 @@
 //!
 //! Nothing here decides policy: every function answers "what would the real go do".
 
+pub mod command;
 pub mod env;
 pub mod gomod;
 mod gourl;
