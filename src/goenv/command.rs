@@ -61,10 +61,10 @@ pub fn toolchain_switch(
     env: &GoEnv,
     local_version: &str,
 ) -> Option<ToolchainSwitch> {
-    if !project.modules_enabled && env.get("GO111MODULE") == "off" {
+    if env.get("GO111MODULE") == "off" {
         return None;
     }
-    if is_exempt_from_selection(&project.invocation) {
+    if is_exempt_from_selection(&project.layout.invocation) {
         return None;
     }
     let gotoolchain = env.get("GOTOOLCHAIN");
@@ -137,11 +137,11 @@ pub fn may_reach_network(project: &Project, env: &GoEnv, local_version: &str) ->
     if toolchain_switch(project, env, local_version).is_some_and(|s| s.may_download) {
         return true;
     }
-    match command_class(&project.invocation) {
+    match command_class(&project.layout.invocation) {
         CommandClass::Offline => false,
         CommandClass::Fetch => true,
         CommandClass::Build => {
-            project.modules_enabled
+            project.layout.modules_enabled
                 && !matches!(project.build_mod, BuildMod::Vendor | BuildMod::Invalid(_))
         }
     }
@@ -152,7 +152,7 @@ mod tests {
     use super::*;
     use crate::goenv::env::EnvSources;
     use crate::goenv::gomod::ModFile;
-    use crate::goenv::project::{WorkFile, parse_invocation};
+    use crate::goenv::project::{Layout, WorkFile, parse_invocation};
     use std::path::Path;
 
     fn inv(argv: &[&str]) -> Invocation {
@@ -198,16 +198,19 @@ mod tests {
         build_mod: BuildMod,
     ) -> Project {
         Project {
-            invocation: inv(argv),
-            modules_enabled: true,
-            gomod: Some("/w/go.mod".into()),
+            layout: Layout {
+                invocation: inv(argv),
+                modules_enabled: true,
+                go111module_auto: false,
+                gomod: Some("/w/go.mod".into()),
+                work_file: WorkFile::None,
+            },
             module: Some(ModFile {
                 module: Some("m".into()),
                 go: go.map(String::from),
                 toolchain: toolchain.map(String::from),
                 ..ModFile::default()
             }),
-            work_file: WorkFile::None,
             workspace: None,
             explicit_mod: None,
             build_mod,

@@ -168,18 +168,50 @@ pub struct Workspace {
     pub modules: Vec<WorkspaceModule>,
 }
 
-/// Everything goshim needs to know about the project for one invocation.
+/// Where go works and which files it would use, found without reading go.mod or go.work —
+/// what `go env GOMOD GOWORK` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
+pub struct Layout {
     pub invocation: Invocation,
     /// Module mode (GO111MODULE on/unset, or auto with a go.mod or go.work).
     pub modules_enabled: bool,
-    /// The main module's go.mod, as `go env GOMOD` reports it (`None` = none found).
+    /// GO111MODULE=auto.
+    pub go111module_auto: bool,
+    /// The main module's go.mod (`None` = none found, or modules are off).
     pub gomod: Option<PathBuf>,
-    /// The parsed main go.mod.
-    pub module: Option<ModFile>,
     /// GOWORK as `go env GOWORK` reports it.
     pub work_file: WorkFile,
+}
+
+impl Layout {
+    /// GOMOD as `go env GOMOD` prints it: the go.mod found, else `/dev/null` in module mode,
+    /// else "". `go env` looks for go.mod before go.work, so GO111MODULE=auto with only a
+    /// go.work prints "".
+    pub fn go_env_gomod(&self) -> String {
+        match &self.gomod {
+            _ if !self.modules_enabled => String::new(),
+            Some(p) => p.display().to_string(),
+            None if self.go111module_auto => String::new(),
+            None => "/dev/null".to_string(),
+        }
+    }
+
+    /// GOWORK as `go env GOWORK` prints it.
+    pub fn go_env_gowork(&self) -> String {
+        match &self.work_file {
+            WorkFile::Off => "off".to_string(),
+            WorkFile::None => String::new(),
+            WorkFile::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Everything goshim needs to know about the project for one invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub layout: Layout,
+    /// The parsed main go.mod.
+    pub module: Option<ModFile>,
     /// The workspace, when go runs in workspace mode.
     pub workspace: Option<Workspace>,
     /// `-mod` from argv or GOFLAGS, when the command takes it.
@@ -214,6 +246,9 @@ impl Project {
 /// Why the project could not be inspected; go would fail the same way.
 #[derive(Debug, Error)]
 pub enum ProjectError {
+    /// main.go's GOROOT/GOPATH checks failed; go's message.
+    #[error("{0}")]
+    Startup(String),
     #[error("go: unknown environment setting GO111MODULE={0}")]
     BadGo111Module(String),
     #[error("go: invalid GOWORK: not an absolute path")]
@@ -238,8 +273,10 @@ pub struct ProjectContext<'a> {
     pub temp_dir: &'a Path,
 }
 
-/// Inspects the project for `argv` (without argv\[0]) run in `cwd`.
-pub fn inspect(cwd: &Path, argv: &[String], ctx: &ProjectContext) -> Result<Project, ProjectError> {
+/// Finds where go works and which go.mod/go.work it would use, without parsing them: `-C`,
+/// main.go's GOROOT/GOPATH checks, GO111MODULE, the go.mod walk-up (regular file, temp-root
+/// exception) and GOWORK.
+pub fn locate(cwd: &Path, argv: &[String], ctx: &ProjectContext) -> Result<Layout, ProjectError> {
     let invocation = parse_invocation(cwd, argv);
     if let Some(d) = &invocation.chdir
         && let Err(source) = std::fs::read_dir(&invocation.dir)
@@ -249,58 +286,72 @@ pub fn inspect(cwd: &Path, argv: &[String], ctx: &ProjectContext) -> Result<Proj
             source,
         });
     }
+    if invocation.command.first().is_none_or(|c| c != "help")
+        && let Some(e) = ctx.env.startup_error()
+    {
+        return Err(ProjectError::Startup(e));
+    }
     let dir = invocation.dir.clone();
-    let go111 = ctx.env.get("GO111MODULE");
-    let auto = match go111 {
-        "" | "on" => false,
-        "auto" => true,
-        "off" => {
-            return Ok(Project {
-                work_file: find_go_work(&dir, ctx)?,
-                invocation,
-                modules_enabled: false,
-                gomod: None,
-                module: None,
-                workspace: None,
-                explicit_mod: None,
-                build_mod: BuildMod::Readonly,
-            });
-        }
+    let (auto, off) = match ctx.env.get("GO111MODULE") {
+        "" | "on" => (false, false),
+        "auto" => (true, false),
+        "off" => (false, true),
         other => return Err(ProjectError::BadGo111Module(other.to_string())),
     };
     let work_file = find_go_work(&dir, ctx)?;
+    if off {
+        return Ok(Layout {
+            invocation,
+            modules_enabled: false,
+            go111module_auto: false,
+            gomod: None,
+            work_file,
+        });
+    }
     let gomod = find_module_root(&dir)
         .filter(|root| clean(root) != clean(ctx.temp_dir))
         .map(|root| root.join("go.mod"));
     let in_workspace = matches!(work_file, WorkFile::File(_));
     let modules_enabled = !auto || gomod.is_some() || in_workspace;
-    let module = match (&gomod, modules_enabled) {
-        (Some(p), true) => Some(read_mod(p)?),
-        _ => None,
-    };
-    let workspace = match &work_file {
-        WorkFile::File(p) if modules_enabled => Some(read_workspace(p)?),
-        _ => None,
-    };
-    let explicit_mod = explicit_mod(&invocation, ctx.env.get("GOFLAGS"));
-    let build_mod = if modules_enabled {
-        build_mod(
-            &invocation,
-            explicit_mod.as_deref(),
-            gomod.as_deref(),
-            module.as_ref(),
-            workspace.as_ref(),
-            ctx.go_version,
-        )
-    } else {
-        BuildMod::Readonly
-    };
-    Ok(Project {
+    Ok(Layout {
         invocation,
         modules_enabled,
+        go111module_auto: auto,
         gomod: if modules_enabled { gomod } else { None },
-        module,
         work_file,
+    })
+}
+
+/// Inspects the project for `argv` (without argv\[0]) run in `cwd`: [`locate`], then reads
+/// go.mod, go.work and the workspace modules' go.mod, and works out the `-mod` mode.
+pub fn inspect(cwd: &Path, argv: &[String], ctx: &ProjectContext) -> Result<Project, ProjectError> {
+    let layout = locate(cwd, argv, ctx)?;
+    if !layout.modules_enabled {
+        return Ok(Project {
+            layout,
+            module: None,
+            workspace: None,
+            explicit_mod: None,
+            build_mod: BuildMod::Readonly,
+        });
+    }
+    let module = layout.gomod.as_deref().map(read_mod).transpose()?;
+    let workspace = match &layout.work_file {
+        WorkFile::File(p) => Some(read_workspace(p)?),
+        _ => None,
+    };
+    let explicit_mod = explicit_mod(&layout.invocation, ctx.env.get("GOFLAGS"));
+    let build_mod = build_mod(
+        &layout.invocation,
+        explicit_mod.as_deref(),
+        layout.gomod.as_deref(),
+        module.as_ref(),
+        workspace.as_ref(),
+        ctx.go_version,
+    );
+    Ok(Project {
+        layout,
+        module,
         workspace,
         explicit_mod,
         build_mod,
@@ -615,6 +666,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<HashMap<_, _>>(),
+            goroot: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
             ..EnvSources::default()
         })
     }
@@ -650,7 +702,7 @@ mod tests {
             inspect(&root.join(dir), &s(argv), &ctx)
         };
         let p = run("m", &["build", "./..."], &[]).expect("m");
-        assert_eq!(p.gomod, Some(root.join("m/go.mod")));
+        assert_eq!(p.layout.gomod, Some(root.join("m/go.mod")));
         assert_eq!(
             p.module.as_ref().and_then(|m| m.module.as_deref()),
             Some("example.com/m")
@@ -675,7 +727,7 @@ mod tests {
             BuildMod::Readonly
         );
         let w = run("w/a", &["-C", "..", "build"], &[]).expect("w");
-        assert_eq!(w.work_file, WorkFile::File(root.join("w/go.work")));
+        assert_eq!(w.layout.work_file, WorkFile::File(root.join("w/go.work")));
         let ws = w.workspace.as_ref().expect("workspace");
         let paths: Vec<_> = ws
             .modules
@@ -683,11 +735,11 @@ mod tests {
             .map(|m| m.module_path.as_deref())
             .collect();
         assert_eq!(paths, [Some("example.com/a"), Some("example.com/b")]);
-        assert_eq!(w.gomod, None);
+        assert_eq!(w.layout.gomod, None);
         assert!(w.vendor_mode());
         assert_eq!(w.go_line(), Some("1.22"));
         let wa = run("w/a", &["build"], &[]).expect("w/a");
-        assert_eq!(wa.gomod, Some(root.join("w/a/go.mod")));
+        assert_eq!(wa.layout.gomod, Some(root.join("w/a/go.mod")));
         assert!(matches!(
             run("w/a", &["build", "-mod=mod"], &[])
                 .expect("w/a")
@@ -695,7 +747,7 @@ mod tests {
             BuildMod::Invalid(_)
         ));
         let off = run("w/a", &["build"], &[("GOWORK", "off")]).expect("off");
-        assert_eq!(off.work_file, WorkFile::Off);
+        assert_eq!(off.layout.work_file, WorkFile::Off);
         assert!(off.workspace.is_none());
         assert!(!off.vendor_mode());
         assert!(matches!(
@@ -703,11 +755,11 @@ mod tests {
             Err(ProjectError::GoworkNotAbsolute)
         ));
         let auto = run("", &["build"], &[("GO111MODULE", "auto")]).expect("auto");
-        assert!(!auto.modules_enabled);
-        assert_eq!(auto.gomod, None);
+        assert!(!auto.layout.modules_enabled);
+        assert_eq!(auto.layout.gomod, None);
         let on = run("dirmod", &["build"], &[]).expect("dirmod");
-        assert!(on.modules_enabled);
-        assert_eq!(on.gomod, None);
+        assert!(on.layout.modules_enabled);
+        assert_eq!(on.layout.gomod, None);
         assert!(matches!(
             run("m", &["build"], &[("GO111MODULE", "bogus")]),
             Err(ProjectError::BadGo111Module(_))
@@ -735,7 +787,7 @@ mod tests {
             temp_dir: tmp.path(),
         };
         let p = inspect(&tmp.path().join("sub"), &s(&["build"]), &ctx).expect("inspect");
-        assert!(p.modules_enabled);
-        assert_eq!(p.gomod, None);
+        assert!(p.layout.modules_enabled);
+        assert_eq!(p.layout.gomod, None);
     }
 }
