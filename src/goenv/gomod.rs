@@ -413,8 +413,9 @@ impl Parser<'_> {
                     self.take()?;
                     let after = self.peek()?.clone();
                     if !after.kind.is_eol() {
+                        // modfile reports where the lexer stands: after the offending token.
                         return Err(self.lex.err(
-                            after.pos,
+                            self.lex.pos,
                             "syntax error (expected newline after closing paren)",
                         ));
                     }
@@ -564,26 +565,13 @@ fn add(
             }
         }
         (FileKind::GoMod, "retract") => {
-            let r = match args {
-                [v] => {
-                    let v = parse_version(verb, "", v)?;
-                    Retract {
-                        low: v.clone(),
-                        high: v,
-                    }
-                }
-                [open, lo, comma, hi, close] if open == "[" && comma == "," && close == "]" => {
-                    Retract {
-                        low: parse_version(verb, "", lo)?,
-                        high: parse_version(verb, "", hi)?,
-                    }
-                }
-                [open, ..] if open == "[" => {
-                    return Err("expected '[' low version ',' high version ']'".into());
-                }
-                [] => return Err("expected version".into()),
-                [_, extra, ..] => return Err(format!("unexpected token after version: {extra:?}")),
-            };
+            let (r, rest) = parse_version_interval(args)?;
+            if let Some(extra) = rest.first() {
+                return Err(format!(
+                    "unexpected token after version: {}",
+                    super::gourl::go_quote(extra)
+                ));
+            }
             f.retracts.push(r);
         }
         (FileKind::GoMod, "tool") => f.tools.push(one("tool")?),
@@ -636,22 +624,55 @@ pub fn is_go_version(v: &str) -> bool {
 }
 
 fn parse_version(verb: &str, path: &str, v: &str) -> Result<String, String> {
-    let v = parse_string(v).map_err(|e| format!("invalid quoted string: {e}"))?;
+    let v = parse_string(v).map_err(|e| format!("{verb} {path}: invalid version: {e}"))?;
     if v.is_empty() {
         return Err(format!("{verb} {path}: empty version"));
     }
     Ok(v)
 }
 
+/// `parseVersionInterval`: `v` or `[low, high]`; returns the tokens after it.
+fn parse_version_interval(toks: &[String]) -> Result<(Retract, &[String]), String> {
+    let verb = "retract";
+    match toks.first().map(String::as_str) {
+        None | Some("(") => return Err("expected '[' or version".into()),
+        Some("[") => {}
+        Some(v) => {
+            let v = parse_version(verb, "", v)?;
+            let r = Retract {
+                low: v.clone(),
+                high: v,
+            };
+            return Ok((r, &toks[1..]));
+        }
+    }
+    let toks = &toks[1..];
+    let low = parse_version(verb, "", toks.first().ok_or("expected version after '['")?)?;
+    let toks = &toks[1..];
+    if toks.first().map(String::as_str) != Some(",") {
+        return Err("expected ',' after version".into());
+    }
+    let toks = &toks[1..];
+    let high = parse_version(verb, "", toks.first().ok_or("expected version after ','")?)?;
+    let toks = &toks[1..];
+    if toks.first().map(String::as_str) != Some("]") {
+        return Err("expected ']' after version".into());
+    }
+    Ok((Retract { low, high }, &toks[1..]))
+}
+
+/// modfile's `IsDirectoryPath`, for Unix and Windows spellings.
 fn is_local_path(p: &str) -> bool {
-    p.starts_with("./")
-        || p.starts_with("../")
-        || p.starts_with('/')
-        || p == "."
-        || p == ".."
+    let b = p.as_bytes();
+    p == "."
+        || p.starts_with("./")
         || p.starts_with(".\\")
+        || p == ".."
+        || p.starts_with("../")
         || p.starts_with("..\\")
-        || (p.len() > 2 && p.as_bytes()[1] == b':' && matches!(p.as_bytes()[2], b'\\' | b'/'))
+        || p.starts_with('/')
+        || p.starts_with('\\')
+        || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
 }
 
 fn parse_replace(args: &[String]) -> Result<Replace, String> {
@@ -674,17 +695,29 @@ fn parse_replace(args: &[String]) -> Result<Replace, String> {
     let new_path = quoted(&args[arrow + 1])?;
     let new_version = if args.len() == arrow + 2 {
         if !is_local_path(&new_path) {
+            if new_path.contains('@') {
+                return Err(
+                    "replacement module must match format 'path version', not 'path@version'"
+                        .into(),
+                );
+            }
+            return Err("replacement module without version must be directory path (rooted or starting with . or ..)".into());
+        }
+        if cfg!(unix) && new_path.contains('\\') {
             return Err(
-                "replacement module without version must be directory path (rooted or starting with . or ..)"
-                    .into(),
+                "replacement directory appears to be Windows path (on a non-windows system)".into(),
             );
         }
         None
     } else {
+        let v = parse_version("replace", &new_path, &args[arrow + 2])?;
         if is_local_path(&new_path) {
-            return Err("replacement module directory path cannot have version".into());
+            return Err(format!(
+                "replacement module directory path {} cannot have version",
+                super::gourl::go_quote(&new_path)
+            ));
         }
-        Some(parse_version("replace", &new_path, &args[arrow + 2])?)
+        Some(v)
     };
     Ok(Replace {
         old_path,
@@ -694,16 +727,13 @@ fn parse_replace(args: &[String]) -> Result<Replace, String> {
     })
 }
 
-/// modfile's `parseString`: a `"…"` string is unquoted as Go's `strconv.Unquote` does, a
-/// `` `…` `` string is raw, anything else is taken as is.
+/// modfile's `parseString`: a `"…"` string is unquoted as Go's `strconv.Unquote` does; any
+/// other token is taken as is but may not contain a quote (so `` `…` `` is rejected).
 fn parse_string(s: &str) -> Result<String, String> {
-    if let Some(raw) = s.strip_prefix('`') {
-        return raw
-            .strip_suffix('`')
-            .map(String::from)
-            .ok_or_else(|| "invalid syntax".into());
-    }
     let Some(body) = s.strip_prefix('"') else {
+        if s.contains(['"', '\'', '`']) {
+            return Err("unquoted string cannot contain quote".into());
+        }
         return Ok(s.to_string());
     };
     let body = body.strip_suffix('"').ok_or("invalid syntax")?;
@@ -773,7 +803,7 @@ godebug asynctimerchan=0
 require golang.org/x/text v0.3.0
 require (
 	github.com/a/b v1.2.3 // indirect
-	`github.com/c/d` v0.0.0-20240101000000-abcdef123456
+	"github.com/c/d" v0.0.0-20240101000000-abcdef123456
 	example.com/e v1.0.0 // indirect; kept for tests
 )
 
@@ -923,12 +953,17 @@ ignore (
             (
                 FileKind::GoMod,
                 "module m\nretract [v1, v2\n",
-                "go.mod:2:1: expected '[' low version ',' high version ']'",
+                "go.mod:2:1: expected ']' after version",
+            ),
+            (
+                FileKind::GoMod,
+                "module `m`\n",
+                "go.mod:1:1: invalid quoted string: unquoted string cannot contain quote",
             ),
             (
                 FileKind::GoMod,
                 "module m\nrequire (\n) x\n",
-                "go.mod:3:3: syntax error (expected newline after closing paren)",
+                "go.mod:3:4: syntax error (expected newline after closing paren)",
             ),
             (
                 FileKind::GoMod,

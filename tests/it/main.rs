@@ -4,4 +4,5 @@
 mod support;
 
 mod goenv_diff;
+mod goenv_gosrc;
 mod shim_exec;
