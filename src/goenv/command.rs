@@ -10,14 +10,14 @@ use super::project::{BuildMod, Invocation, Project};
 /// What a go command does with modules, by its command words and arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandClass {
-    /// Never fetches modules: `version`, `env`, `help`, `fmt`, `doc`, `bug`, `mod edit`,
+    /// Never fetches modules: `version`, `env`, `help`, `fmt`, `doc`, `bug`, `mod edit|init`,
     /// `work init|use|edit`, `telemetry`, a bare `go`, ...
     Offline,
     /// Loads packages of the main module(s): fetches only missing modules, never in vendor
-    /// mode (`build`, `test`, `vet`, `list`, `run`/`install` without `@version`, ...).
+    /// mode (`build`, `test`, `vet`, `list`, `fix`, `run`/`install` without `@version`, ...).
     Build,
     /// Resolves or downloads modules by design: `get`, `mod download|tidy|graph|why|vendor|
-    /// verify|init`, `work sync|vendor`, `install|run pkg@version`.
+    /// verify`, `work sync|vendor`, `install|run pkg@version`.
     Fetch,
 }
 
@@ -30,14 +30,13 @@ pub fn command_class(inv: &Invocation) -> CommandClass {
             .any(|a| !a.starts_with('-') && a.contains('@'))
     };
     match inv.command.join(" ").as_str() {
-        "" | "version" | "env" | "help" | "fmt" | "doc" | "bug" | "fix" | "telemetry" | "mod"
-        | "work" | "mod edit" | "work edit" | "work init" | "work use" => CommandClass::Offline,
+        "" | "version" | "env" | "help" | "fmt" | "doc" | "bug" | "telemetry" | "mod" | "work"
+        | "mod edit" | "mod init" | "work edit" | "work init" | "work use" => CommandClass::Offline,
         "install" | "run" if has_version_arg() => CommandClass::Fetch,
-        "build" | "install" | "run" | "test" | "vet" | "list" | "generate" | "clean" | "tool" => {
-            CommandClass::Build
-        }
+        "build" | "install" | "run" | "test" | "vet" | "list" | "generate" | "clean" | "tool"
+        | "fix" => CommandClass::Build,
         "get" | "mod download" | "mod tidy" | "mod graph" | "mod why" | "mod vendor"
-        | "mod verify" | "mod init" | "work sync" | "work vendor" => CommandClass::Fetch,
+        | "mod verify" | "work sync" | "work vendor" => CommandClass::Fetch,
         // Unknown commands (and typos) make go fail; treat them as build-like so goshim never
         // skips preparing the network for a command it does not know.
         _ => CommandClass::Build,
@@ -170,6 +169,8 @@ mod tests {
             (&["fmt", "./..."], Offline),
             (&["doc", "fmt"], Offline),
             (&["mod", "edit", "-go=1.22"], Offline),
+            (&["mod", "init", "example.com/m"], Offline),
+            (&["fix", "./..."], Build),
             (&["work", "use", "./a"], Offline),
             (&[], Offline),
             (&["build", "./..."], Build),
@@ -204,6 +205,7 @@ mod tests {
                 go111module_auto: false,
                 gomod: Some("/w/go.mod".into()),
                 work_file: WorkFile::None,
+                gopath_gomod: None,
             },
             module: Some(ModFile {
                 module: Some("m".into()),

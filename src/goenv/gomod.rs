@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use super::gourl::go_quote;
+use super::semver;
+
 /// A `require` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Require {
@@ -49,6 +52,30 @@ pub struct ModFile {
     pub ignores: Vec<String>,
     /// `use` directories (go.work only), as written.
     pub uses: Vec<String>,
+}
+
+impl ModFile {
+    /// modfile's `removeDups` (what `go mod edit` applies before printing): repeated
+    /// `exclude`, `tool` and `ignore` lines keep the first, repeated replacements of the same
+    /// module@version keep the last (later replacements take priority).
+    pub fn remove_dups(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.excludes.retain(|e| seen.insert(e.clone()));
+        let mut seen = std::collections::HashSet::new();
+        let mut keep: Vec<bool> = self
+            .replaces
+            .iter()
+            .rev()
+            .map(|r| seen.insert((r.old_path.clone(), r.old_version.clone())))
+            .collect();
+        keep.reverse();
+        let mut keep = keep.into_iter();
+        self.replaces.retain(|_| keep.next().unwrap_or(true));
+        for list in [&mut self.tools, &mut self.ignores] {
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|p| seen.insert(p.clone()));
+        }
+    }
 }
 
 /// Which grammar to apply.
@@ -553,6 +580,8 @@ fn add(
             }
             let path = parse_string(&args[0]).map_err(|e| format!("invalid quoted string: {e}"))?;
             let version = parse_version(verb, &path, &args[1])?;
+            let path_major = module_path_major(&path).ok_or("invalid module path")?;
+            check_path_major(verb, &path, &version, &path_major)?;
             if verb == "require" {
                 let indirect = line.comment.as_deref().is_some_and(is_indirect);
                 f.requires.push(Require {
@@ -569,7 +598,7 @@ fn add(
             if let Some(extra) = rest.first() {
                 return Err(format!(
                     "unexpected token after version: {}",
-                    super::gourl::go_quote(extra)
+                    go_quote(extra)
                 ));
             }
             f.retracts.push(r);
@@ -623,12 +652,94 @@ pub fn is_go_version(v: &str) -> bool {
     letters > 0 && digits > 0 && letters + digits == rest.len()
 }
 
-fn parse_version(verb: &str, path: &str, v: &str) -> Result<String, String> {
-    let v = parse_string(v).map_err(|e| format!("{verb} {path}: invalid version: {e}"))?;
-    if v.is_empty() {
-        return Err(format!("{verb} {path}: empty version"));
+/// modfile's `Error` prefix for a directive: `verb path: ` or `verb: `.
+fn directive(verb: &str, path: &str) -> String {
+    if path.is_empty() {
+        format!("{verb}: ")
+    } else {
+        format!("{verb} {path}: ")
     }
-    Ok(v)
+}
+
+/// `parseVersion` without a fixer (as `go mod edit` parses): the version must be a semantic
+/// version and is stored in canonical form (`v1.2` → `v1.2.0`).
+fn parse_version(verb: &str, path: &str, v: &str) -> Result<String, String> {
+    let t = parse_string(v).map_err(|e| {
+        format!(
+            "{}version {} invalid: {e}",
+            directive(verb, path),
+            go_quote(v)
+        )
+    })?;
+    semver::canonical_version(&t).ok_or_else(|| {
+        format!(
+            "{}version {} invalid: must be of the form v1.2.3",
+            directive(verb, path),
+            go_quote(&t)
+        )
+    })
+}
+
+/// `module.SplitPathVersion`'s major suffix (`/v2`, `.v1` for gopkg.in); `None` when the
+/// path's version suffix is malformed.
+fn module_path_major(path: &str) -> Option<String> {
+    let b = path.as_bytes();
+    if path.starts_with("gopkg.in/") {
+        let mut i = b.len();
+        if path.ends_with("-unstable") {
+            i -= "-unstable".len();
+        }
+        while i > 0 && b[i - 1].is_ascii_digit() {
+            i -= 1;
+        }
+        if i <= 1 || b[i - 1] != b'v' || b[i - 2] != b'.' {
+            return None;
+        }
+        let major = &path[i - 2..];
+        if major.len() <= 2 || (major.as_bytes()[2] == b'0' && major != ".v0") {
+            return None;
+        }
+        return Some(major.to_string());
+    }
+    let mut i = b.len();
+    let mut dot = false;
+    while i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b'.') {
+        dot |= b[i - 1] == b'.';
+        i -= 1;
+    }
+    if i <= 1 || i == b.len() || b[i - 1] != b'v' || b[i - 2] != b'/' {
+        return Some(String::new());
+    }
+    let major = &path[i - 2..];
+    if dot || major.len() <= 2 || major.as_bytes()[2] == b'0' || major == "/v1" {
+        return None;
+    }
+    Some(major.to_string())
+}
+
+/// `module.CheckPathMajor`, with modfile's error wrapping.
+fn check_path_major(verb: &str, path: &str, v: &str, path_major: &str) -> Result<(), String> {
+    let mut want = path_major.trim_end_matches("-unstable").to_string();
+    if v.starts_with("v0.0.0-") && want == ".v1" {
+        return Ok(());
+    }
+    let m = semver::major(v);
+    if want.is_empty() {
+        if m == "v0" || m == "v1" || semver::build(v) == "+incompatible" {
+            return Ok(());
+        }
+        want = "v0 or v1".into();
+    } else if want.starts_with(['/', '.']) {
+        if m == want[1..] {
+            return Ok(());
+        }
+        want.remove(0);
+    }
+    Err(format!(
+        "{}version {} invalid: should be {want}, not {m}",
+        directive(verb, path),
+        go_quote(v)
+    ))
 }
 
 /// `parseVersionInterval`: `v` or `[low, high]`; returns the tokens after it.
@@ -687,8 +798,12 @@ fn parse_replace(args: &[String]) -> Result<Replace, String> {
     }
     let quoted = |s: &str| parse_string(s).map_err(|e| format!("invalid quoted string: {e}"));
     let old_path = quoted(&args[0])?;
+    let path_major =
+        module_path_major(&old_path).ok_or(format!("replace {old_path}: invalid module path"))?;
     let old_version = if arrow == 2 {
-        Some(parse_version("replace", &old_path, &args[1])?)
+        let v = parse_version("replace", &old_path, &args[1])?;
+        check_path_major("replace", &old_path, &v, &path_major)?;
+        Some(v)
     } else {
         None
     };
@@ -714,7 +829,7 @@ fn parse_replace(args: &[String]) -> Result<Replace, String> {
         if is_local_path(&new_path) {
             return Err(format!(
                 "replacement module directory path {} cannot have version",
-                super::gourl::go_quote(&new_path)
+                go_quote(&new_path)
             ));
         }
         Some(v)
@@ -880,6 +995,20 @@ ignore (
     }
 
     #[test]
+    fn remove_dups_like_modfile() {
+        let mut m = parse_go_mod(
+            "go.mod",
+            "module m\nexclude x.com/a v1.0.0\nexclude x.com/a v1.0.0\nreplace x.com/b => ./one\nreplace x.com/c => ./c\nreplace x.com/b => ./two\ntool x.com/t\ntool x.com/t\n",
+        )
+        .expect("valid");
+        m.remove_dups();
+        assert_eq!(m.excludes.len(), 1);
+        let news: Vec<&str> = m.replaces.iter().map(|r| r.new_path.as_str()).collect();
+        assert_eq!(news, ["./c", "./two"]);
+        assert_eq!(m.tools, ["x.com/t"]);
+    }
+
+    #[test]
     fn parses_go_work() {
         let w = parse_go_work(
             "go.work",
@@ -954,6 +1083,31 @@ ignore (
                 FileKind::GoMod,
                 "module m\nretract [v1, v2\n",
                 "go.mod:2:1: expected ']' after version",
+            ),
+            (
+                FileKind::GoMod,
+                "module m\nrequire x.com/a master\n",
+                "go.mod:2:1: require x.com/a: version \"master\" invalid: must be of the form v1.2.3",
+            ),
+            (
+                FileKind::GoMod,
+                "module m\nrequire (\n\tx.com/a v2.0.0\n)\n",
+                "go.mod:3:2: require x.com/a: version \"v2.0.0\" invalid: should be v0 or v1, not v2",
+            ),
+            (
+                FileKind::GoMod,
+                "module m\nexclude x.com/a/v2 v1.0.0\n",
+                "go.mod:2:1: exclude x.com/a/v2: version \"v1.0.0\" invalid: should be v2, not v1",
+            ),
+            (
+                FileKind::GoMod,
+                "module m\nrequire x.com/a/v1 v1.0.0\n",
+                "go.mod:2:1: invalid module path",
+            ),
+            (
+                FileKind::GoMod,
+                "module m\nretract v1.0\nretract bad\n",
+                "go.mod:3:1: retract: version \"bad\" invalid: must be of the form v1.2.3",
             ),
             (
                 FileKind::GoMod,

@@ -181,6 +181,10 @@ pub struct Layout {
     pub gomod: Option<PathBuf>,
     /// GOWORK as `go env GOWORK` reports it.
     pub work_file: WorkFile,
+    /// `$GOPATH/go.mod` (first GOPATH entry) exists: in module mode go prints
+    /// `go: warning: ignoring go.mod in $GOPATH …`, and commands that need a main module
+    /// (`go mod tidy`, …) fail.
+    pub gopath_gomod: Option<PathBuf>,
 }
 
 impl Layout {
@@ -246,7 +250,7 @@ impl Project {
 /// Why the project could not be inspected; go would fail the same way.
 #[derive(Debug, Error)]
 pub enum ProjectError {
-    /// main.go's GOROOT/GOPATH checks failed; go's message.
+    /// main.go's GOROOT/GOPATH checks or the GOFLAGS syntax check failed; go's message.
     #[error("{0}")]
     Startup(String),
     #[error("go: unknown environment setting GO111MODULE={0}")]
@@ -291,6 +295,13 @@ pub fn locate(cwd: &Path, argv: &[String], ctx: &ProjectContext) -> Result<Layou
     {
         return Err(ProjectError::Startup(e));
     }
+    let hides_goflags = matches!(
+        invocation.command.first().map(String::as_str),
+        Some("env" | "bug" | "help" | "tool")
+    );
+    if !hides_goflags && let Err(e) = check_goflags(ctx.env.get("GOFLAGS")) {
+        return Err(ProjectError::Startup(e));
+    }
     let dir = invocation.dir.clone();
     let (auto, off) = match ctx.env.get("GO111MODULE") {
         "" | "on" => (false, false),
@@ -306,6 +317,7 @@ pub fn locate(cwd: &Path, argv: &[String], ctx: &ProjectContext) -> Result<Layou
             go111module_auto: false,
             gomod: None,
             work_file,
+            gopath_gomod: None,
         });
     }
     let gomod = find_module_root(&dir)
@@ -313,12 +325,18 @@ pub fn locate(cwd: &Path, argv: &[String], ctx: &ProjectContext) -> Result<Layou
         .map(|root| root.join("go.mod"));
     let in_workspace = matches!(work_file, WorkFile::File(_));
     let modules_enabled = !auto || gomod.is_some() || in_workspace;
+    let gopath_gomod = std::env::split_paths(ctx.env.get("GOPATH"))
+        .next()
+        .filter(|p| modules_enabled && !p.as_os_str().is_empty())
+        .map(|p| p.join("go.mod"))
+        .filter(|p| p.exists());
     Ok(Layout {
         invocation,
         modules_enabled,
         go111module_auto: auto,
         gomod: if modules_enabled { gomod } else { None },
         work_file,
+        gopath_gomod,
     })
 }
 
@@ -438,7 +456,7 @@ fn explicit_mod(inv: &Invocation, goflags: &str) -> Option<String> {
         return None;
     }
     let mut found = None;
-    for field in split_goflags(goflags) {
+    for field in split_goflags(goflags).unwrap_or_default() {
         if let Some(v) = mod_value(&field) {
             found = Some(v.to_string());
         }
@@ -482,32 +500,50 @@ fn mod_value(field: &str) -> Option<&str> {
         .or_else(|| field.strip_prefix("-mod="))
 }
 
-/// `cmd/internal/quoted.Split`: fields separated by whitespace; a field may be wrapped whole in
-/// single or double quotes (no escapes).
-pub fn split_goflags(s: &str) -> Vec<String> {
+/// `cmd/internal/quoted.Split`: fields separated by spaces, tabs, CR or LF; a field may be
+/// wrapped whole in single or double quotes (no escapes). An unterminated quote is an error.
+pub fn split_goflags(s: &str) -> Result<Vec<String>, String> {
+    let is_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
     let mut out = Vec::new();
     let mut rest = s;
     loop {
-        rest = rest.trim_start_matches([' ', '\t', '\n', '\r']);
+        rest = rest.trim_start_matches(is_space);
         let Some(c) = rest.chars().next() else { break };
         if c == '\'' || c == '"' {
-            match rest[1..].find(c) {
-                Some(end) => {
-                    out.push(rest[1..1 + end].to_string());
-                    rest = &rest[end + 2..];
-                }
-                None => {
-                    out.push(rest.to_string());
-                    break;
-                }
-            }
+            let end = rest[1..]
+                .find(c)
+                .ok_or_else(|| format!("unterminated {c} string"))?;
+            out.push(rest[1..1 + end].to_string());
+            rest = &rest[end + 2..];
         } else {
-            let end = rest.find([' ', '\t', '\n', '\r']).unwrap_or(rest.len());
+            let end = rest.find(is_space).unwrap_or(rest.len());
             out.push(rest[..end].to_string());
             rest = &rest[end..];
         }
     }
-    out
+    Ok(out)
+}
+
+/// `base.InitGOFLAGS`'s syntax checks, which make every command but `env`, `bug`, `help` and
+/// `tool` fail: quoting, and fields that are not flags. (go also rejects flag names no go
+/// command defines; goshim does not know that list and lets those through.)
+pub fn check_goflags(goflags: &str) -> Result<(), String> {
+    let fields = split_goflags(goflags).map_err(|e| format!("go: parsing $GOFLAGS: {e}"))?;
+    for f in fields {
+        let bad = !f.starts_with('-')
+            || f == "-"
+            || f == "--"
+            || f.starts_with("---")
+            || f.starts_with("-=")
+            || f.starts_with("--=");
+        if bad {
+            return Err(format!(
+                "go: parsing $GOFLAGS: non-flag {}",
+                super::gourl::go_quote(&f)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `setDefaultBuildMod`.
@@ -626,13 +662,30 @@ mod tests {
     fn goflags_split() {
         assert_eq!(
             split_goflags("  -a  '-ldflags=-s -w' \"-x\" "),
-            s(&["-a", "-ldflags=-s -w", "-x"])
+            Ok(s(&["-a", "-ldflags=-s -w", "-x"]))
         );
         assert_eq!(
             split_goflags("-ldflags='-s -w'"),
-            s(&["-ldflags='-s", "-w'"])
+            Ok(s(&["-ldflags='-s", "-w'"]))
         );
-        assert_eq!(split_goflags(""), Vec::<String>::new());
+        assert_eq!(split_goflags(""), Ok(vec![]));
+        assert_eq!(split_goflags("-a '-b"), Err("unterminated ' string".into()));
+        let rows = [
+            ("", Ok(())),
+            ("-mod=mod --x '-ldflags=-s -w'", Ok(())),
+            ("first", Err("go: parsing $GOFLAGS: non-flag \"first\"")),
+            ("-x -", Err("go: parsing $GOFLAGS: non-flag \"-\"")),
+            ("---x", Err("go: parsing $GOFLAGS: non-flag \"---x\"")),
+            ("-=x", Err("go: parsing $GOFLAGS: non-flag \"-=x\"")),
+            ("\"-x", Err("go: parsing $GOFLAGS: unterminated \" string")),
+        ];
+        for (input, want) in rows {
+            assert_eq!(
+                check_goflags(input),
+                want.map_err(String::from),
+                "{input:?}"
+            );
+        }
     }
 
     #[test]

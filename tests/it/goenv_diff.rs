@@ -103,6 +103,8 @@ fn value_pool(key: &str, root: &Path) -> Vec<String> {
             "-mod=readonly",
             "-x",
             "'-ldflags=-s -w' -mod=vendor",
+            "'-x",
+            "-- -x",
         ],
         "GO111MODULE" => &["on", "auto", "off", "on"],
         "GOAUTH" => &["off", "netrc"],
@@ -223,6 +225,14 @@ fn generate(index: usize, base: &Path, goroot: &Path) -> Case {
     }
     if rng.chance(10) {
         lines.push("GOPRIVATE=crlf.example\r".into());
+    }
+    if rng.chance(8) {
+        // A go.mod at the root of the first GOPATH entry: modload warns about it.
+        let gp = root.join("gpmod");
+        write(&gp.join("go.mod"), "module gopathroot\n");
+        env.retain(|(k, _)| k != "GOPATH");
+        env.push(("GOPATH".into(), gp.display().to_string()));
+        notes.push("go.mod in $GOPATH".into());
     }
     if rng.chance(8) {
         lines.push("GOWORK=rel/go.work".into());
@@ -510,6 +520,21 @@ fn check(case: &Case, stats: &Stats) -> Vec<String> {
             desc()
         ));
     }
+    let warned = go.stderr.contains("ignoring go.mod in $GOPATH");
+    // go checks $GOPATH/go.mod after settling -mod, so an invalid -mod ends it first.
+    if let Ok(p) = &proj
+        && !matches!(p.build_mod, BuildMod::Invalid(_))
+        && p.layout.gopath_gomod.is_some() != warned
+    {
+        problems.push(format!(
+            "$GOPATH/go.mod: goshim {:?}, go warned: {warned} — {}",
+            p.layout.gopath_gomod,
+            desc()
+        ));
+    }
+    if warned {
+        stats.gopath_gomod.fetch_add(1, Ordering::Relaxed);
+    }
     // The workspace module paths go lists are the ones the library read from the use dirs.
     if let (Ok(p), ListOutcome::Ok) = (&proj, &theirs)
         && let Some(ws) = &p.workspace
@@ -540,6 +565,7 @@ struct Stats {
     list_vendor: AtomicUsize,
     list_error: AtomicUsize,
     workspaces: AtomicUsize,
+    gopath_gomod: AtomicUsize,
 }
 
 #[test]
@@ -580,6 +606,7 @@ fn goenv_matches_real_go_on_generated_settings() {
         ("list vendor mode", stats.list_vendor.into_inner(), 15),
         ("list error", stats.list_error.into_inner(), 15),
         ("workspaces listed", stats.workspaces.into_inner(), 10),
+        ("go.mod in $GOPATH", stats.gopath_gomod.into_inner(), 5),
     ];
     eprintln!("goenv differential coverage: {counts:?}");
     for (what, n, min) in counts {

@@ -250,7 +250,6 @@ fn json_to_modfile(v: &Value, work: bool) -> ModFile {
     }
     m.tools = list("Tool").iter().filter_map(|t| s(t, "Path")).collect();
     m.ignores = list("Ignore").iter().filter_map(|t| s(t, "Path")).collect();
-    dedup_tool_ignore(&mut m);
     m.uses = list("Use")
         .iter()
         .filter_map(|t| s(t, "DiskPath"))
@@ -258,29 +257,35 @@ fn json_to_modfile(v: &Value, work: bool) -> ModFile {
     m
 }
 
-/// `go mod edit` writes `tool` and `ignore` paths back through AddTool/AddIgnore, which drop
-/// repeats; compare those two lists without repeats on both sides.
-fn dedup_tool_ignore(m: &mut ModFile) {
-    for list in [&mut m.tools, &mut m.ignores] {
-        let mut seen = std::collections::HashSet::new();
-        list.retain(|p| seen.insert(p.clone()));
-    }
-}
-
 fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
     let mut lines: Vec<String> = Vec::new();
-    let paths = [
-        "x.com/a",
-        "example.com/b/c",
-        "\"example.com/q\"",
-        "golang.org/x/text",
-    ];
-    let versions = [
-        "v1.0.0",
-        "v0.3.0",
-        "v1.2.3-pre.1",
-        "v0.0.0-20240101000000-abcdef123456",
-    ];
+    // Mostly valid paths and versions, sometimes one go rejects.
+    fn path(rng: &mut XorShift) -> &'static str {
+        if rng.below(10) == 0 {
+            rng.pick(&["x.com/a/v2", "x.com/a/v1", "gopkg.in/yaml.v3", "gopkg.in/x"])
+        } else {
+            rng.pick(&[
+                "x.com/a",
+                "example.com/b/c",
+                "\"example.com/q\"",
+                "golang.org/x/text",
+            ])
+        }
+    }
+    fn version(rng: &mut XorShift) -> &'static str {
+        if rng.below(10) == 0 {
+            rng.pick(&["v2.0.0", "v3.0.0+meta", "master", "\"v1.0.0\"", "v1-x"])
+        } else {
+            rng.pick(&[
+                "v1.0.0",
+                "v0.3.0",
+                "v1.2.3-pre.1",
+                "v0.0.0-20240101000000-abcdef123456",
+                "v1.2",
+                "v2.1.0+incompatible",
+            ])
+        }
+    }
     let dirs = ["./a", "../b", "/abs/c", "\"./d e\"", ".", "./x\\y"];
     let eol = |rng: &mut XorShift| -> &'static str {
         rng.pick(&["", "", " // indirect", " // note", " //indirect; keep"])
@@ -306,16 +311,16 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
                 rng.pick(&["z=3", "w"])
             ),
             4 => {
-                let p = rng.pick(&paths);
+                let p = path(rng);
                 match rng.below(4) {
                     0 => format!("replace {p} => {}", rng.pick(&dirs)),
                     1 => format!(
                         "replace {p} {} => {} {}",
-                        rng.pick(&versions),
-                        rng.pick(&paths),
-                        rng.pick(&versions)
+                        version(rng),
+                        path(rng),
+                        version(rng)
                     ),
-                    2 => format!("replace {p} => {} {}", rng.pick(&dirs), rng.pick(&versions)),
+                    2 => format!("replace {p} => {} {}", rng.pick(&dirs), version(rng)),
                     _ => format!(
                         "replace (\n\t{p} => {}\n\t{p} => x.com/z@v1.0.0\n)",
                         rng.pick(&dirs)
@@ -328,23 +333,18 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
                 rng.pick(&dirs),
                 rng.pick(&dirs)
             ),
-            5 => format!("module {}", rng.pick(&paths)),
-            6 => format!(
-                "require {} {}{}",
-                rng.pick(&paths),
-                rng.pick(&versions),
-                eol(rng)
-            ),
+            5 => format!("module {}", path(rng)),
+            6 => format!("require {} {}{}", path(rng), version(rng), eol(rng)),
             7 => format!(
                 "require (\n\t{} {}{}\n\t// comment\n\t{} {}{}\n)",
-                rng.pick(&paths),
-                rng.pick(&versions),
+                path(rng),
+                version(rng),
                 eol(rng),
-                rng.pick(&paths),
-                rng.pick(&versions),
+                path(rng),
+                version(rng),
                 eol(rng)
             ),
-            8 => format!("exclude {} {}", rng.pick(&paths), rng.pick(&versions)),
+            8 => format!("exclude {} {}", path(rng), version(rng)),
             9 => format!(
                 "retract {}",
                 rng.pick(&[
@@ -360,7 +360,7 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
                 "retract (\n\tv1.0.0 // why\n\t[v1.1.0, {}]\n)",
                 rng.pick(&["v1.2.0", "v1.2.0 ]"])
             ),
-            11 => format!("tool {}", rng.pick(&paths)),
+            11 => format!("tool {}", path(rng)),
             12 => format!("ignore {}", rng.pick(&dirs)),
             13 => rng
                 .pick(&["foo bar", "// a comment", "", "require ()", "exclude (\n)"])
@@ -455,8 +455,9 @@ fn go_mod_parser_matches_go_mod_edit() {
                     let problem = match (&mine, out.status.success()) {
                         (Ok(m), true) => {
                             ok_count.fetch_add(1, Ordering::Relaxed);
+                            // go mod edit prints the file after modfile's removeDups.
                             let mut m = m.clone();
-                            dedup_tool_ignore(&mut m);
+                            m.remove_dups();
                             let m = &m;
                             let v: Value = serde_json::from_slice(&out.stdout).expect("json");
                             let theirs = json_to_modfile(&v, *work);
