@@ -149,9 +149,20 @@ impl GoEnv {
             Some(p) if !p.as_os_str().is_empty() => clean(&p.join("pkg/mod")).display().to_string(),
             _ => String::new(),
         };
-        env.values.insert("GOPATH", gopath);
         let modcache = env.or_default("GOMODCACHE", &default_modcache, Origin::Derived);
         env.values.insert("GOMODCACHE", modcache);
+        // main.go: a GOPATH inferred from a relative $HOME is dropped rather than fatal.
+        let relative = std::env::split_paths(&gopath.value)
+            .any(|p| !p.as_os_str().is_empty() && !p.is_absolute());
+        let gopath = if relative && gopath.origin == Origin::Default {
+            EnvValue {
+                value: String::new(),
+                origin: Origin::Default,
+            }
+        } else {
+            gopath
+        };
+        env.values.insert("GOPATH", gopath);
         let goenv = match env.process.get("GOENV").filter(|v| !v.is_empty()) {
             Some(v) if v == "off" => EnvValue {
                 value: String::new(),
@@ -241,6 +252,42 @@ impl GoEnv {
         self.values.iter().map(|(k, v)| (*k, v))
     }
 
+    /// The checks `main.go` makes before running any command but `help`: GOROOT must be a
+    /// directory, GOPATH entries must be absolute and not start with `~`. Returns go's message.
+    pub fn startup_error(&self) -> Option<String> {
+        let goroot = self.get("GOROOT");
+        if goroot.is_empty() {
+            return Some(
+                "go: cannot find GOROOT directory: 'go' binary is trimmed and GOROOT is not set"
+                    .into(),
+            );
+        }
+        if !Path::new(goroot).is_dir() {
+            return Some(format!("go: cannot find GOROOT directory: {goroot}"));
+        }
+        let gopath = self.get("GOPATH");
+        if clean(Path::new(gopath)) == clean(Path::new(goroot)) {
+            return None;
+        }
+        for p in std::env::split_paths(gopath) {
+            let text = p.display().to_string();
+            if text.is_empty() {
+                continue;
+            }
+            if text.starts_with('~') {
+                return Some(format!(
+                    "go: GOPATH entry cannot start with shell metacharacter '~': {text:?}"
+                ));
+            }
+            if !p.is_absolute() {
+                return Some(format!(
+                    "go: GOPATH entry is relative; must be absolute path: {text:?}.\nFor more details see: 'go help gopath'"
+                ));
+            }
+        }
+        None
+    }
+
     /// The user env file go reads, if it exists and was readable.
     pub fn user_file(&self) -> Option<&Path> {
         self.user_path.as_deref()
@@ -305,7 +352,12 @@ pub fn find_goroot(
         return Some(clean(Path::new(g)));
     }
     let exe = real_go?;
-    let exe = std::path::absolute(exe).ok()?;
+    // os.Executable: Linux reads /proc/self/exe, which has every symlink resolved already.
+    let exe = if cfg!(any(target_os = "linux", target_os = "android")) {
+        std::fs::canonicalize(exe).ok()?
+    } else {
+        std::path::absolute(exe).ok()?
+    };
     let is_goroot = |d: &Path| d.join("pkg").join("tool").is_dir();
     let candidates = |e: &Path| [clean(&e.join("../..")), clean(&e.join("../../.."))];
     if let Some(d) = candidates(&exe).into_iter().find(|d| is_goroot(d)) {
@@ -582,6 +634,36 @@ mod tests {
         let e = env(&[], None, Some(GO_ENV));
         assert_eq!(e.getenv("GOROOT").origin, Origin::Default);
         assert_eq!(e.get("GOROOT"), "/goroot");
+    }
+
+    #[test]
+    fn startup_checks_like_main_go() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let with = |pairs: &[(&str, &str)]| {
+            let mut e = env(pairs, None, None);
+            e.values.get_mut("GOROOT").expect("GOROOT").value = dir.to_string();
+            e.startup_error()
+        };
+        assert_eq!(with(&[("GOPATH", "/abs:/other")]), None);
+        assert_eq!(with(&[("GOPATH", "::/abs")]), None);
+        assert_eq!(
+            with(&[("GOPATH", "/abs:rel")]),
+            Some("go: GOPATH entry is relative; must be absolute path: \"rel\".\nFor more details see: 'go help gopath'".into())
+        );
+        assert_eq!(
+            with(&[("GOPATH", "~/go")]),
+            Some("go: GOPATH entry cannot start with shell metacharacter '~': \"~/go\"".into())
+        );
+        assert!(with(&[("GOPATH", "rel"), ("GOROOT", "ignored")]).is_some());
+        let missing = env(&[("GOROOT", "/nonexistent/goroot")], None, None);
+        assert_eq!(
+            missing.startup_error(),
+            Some("go: cannot find GOROOT directory: /nonexistent/goroot".into())
+        );
+        // A GOPATH inferred from a relative HOME is dropped, not fatal.
+        let rel_home = env(&[("HOME", "relhome")], None, None);
+        assert_eq!(rel_home.get("GOPATH"), "");
+        assert_eq!(rel_home.get("GOMODCACHE"), "relhome/go/pkg/mod");
     }
 
     #[test]

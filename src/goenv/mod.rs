@@ -3,10 +3,15 @@
 //!
 //! Nothing here decides policy: every function answers "what would the real go do".
 
+pub mod command;
 pub mod env;
+pub mod gomod;
 mod gourl;
+pub mod gover;
 pub mod pattern;
+pub mod project;
 pub mod proxy;
+pub mod semver;
 pub mod sumdb;
 #[cfg(test)]
 mod testgen;

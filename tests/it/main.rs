@@ -5,5 +5,7 @@ mod support;
 
 mod config;
 mod fixture_proxy;
+mod goenv_diff;
+mod goenv_gosrc;
 mod install;
 mod shim_exec;
