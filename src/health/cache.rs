@@ -152,24 +152,29 @@ pub struct RefreshRequest {
     pub settings: Settings,
 }
 
-/// The cache at one location (`None`: no usable cache dir; probe without caching).
+/// The cache at one location (`dir: None`: no usable cache dir; probe without caching).
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: Option<PathBuf>,
+    /// The goshim binary that runs `probe --background`; `None`: never refresh in the background.
+    refresher: Option<PathBuf>,
 }
 
 impl Store {
-    /// `<user cache dir>/goshim` (`$XDG_CACHE_HOME/goshim` on Linux).
+    /// `<user cache dir>/goshim` (`$XDG_CACHE_HOME/goshim` on Linux), refreshed in the background
+    /// by this very binary.
     pub fn default_location() -> Store {
         Store {
             dir: directories::BaseDirs::new().map(|d| d.cache_dir().join("goshim")),
+            refresher: std::env::current_exe().ok(),
         }
     }
 
-    /// A cache in `dir`.
+    /// A cache in `dir`, without background refreshes (stale verdicts are still used).
     pub fn at(dir: impl Into<PathBuf>) -> Store {
         Store {
             dir: Some(dir.into()),
+            refresher: None,
         }
     }
 
@@ -363,7 +368,7 @@ impl Store {
 
     /// Starts one detached `goshim probe --background` unless a refresh is already running.
     fn spawn_refresh(&self, candidates: &Candidates, settings: &Settings) -> bool {
-        let Some(dir) = &self.dir else {
+        let (Some(dir), Some(exe)) = (&self.dir, &self.refresher) else {
             return false;
         };
         if std::fs::create_dir_all(dir).is_err() {
@@ -380,7 +385,7 @@ impl Store {
             candidates: candidates.clone(),
             settings: settings.clone(),
         };
-        let (Ok(exe), Ok(json)) = (std::env::current_exe(), serde_json::to_string(&request)) else {
+        let Ok(json) = serde_json::to_string(&request) else {
             return false;
         };
         let mut cmd = std::process::Command::new(exe);

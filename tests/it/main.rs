@@ -4,4 +4,5 @@
 mod support;
 
 mod fixture_proxy;
+mod health;
 mod shim_exec;
