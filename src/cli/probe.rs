@@ -177,7 +177,7 @@ fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
         settings.deadline = ms(v);
     }
     let candidates = Candidates {
-        proxies: urls.into_iter().map(Candidate::public).collect(),
+        proxies: urls.into_iter().map(Candidate::new).collect(),
         private_patterns,
     };
     Ok((candidates, settings))

@@ -206,6 +206,7 @@ impl Store {
         settings: &Settings,
         now: SystemTime,
     ) -> Verdicts {
+        let started = Instant::now();
         let fp = fingerprint();
         let file = self.load();
         let net = file.networks.get(&fp);
@@ -233,14 +234,16 @@ impl Store {
             )
         };
         let refresh_started = refresh && self.spawn_refresh(candidates, settings);
-        Verdicts::labelled(
+        let mut v = Verdicts::labelled(
             candidates,
             settings,
             proxies,
             sumdbs,
             origin,
             refresh_started,
-        )
+        );
+        v.elapsed_us = started.elapsed().as_micros() as u64;
+        v
     }
 
     /// Probes everything now (what `goshim probe` does) and records the result.

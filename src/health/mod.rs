@@ -15,22 +15,18 @@ pub mod netrc;
 pub mod probe;
 mod roots;
 
-/// One proxy the decision may use, as listed (GOPROXY entry or configured candidate).
+/// One proxy the decision may use, as listed (GOPROXY entry or configured candidate). Public
+/// and private proxies are probed alike: with the probe module unless the private patterns
+/// match it, else for reachability only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The proxy URL as written (`https://…`, `http://…`, `file:///…`); may carry userinfo.
     pub url: String,
-    /// A private proxy (corporate); probed for reachability only when the probe module is private.
-    pub private: bool,
 }
 
 impl Candidate {
-    /// A public candidate.
-    pub fn public(url: impl Into<String>) -> Candidate {
-        Candidate {
-            url: url.into(),
-            private: false,
-        }
+    pub fn new(url: impl Into<String>) -> Candidate {
+        Candidate { url: url.into() }
     }
 }
 
@@ -308,6 +304,8 @@ pub struct Verdicts {
     pub origin: Origin,
     /// A background refresh was started by this call.
     pub refresh_started: bool,
+    /// Time the call took, in microseconds (cache read, probing, refresh start).
+    pub elapsed_us: u64,
 }
 
 impl Verdicts {
@@ -318,14 +316,16 @@ impl Verdicts {
         round: probe::Round,
         origin: Origin,
     ) -> Verdicts {
-        Verdicts::labelled(
+        let mut v = Verdicts::labelled(
             candidates,
             settings,
             round.proxies,
             round.sumdbs,
             origin,
             false,
-        )
+        );
+        v.elapsed_us = round.elapsed.as_micros() as u64;
+        v
     }
 
     pub(crate) fn labelled(
@@ -351,6 +351,7 @@ impl Verdicts {
                 .collect(),
             origin,
             refresh_started,
+            elapsed_us: 0,
         }
     }
 

@@ -94,7 +94,11 @@ pub fn run(
 
     let mut state = RoundState { proxies, sumdbs };
     if !state.all_done() {
-        let ctx = ProbeCtx::new(candidates, settings, &label, now, &observed_proxies);
+        let to_probe = ToProbe {
+            proxies: &observed_proxies,
+            sumdbs: &observed_sumdbs,
+        };
+        let ctx = ProbeCtx::new(candidates, settings, &label, now, to_probe);
         match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -239,6 +243,13 @@ async fn drive(
     }
 }
 
+/// Which targets a round probes (the others are known).
+#[derive(Clone, Copy)]
+struct ToProbe<'a> {
+    proxies: &'a [bool],
+    sumdbs: &'a [bool],
+}
+
 /// Everything a probe needs, shared by the tasks of one round.
 struct ProbeCtx {
     client: Client,
@@ -258,14 +269,19 @@ impl ProbeCtx {
         settings: &Settings,
         label: &str,
         now: SystemTime,
-        to_probe: &[bool],
+        to_probe: ToProbe<'_>,
     ) -> Result<ProbeCtx, String> {
+        let https = |url: &str| url.starts_with("https:");
         let needs_tls = candidates
             .proxies
             .iter()
-            .zip(to_probe)
-            .any(|(c, probe)| *probe && c.url.starts_with("https:"))
-            || !settings.sumdbs.is_empty();
+            .zip(to_probe.proxies)
+            .any(|(c, probe)| *probe && https(&c.url))
+            || settings
+                .sumdbs
+                .iter()
+                .zip(to_probe.sumdbs)
+                .any(|(d, probe)| *probe && https(&d.url));
         let client = build_client(settings, needs_tls)?;
         let netrc = if settings.netrc {
             Netrc::from_env()

@@ -361,7 +361,7 @@ fn settings(deadline_ms: u64, timeout_ms: u64, sumdb: &str) -> Settings {
 
 fn candidates(urls: &[String]) -> Candidates {
     Candidates {
-        proxies: urls.iter().map(|u| Candidate::public(u.clone())).collect(),
+        proxies: urls.iter().map(|u| Candidate::new(u.clone())).collect(),
         private_patterns: String::new(),
     }
 }
@@ -632,4 +632,37 @@ fn private_patterns_never_reach_a_public_proxy() {
     let v = bed.probe(&[("GOPRIVATE", "corp.example/*")], &args);
     assert_verdict(&v, &public.url(), "healthy", "answered");
     public.assert_never_saw("corp.example");
+}
+
+#[test]
+fn environment_proxies_apply_as_for_go_but_never_to_loopback() {
+    let bed = Bed::new();
+    let forward = healthy();
+    let ok = healthy();
+    let sumdb = Proxy::start();
+    let remote = "http://goproxy.test".to_string();
+    let v = bed.probe(
+        &[("HTTP_PROXY", &forward.url())],
+        &candidate_args(&[remote.clone(), ok.url()], &sumdb.url()),
+    );
+    assert!(
+        forward.saw("goproxy.test"),
+        "the request for a remote host went through HTTP_PROXY: {:?}",
+        forward.paths()
+    );
+    assert!(
+        !forward.saw(&ok.host()),
+        "loopback is never proxied: {:?}",
+        forward.paths()
+    );
+    assert_verdict(&v, &ok.url(), "healthy", "answered");
+    let (status, _, _) = verdict_of(&v, &remote);
+    assert_ne!(status, "unknown");
+    // NO_PROXY exempts the host: the forward proxy sees nothing more.
+    forward.clear_requests();
+    bed.probe(
+        &[("HTTP_PROXY", &forward.url()), ("NO_PROXY", "goproxy.test")],
+        &candidate_args(&[remote], &sumdb.url()),
+    );
+    assert!(forward.requests().is_empty(), "{:?}", forward.paths());
 }
