@@ -33,6 +33,9 @@ enum Command {
     /// Print the real go that would run, and why.
     Which,
     /// Probe the candidate proxies and checksum databases now; update the verdict cache.
+    #[command(
+        after_help = "Candidates: the --candidate flags, else the effective GOPROXY entries plus proxy.golang.org, goproxy.cn, goproxy.io.\nExit status: 0 when a candidate is healthy, 1 when none is, 2 on bad arguments.\nExamples:\n  goshim probe\n  goshim probe --json --candidate https://goproxy.corp.example"
+    )]
     Probe(probe::ProbeArgs),
 }
 

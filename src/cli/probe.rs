@@ -225,6 +225,14 @@ fn table(v: &Verdicts) -> String {
         out.push_str(&r[4]);
         out.push('\n');
     }
+    let origin = match v.origin {
+        Origin::Cache => "from the cache",
+        Origin::Probed => "probed",
+    };
+    out.push_str(&format!(
+        "decided in {:.2} ms ({origin})\n",
+        v.elapsed_us as f64 / 1000.0
+    ));
     if v.proxies.iter().all(|(_, v)| v.status != Status::Healthy) {
         out.push_str("no healthy candidate: go commands would fail or hang with these proxies\n");
     }

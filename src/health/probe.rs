@@ -98,18 +98,27 @@ pub fn run(
             proxies: &observed_proxies,
             sumdbs: &observed_sumdbs,
         };
-        let ctx = ProbeCtx::new(candidates, settings, &label, now, to_probe);
-        match tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-        {
-            Ok(rt) => {
-                rt.block_on(drive(&mut state, ctx, candidates, settings, until));
+            .map_err(|e| format!("cannot start the probe runtime: {e}"));
+        let ctx = ProbeCtx::new(candidates, settings, &label, now, to_probe);
+        match runtime.and_then(|rt| Ok((rt, ctx?))) {
+            Ok((rt, ctx)) => {
+                let deadline = tokio::time::Instant::from_std(started + settings.deadline);
+                rt.block_on(drive(
+                    &mut state,
+                    Arc::new(ctx),
+                    candidates,
+                    settings,
+                    until,
+                    deadline,
+                ));
                 // Pending DNS lookups run on blocking threads: never wait for them.
                 rt.shutdown_background();
             }
-            Err(err) => state.fill_pending(&label, now, || Reason::Other {
-                detail: format!("cannot start the probe runtime: {err}"),
+            Err(detail) => state.fill_pending(&label, now, || Reason::Other {
+                detail: detail.clone(),
             }),
         }
     }
@@ -184,22 +193,12 @@ enum Job {
 
 async fn drive(
     state: &mut RoundState,
-    ctx: Result<ProbeCtx, String>,
+    ctx: Arc<ProbeCtx>,
     candidates: &Candidates,
     settings: &Settings,
     until: Until,
+    deadline: tokio::time::Instant,
 ) {
-    let deadline = tokio::time::Instant::now() + settings.deadline;
-    let ctx = match ctx {
-        Ok(ctx) => Arc::new(ctx),
-        Err(detail) => {
-            let label = probe_label(candidates, settings);
-            state.fill_pending(&label, SystemTime::now(), || Reason::Other {
-                detail: detail.clone(),
-            });
-            return;
-        }
-    };
     let mut set = JoinSet::new();
     for (i, c) in candidates.proxies.iter().enumerate() {
         if state.proxies[i].is_none() {
