@@ -619,6 +619,70 @@ mod tests {
         assert_eq!(m["a"].failures, 0);
     }
 
+    fn network(entries: &[(&str, Verdict)]) -> Network {
+        Network {
+            used_at: 0,
+            proxies: entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            sumdbs: BTreeMap::new(),
+        }
+    }
+
+    fn cands(urls: &[&str]) -> Candidates {
+        Candidates {
+            proxies: urls
+                .iter()
+                .map(|u| super::super::Candidate::new(*u))
+                .collect(),
+            private_patterns: String::new(),
+        }
+    }
+
+    #[test]
+    fn plan_probes_only_what_the_decision_needs() {
+        let s = Settings::default();
+        let now = 1_000_000;
+        let label = "golang.org/x/text@v0.3.0";
+        let fresh_ok = v(Status::Healthy, now - 5, 0);
+        // The best is fresh and healthy: what ranks below may be unknown (refreshed later).
+        let net = network(&[("https://a", fresh_ok.clone())]);
+        let p = Plan::make(
+            &cands(&["https://a", "https://b"]),
+            &s,
+            Some(&net),
+            label,
+            now,
+        );
+        assert!(!p.sync);
+        assert!(p.refresh);
+        // Unknown above the best: must probe now.
+        let net = network(&[("https://b", fresh_ok.clone())]);
+        let p = Plan::make(
+            &cands(&["https://a", "https://b"]),
+            &s,
+            Some(&net),
+            label,
+            now,
+        );
+        assert!(p.sync);
+        // A stale best is used, refreshed in the background.
+        let net = network(&[("https://a", v(Status::Healthy, now - 700, 0))]);
+        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
+        assert!(!p.sync && p.refresh);
+        // Without sumdb support through the best proxy, the direct databases are needed.
+        let mut no_sumdb = fresh_ok.clone();
+        no_sumdb.sumdb = SumdbSupport::NotSupported;
+        let net = network(&[("https://a", no_sumdb)]);
+        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
+        assert!(p.sync, "sum.golang.org's reachability is unknown");
+        // A verdict for another probe module does not count.
+        let net = network(&[("https://a", fresh_ok)]);
+        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), "reachability", now);
+        assert!(p.sync);
+    }
+
     #[test]
     fn corrupt_truncated_and_future_files_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
