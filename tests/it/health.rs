@@ -666,3 +666,103 @@ fn environment_proxies_apply_as_for_go_but_never_to_loopback() {
     );
     assert!(forward.requests().is_empty(), "{:?}", forward.paths());
 }
+
+/// The probe judges a proxy as the real go experiences it: for each fault, `healthy` exactly
+/// when `go mod download` through that proxy alone succeeds (same TLS roots, same .netrc).
+#[test]
+fn probe_verdicts_agree_with_real_go() {
+    use crate::support::realgo;
+    let module = || Module::new("example.com/probe", "v1.0.0").file("p.go", "package probe\n");
+    let serving = |p: Proxy| {
+        p.add(module());
+        p
+    };
+    let auth = Fault::BasicAuth {
+        user: "u".into(),
+        password: "pw".into(),
+    };
+    let target = serving(Proxy::start());
+    let mut cases: Vec<(&str, Proxy)> = Vec::new();
+    let mut case = |name, p: Proxy, fault: Option<Fault>| {
+        if let Some(f) = fault {
+            p.set_fault(f);
+        }
+        cases.push((name, p));
+    };
+    case("ok", serving(Proxy::start()), None);
+    case("503", serving(Proxy::start()), Some(Fault::Status(503)));
+    case("404", Proxy::start(), None);
+    case("403", serving(Proxy::start()), Some(Fault::Status(403)));
+    case("html", serving(Proxy::start()), Some(Fault::Html));
+    case(
+        "wrong version",
+        serving(Proxy::start()),
+        Some(Fault::WrongVersion),
+    );
+    case("https trusted", serving(Proxy::https_trusted()), None);
+    case("https untrusted", serving(Proxy::https_untrusted()), None);
+    case(
+        "https to http",
+        serving(Proxy::https_trusted()),
+        Some(Fault::Redirect(target.url())),
+    );
+    case(
+        "netrc with port",
+        serving(Proxy::https_trusted()),
+        Some(auth.clone()),
+    );
+    case(
+        "netrc without port",
+        serving(Proxy::https_trusted()),
+        Some(auth),
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let with_port = cases
+        .iter()
+        .find(|(n, _)| *n == "netrc with port")
+        .map(|(_, p)| p.host())
+        .unwrap();
+    std::fs::write(
+        home.join(".netrc"),
+        format!("machine {with_port} login u password pw\nmachine 127.0.0.1 login u password pw\n"),
+    )
+    .unwrap();
+    let mut env = realgo::hermetic_env(&home);
+    env.push(("GONOSUMDB".into(), "example.com".into()));
+    env.push(("SSL_CERT_FILE".into(), ca_pem_path().display().to_string()));
+    let sumdb = Proxy::start();
+    for (name, p) in &cases {
+        let mut go_env = env.clone();
+        go_env.push(("GOPROXY".into(), p.url()));
+        go_env.push((
+            "GOMODCACHE".into(),
+            home.join(format!("modcache-{}", p.addr().port()))
+                .display()
+                .to_string(),
+        ));
+        let mut go = shim::command(realgo::go(), &go_env);
+        go.args(["mod", "download", "-json", "example.com/probe@v1.0.0"])
+            .current_dir(tmp.path());
+        let go_out = bounded::run(&mut go, Duration::from_secs(60));
+        assert!(!go_out.timed_out(), "{name}: go hung");
+        let go_ok = go_out.status.is_some_and(|s| s.success());
+
+        let mut args = candidate_args(&[p.url()], &sumdb.url());
+        args.extend(["--json", "--module", "example.com/probe@v1.0.0"].map(String::from));
+        let mut cmd = shim::command(shim::binary(), &env);
+        cmd.arg("probe").args(&args);
+        let out = bounded::run(&mut cmd, Duration::from_secs(20));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (status, _, reason) = verdict_of(&v, &p.url());
+        assert_eq!(
+            status == "healthy",
+            go_ok,
+            "{name}: probe says {status} ({reason}), go {}: {}",
+            if go_ok { "succeeded" } else { "failed" },
+            String::from_utf8_lossy(&go_out.stdout)
+        );
+    }
+}
