@@ -494,28 +494,36 @@ fn corrupt_cache_is_replaced_and_unwritable_cache_is_no_error() {
     assert_verdict(&v, &ok.url(), "healthy", "answered");
 }
 
-/// Waits until no refresh holds the lock and returns the refresh log's lines.
-fn settled_refreshes(cache_dir: &Path) -> Vec<String> {
+/// Waits until the refresh log has `at_least` lines and no refresh holds the lock, then a
+/// little longer (a late duplicate would show up), and returns the log's lines.
+fn settled_refreshes(cache_dir: &Path, at_least: usize) -> Vec<String> {
     let lock = cache_dir.join("refresh.lock");
+    let read = || {
+        std::fs::read_to_string(cache_dir.join(REFRESH_LOG))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let free = || std::fs::File::open(&lock).map_or(true, |f| f.try_lock().is_ok());
     let start = Instant::now();
-    // A spawned refresh may not have taken the lock yet: give it time to start, then wait for it.
-    std::thread::sleep(Duration::from_millis(300));
-    loop {
-        let free = std::fs::File::open(&lock).map_or(true, |f| f.try_lock().is_ok());
-        if free {
-            break;
-        }
+    while read().len() < at_least || !free() {
         assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the refresh never ended"
+            start.elapsed() < Duration::from_secs(30),
+            "no refresh ended: {:?}",
+            read()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::fs::read_to_string(cache_dir.join(REFRESH_LOG))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    std::thread::sleep(Duration::from_millis(500));
+    while !free() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "a refresh never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    read()
 }
 
 #[test]
@@ -549,7 +557,7 @@ fn fifty_cold_invocations_share_one_refresh() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_verdict(&v, &ok.url(), "healthy", "answered");
     }
-    let refreshes = settled_refreshes(&bed.cache_dir());
+    let refreshes = settled_refreshes(&bed.cache_dir(), 1);
     assert_eq!(refreshes.len(), 1, "{refreshes:?}");
     let text = std::fs::read_to_string(bed.cache_file()).unwrap();
     let cache: Value = serde_json::from_str(&text).expect("valid cache file");
@@ -575,10 +583,9 @@ fn stale_verdicts_are_used_and_refreshed_once_in_the_background() {
     let ok = healthy();
     ok.set_sumdb(SumdbSupport::Supported);
     let mut args = candidate_args(&[ok.url()], &ok.url());
-    args.push("--cached".into());
+    // A full probe fills the cache completely: nothing is left to a refresh.
     bed.probe(&[], &args);
-    // The cold call may have left the direct database to a refresh: let it finish first.
-    let before = settled_refreshes(&bed.cache_dir()).len();
+    args.push("--cached".into());
     // Age every verdict past the ttl.
     let text = std::fs::read_to_string(bed.cache_file()).unwrap();
     let mut cache: Value = serde_json::from_str(&text).unwrap();
@@ -596,8 +603,8 @@ fn stale_verdicts_are_used_and_refreshed_once_in_the_background() {
     assert_eq!(v["origin"], "cache", "a stale verdict is used");
     assert_eq!(v["refresh_started"], true);
     assert_verdict(&v, &ok.url(), "healthy", "answered");
-    let refreshes = settled_refreshes(&bed.cache_dir());
-    assert_eq!(refreshes.len(), before + 1, "{refreshes:?}");
+    let refreshes = settled_refreshes(&bed.cache_dir(), 1);
+    assert_eq!(refreshes.len(), 1, "{refreshes:?}");
     assert!(
         ok.saw("/golang.org/x/text/@v/v0.3.0.info"),
         "the refresh probed"
