@@ -636,7 +636,6 @@ fn build_client(settings: &Settings, needs_tls: bool) -> Result<Client, String> 
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)
         .user_agent(USER_AGENT)
-        .pool_max_idle_per_host(0)
         .redirect(go_redirect_policy())
         .no_proxy();
     for proxy in go_env_proxies() {

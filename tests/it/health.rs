@@ -185,7 +185,7 @@ fn every_fault_kind_gets_its_verdict_and_reason() {
         file_missing.clone(),
     ];
     let mut args = candidate_args(&urls, &empty.url());
-    args.extend(["--timeout-ms", "700", "--deadline-ms", "3000"].map(String::from));
+    args.extend(["--timeout-ms", "1500", "--deadline-ms", "4000"].map(String::from));
     let ca = ca_pem_path().display().to_string();
     let v = bed.probe(&[("SSL_CERT_FILE", &ca)], &args);
 
