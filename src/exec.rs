@@ -172,6 +172,14 @@ impl FileId {
     }
 }
 
+/// True when both paths name the same file, after following links (hard links included).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (FileId::of(a), FileId::of(b)) {
+        (Some(a), Some(b)) => a.same_file(&b),
+        _ => false,
+    }
+}
+
 /// Finds the real go for these inputs.
 pub fn find_real_go(input: &SearchInput) -> Result<RealGo, FindError> {
     let me = FileId::of(&input.current_exe).ok_or_else(|| {

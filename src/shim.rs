@@ -4,8 +4,9 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::env_vars::GOSHIM_DEPTH;
-use crate::exec::{self, Launch, SearchInput};
+use crate::config::{self, ConfigError, LoadInput, Loaded, Origin};
+use crate::env_vars::{GOSHIM_DEPTH, GOSHIM_DISABLE};
+use crate::exec::{self, ExplicitSource, Launch, SearchInput};
 
 /// True when argv[0]'s file stem is `go` (`go`, `/usr/bin/go`, `go.exe`).
 pub fn invoked_as_go(argv0: &OsStr) -> bool {
@@ -24,13 +25,18 @@ pub fn invoked_as_go(argv0: &OsStr) -> bool {
 /// Runs the real go with `args`, as if it had been called directly; `argv0` is passed on as
 /// go's own argv[0].
 pub fn run(argv0: OsString, args: Vec<OsString>) -> ExitCode {
-    let input = match SearchInput::from_process() {
+    let mut input = match SearchInput::from_process() {
         Ok(input) => input,
         Err(err) => return fail(&format!("cannot read the working directory: {err}"), 2),
     };
     let depth = exec::current_depth();
     if let Err(err) = exec::check_depth(depth) {
         return fail(&err.to_string(), 2);
+    }
+    match load_config(&mut input) {
+        Ok(Some(loaded)) => print_notices(&loaded),
+        Ok(None) => {}
+        Err(err) => return fail(&err.to_string(), err.exit_code()),
     }
     let real = match exec::find_real_go(&input) {
         Ok(real) => real,
@@ -48,7 +54,61 @@ pub fn run(argv0: OsString, args: Vec<OsString>) -> ExitCode {
     })
 }
 
+/// Loads the configuration for `input.cwd` (nothing when `GOSHIM_DISABLE=1`) and lets a `[shim]
+/// go` from the user or system config choose the real go when `GOSHIM_GO` does not.
+pub fn load_config(input: &mut SearchInput) -> Result<Option<Loaded>, ConfigError> {
+    if crate::env_vars::is_true(GOSHIM_DISABLE) {
+        return Ok(None);
+    }
+    let loaded = config::load(&LoadInput::from_process(input.cwd.clone()))?;
+    if input.explicit.is_none()
+        && let Some(go) = &loaded.config.shim.go
+        && matches!(go.origin, Origin::File { .. })
+    {
+        input.explicit = Some((go.value.clone(), ExplicitSource::Config));
+    }
+    Ok(Some(loaded))
+}
+
+/// Prints the configuration notices on stderr unless quiet, and the configuration trace when
+/// `GOSHIM_LOG=debug`.
+pub fn print_notices(loaded: &Loaded) {
+    if loaded.config.debug_log.value {
+        for line in loaded.trace() {
+            eprintln!("{line}");
+        }
+    }
+    if !loaded.config.shim.quiet.value {
+        for line in loaded.notices() {
+            eprintln!("{line}");
+        }
+    }
+}
+
 fn fail(message: &str, code: u8) -> ExitCode {
     eprintln!("goshim: error: {message}");
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv0_dispatch() {
+        for (argv0, shim) in [
+            ("go", true),
+            ("/usr/local/bin/go", true),
+            ("./go", true),
+            ("go.exe", true),
+            ("C:/bin/go.EXE", true),
+            ("goshim", false),
+            ("/x/go/bin/goshim", false),
+            ("gofmt", false),
+            ("go1.22.0", false),
+            ("", false),
+        ] {
+            assert_eq!(invoked_as_go(OsStr::new(argv0)), shim, "{argv0}");
+        }
+    }
 }

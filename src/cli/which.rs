@@ -5,13 +5,21 @@ use std::process::ExitCode;
 use crate::exec::{self, FindError, Found, SearchInput};
 
 pub fn run() -> ExitCode {
-    let input = match SearchInput::from_process() {
+    let mut input = match SearchInput::from_process() {
         Ok(input) => input,
         Err(err) => {
             eprintln!("goshim: error: cannot read the working directory: {err}");
             return ExitCode::from(2);
         }
     };
+    match crate::shim::load_config(&mut input) {
+        Ok(Some(loaded)) => crate::shim::print_notices(&loaded),
+        Ok(None) => {}
+        Err(err) => {
+            eprintln!("goshim: error: {err}");
+            return ExitCode::from(err.exit_code());
+        }
+    }
     match exec::find_real_go(&input) {
         Ok(real) => {
             for s in &real.skipped {

@@ -3,6 +3,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod config;
 mod fixture_proxy;
 mod health;
+mod install;
 mod shim_exec;

@@ -2,8 +2,9 @@
 //! real go against a proxy that accepts and never answers).
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 /// What a bounded run produced.
@@ -26,23 +27,34 @@ impl Bounded {
     }
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
+/// Reads a pipe to its end on a thread; the result arrives on the channel.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
+    let (tx, rx) = channel();
     std::thread::spawn(move || {
         let mut out = Vec::new();
         if let Some(mut pipe) = pipe {
             let _ = pipe.read_to_end(&mut out);
         }
-        out
-    })
+        let _ = tx.send(out);
+    });
+    rx
 }
 
-/// Runs `cmd` (stdin closed, output captured); kills it if it is still running after `limit`.
+/// What a pipe produced, waiting at most a second after the command ended (a leftover
+/// grandchild could hold it open).
+fn collect(rx: &Receiver<Vec<u8>>) -> Vec<u8> {
+    rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default()
+}
+
+/// Runs `cmd` (stdin closed, output captured) in its own process group; kills that group if
+/// the command is still running after `limit`.
 pub fn run(cmd: &mut Command, limit: Duration) -> Bounded {
     let started = Instant::now();
     let mut child: Child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .expect("spawn a bounded command");
     let stdout = drain(child.stdout.take());
@@ -52,6 +64,10 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Bounded {
             break Some(status);
         }
         if started.elapsed() >= limit {
+            // The group id is the child's pid: this ends the command and what it started.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -60,8 +76,8 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Bounded {
     };
     Bounded {
         status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        stdout: collect(&stdout),
+        stderr: collect(&stderr),
         elapsed: started.elapsed(),
     }
 }

@@ -54,10 +54,10 @@ fn main() {
         std::io::stdout().flush().unwrap();
     }
     if let Some(sig) = std::env::var_os("FAKE_GO_SIGNAL") {
-        let pid = std::process::id().to_string();
-        let _ = std::process::Command::new("kill")
-            .arg(format!("-{}", sig.to_string_lossy()))
-            .arg(&pid)
+        // The shell's own `kill` builtin, so no PATH is needed; $PPID is this process.
+        let _ = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("kill -{} $PPID", sig.to_string_lossy()))
             .status();
         std::thread::sleep(std::time::Duration::from_secs(5));
     }

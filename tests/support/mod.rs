@@ -1,5 +1,5 @@
-//! The test bed: the real Go toolchain, a fake `go` that reports what it received, and helpers
-//! to run goshim.
+//! The test bed: the real Go toolchain, a fake `go` that reports what it received, helpers
+//! to run goshim, fixture Go modules (`modules`) and the fixture GOPROXY server (`proxy`).
 
 #![allow(dead_code)] // each test module uses its own part of the bed
 

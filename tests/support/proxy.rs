@@ -59,8 +59,8 @@ pub enum Fault {
     Html,
     /// Serve normally, but `.info` and `@latest` answer 200 with `Version` [`WRONG_VERSION`].
     WrongVersion,
-    /// Answer 302 with `Location: <base><request path>` (`base` without a trailing `/`, e.g.
-    /// another proxy's `url()`).
+    /// Answer 302 with `Location: <target><request path below the base path>` (e.g. another
+    /// proxy's `url()`).
     Redirect(String),
     /// Serve normally only with `Authorization: Basic base64(user:password)`; else 401.
     BasicAuth { user: String, password: String },
@@ -114,6 +114,8 @@ struct State {
     /// (path prefix without the leading `/`, fault); the longest matching prefix wins.
     faults: Vec<(String, Fault)>,
     sumdb: SumdbSupport,
+    /// The base path (`/api/go`, or empty) every served path starts with.
+    base: String,
     /// Whether the port is open (false while a whole-proxy [`Fault::Refused`] holds).
     listening: bool,
 }
@@ -176,6 +178,7 @@ impl Proxy {
                 modules: ModuleSet::new(),
                 faults: Vec::new(),
                 sumdb: SumdbSupport::NotFound,
+                base: String::new(),
                 listening: true,
             }),
             wake: Condvar::new(),
@@ -206,7 +209,20 @@ impl Proxy {
         } else {
             "http"
         };
-        format!("{scheme}://127.0.0.1:{}", self.addr.port())
+        let base = lock(&self.inner.state).base.clone();
+        format!("{scheme}://127.0.0.1:{}{base}", self.addr.port())
+    }
+
+    /// Serves under a base path, like a repository manager (`/api/go/repo`): [`Proxy::url`]
+    /// then ends with it, requests outside it get 404 (and are still logged), and fault
+    /// prefixes are relative to it.
+    pub fn set_base_path(&self, base: &str) {
+        let trimmed = base.trim_matches('/');
+        lock(&self.inner.state).base = if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        };
     }
 
     /// [`Proxy::url`] with `user:password@` before the host (go sends it as Basic auth over
@@ -216,7 +232,8 @@ impl Proxy {
             .replacen("://", &format!("://{user}:{password}@"), 1)
     }
 
-    /// `127.0.0.1:PORT` (the `machine` a `.netrc` entry needs).
+    /// `127.0.0.1:PORT` (the `machine` a `.netrc` entry needs; add the base path for a
+    /// path-scoped entry).
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.addr.port())
     }
@@ -262,13 +279,19 @@ impl Proxy {
             state = lock(&self.inner.state);
         }
         self.inner.wake.notify_all();
-        while state.listening == state.refused() {
-            state = self
-                .inner
-                .wake
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
-        }
+        let (state, waited) = self
+            .inner
+            .wake
+            .wait_timeout_while(state, Duration::from_secs(10), |s| {
+                s.listening == s.refused()
+            })
+            .unwrap_or_else(|e| e.into_inner());
+        assert!(
+            !waited.timed_out(),
+            "fixture proxy {}: the port did not {} within 10 s",
+            self.addr,
+            if state.refused() { "close" } else { "reopen" }
+        );
     }
 
     /// What `/sumdb/sum.golang.org/supported` answers (default [`SumdbSupport::NotFound`]).
@@ -524,9 +547,21 @@ fn serve_conn<S: Read + Write>(inner: &Inner, stream: &mut S) {
     let Some(req) = read_request(stream) else {
         return;
     };
-    let path = req.path.clone();
     let authorization = req.header("authorization").map(str::to_string);
+    let full_path = req.path.clone();
     lock(&inner.log).push(req);
+    let base = lock(&inner.state).base.clone();
+    let Some(path) = full_path
+        .strip_prefix(base.as_str())
+        .filter(|rest| rest.starts_with('/'))
+        .map(str::to_string)
+    else {
+        let a = not_found();
+        let _ = stream.write_all(&head(&a));
+        let _ = stream.write_all(&a.body);
+        let _ = stream.flush();
+        return;
+    };
     let answer = match inner.fault_for(&path) {
         Fault::Refused => None,
         Fault::Hang => {

@@ -1,0 +1,117 @@
+//! `goshim trust [PATH]`, `goshim trust --list`, `goshim untrust [PATH]`: the `.gomodrc` trust
+//! store. PATH defaults to the nearest `.gomodrc` from the working directory upwards.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::config::load::{GOMODRC, trust_store_path};
+use crate::config::schema::parse_layer;
+use crate::config::trust::{TrustStore, digest};
+
+/// A failure of one of these commands: the message and the exit status.
+struct Failure(String, u8);
+
+fn finish(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message, code)) => {
+            eprintln!("goshim: error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn cwd() -> Result<PathBuf, Failure> {
+    std::env::current_dir()
+        .map_err(|e| Failure(format!("cannot read the working directory: {e}"), 2))
+}
+
+fn open_store() -> Result<TrustStore, Failure> {
+    let path = trust_store_path().ok_or_else(|| {
+        Failure(
+            "cannot find the user data directory for the trust store; set HOME or XDG_DATA_HOME"
+                .into(),
+            2,
+        )
+    })?;
+    let (store, corrupt) = TrustStore::load(&path);
+    if let Some(c) = corrupt {
+        eprintln!("goshim: warning: {c}");
+    }
+    Ok(store)
+}
+
+/// The file PATH names (absolute), or the nearest `.gomodrc` from `cwd` upwards.
+fn target(path: Option<PathBuf>, cwd: &Path) -> Result<PathBuf, Failure> {
+    match path {
+        Some(p) => Ok(cwd.join(p)),
+        None => cwd
+            .ancestors()
+            .map(|d| d.join(GOMODRC))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                Failure(
+                    format!(
+                        "no {GOMODRC} in {} or any parent directory; name the file: goshim trust PATH",
+                        cwd.display()
+                    ),
+                    1,
+                )
+            }),
+    }
+}
+
+/// `goshim trust [PATH]`: checks the file parses, then records its path and SHA-256.
+pub fn trust(path: Option<PathBuf>) -> ExitCode {
+    finish((|| {
+        let file = target(path, &cwd()?)?;
+        let canonical = file
+            .canonicalize()
+            .map_err(|e| Failure(format!("cannot trust {}: {e}", file.display()), 1))?;
+        let bytes = std::fs::read(&canonical)
+            .map_err(|e| Failure(format!("cannot read {}: {e}", canonical.display()), 1))?;
+        parse_layer(&canonical, &bytes).map_err(|e| Failure(format!("not trusted: {e}"), 2))?;
+        let mut store = open_store()?;
+        store.trust(canonical.clone(), &bytes);
+        store.save().map_err(|e| Failure(e.to_string(), 1))?;
+        eprintln!(
+            "goshim: trusted {} (sha256 {}); editing it makes it untrusted again",
+            canonical.display(),
+            digest(&bytes)
+        );
+        Ok(())
+    })())
+}
+
+/// `goshim untrust [PATH]`: forgets the file; a file that was not trusted is not an error.
+pub fn untrust(path: Option<PathBuf>) -> ExitCode {
+    finish((|| {
+        let file = target(path, &cwd()?)?;
+        let key = file.canonicalize().unwrap_or(file);
+        let mut store = open_store()?;
+        if store.untrust(&key) {
+            store.save().map_err(|e| Failure(e.to_string(), 1))?;
+            eprintln!("goshim: untrusted {}", key.display());
+        } else {
+            eprintln!("goshim: {} was not trusted", key.display());
+        }
+        Ok(())
+    })())
+}
+
+/// `goshim trust --list`: one line per trusted file on stdout, `STATE<TAB>PATH`, where STATE is
+/// `trusted`, `edited` (content changed since, so untrusted) or `missing`.
+pub fn list() -> ExitCode {
+    finish((|| {
+        let store = open_store()?;
+        for (path, sum) in store.entries() {
+            let state = match std::fs::read(path) {
+                Ok(bytes) if digest(&bytes) == sum => "trusted",
+                Ok(_) => "edited",
+                Err(_) => "missing",
+            };
+            println!("{state}\t{}", path.display());
+        }
+        Ok(())
+    })())
+}

@@ -1,0 +1,221 @@
+//! The trust store: which `.gomodrc` files the user reviewed, as absolute path + SHA-256 of the
+//! content they had then. An edited file no longer matches and is untrusted again.
+//!
+//! The store is one JSON file, `trust.json` in goshim's data directory
+//! (`$XDG_DATA_HOME/goshim/trust.json` on Linux). Writes go to a temporary file that is renamed
+//! over the store, so a crash never leaves half a store. A store that cannot be read or parsed
+//! is reported and treated as empty; it never stops go.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+const STORE_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoreFile {
+    version: u32,
+    /// Absolute path → lower-case hex SHA-256 of the content that was trusted.
+    trusted: BTreeMap<PathBuf, String>,
+}
+
+/// The trusted files, loaded from (and saved to) one store file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustStore {
+    path: PathBuf,
+    trusted: BTreeMap<PathBuf, String>,
+}
+
+/// The store could not be read; it is treated as empty.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the trust store {} is unreadable ({reason}); treating it as empty, so every .gomodrc is untrusted until `goshim trust` rewrites it",
+    .path.display()
+)]
+pub struct CorruptStore {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// The store could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the trust store {}: {source}", .path.display())]
+pub struct SaveError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl TrustStore {
+    /// An empty store that will be saved at `path`.
+    pub fn empty(path: PathBuf) -> Self {
+        TrustStore {
+            path,
+            trusted: BTreeMap::new(),
+        }
+    }
+
+    /// Loads the store at `path`. A missing store is empty; an unreadable or corrupt one is empty
+    /// too, and the reason comes back alongside.
+    pub fn load(path: &Path) -> (TrustStore, Option<CorruptStore>) {
+        let corrupt = |reason: String| {
+            Some(CorruptStore {
+                path: path.to_path_buf(),
+                reason,
+            })
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return (TrustStore::empty(path.to_path_buf()), None);
+            }
+            Err(e) => {
+                return (
+                    TrustStore::empty(path.to_path_buf()),
+                    corrupt(e.to_string()),
+                );
+            }
+        };
+        match serde_json::from_slice::<StoreFile>(&bytes) {
+            Ok(file) if file.version == STORE_VERSION => (
+                TrustStore {
+                    path: path.to_path_buf(),
+                    trusted: file.trusted,
+                },
+                None,
+            ),
+            Ok(file) => (
+                TrustStore::empty(path.to_path_buf()),
+                corrupt(format!("unknown version {}", file.version)),
+            ),
+            Err(e) => (
+                TrustStore::empty(path.to_path_buf()),
+                corrupt(e.to_string()),
+            ),
+        }
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// True when `file` (an absolute, canonical path) was trusted with exactly this content.
+    pub fn is_trusted(&self, file: &Path, content: &[u8]) -> bool {
+        self.trusted
+            .get(file)
+            .is_some_and(|sum| *sum == digest(content))
+    }
+
+    /// Records `file` (absolute, canonical) as trusted with this content.
+    pub fn trust(&mut self, file: PathBuf, content: &[u8]) {
+        self.trusted.insert(file, digest(content));
+    }
+
+    /// Forgets `file`; false when it was not in the store.
+    pub fn untrust(&mut self, file: &Path) -> bool {
+        self.trusted.remove(file).is_some()
+    }
+
+    /// Every trusted path with the SHA-256 it was trusted with.
+    pub fn entries(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.trusted.iter().map(|(p, s)| (p.as_path(), s.as_str()))
+    }
+
+    /// Writes the store atomically: a temporary file in the same directory, renamed over it.
+    pub fn save(&self) -> Result<(), SaveError> {
+        let err = |source| SaveError {
+            path: self.path.clone(),
+            source,
+        };
+        let file = StoreFile {
+            version: STORE_VERSION,
+            trusted: self.trusted.clone(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).map_err(|e| err(e.into()))?;
+        text.push('\n');
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let tmp = self
+            .path
+            .with_extension(format!("json.tmp.{}", std::process::id()));
+        let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.path));
+        if let Err(e) = written {
+            // Best effort: the temporary file is useless once the rename failed.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(e));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_is_sha256_hex() {
+        assert_eq!(
+            digest(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn trust_save_load_untrust() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store_path = tmp.path().join("data/goshim/trust.json");
+        let (mut store, warn) = TrustStore::load(&store_path);
+        assert!(warn.is_none());
+        let file = tmp.path().join(".gomodrc");
+        store.trust(file.clone(), b"a = 1");
+        store.save().unwrap();
+
+        let (mut store, warn) = TrustStore::load(&store_path);
+        assert!(warn.is_none());
+        assert!(store.is_trusted(&file, b"a = 1"));
+        assert!(!store.is_trusted(&file, b"a = 2"), "edited content");
+        assert!(!store.is_trusted(&tmp.path().join("other"), b"a = 1"));
+        assert!(store.untrust(&file));
+        assert!(!store.untrust(&file));
+        store.save().unwrap();
+        let (store, _) = TrustStore::load(&store_path);
+        assert_eq!(store.entries().count(), 0);
+        let leftovers: Vec<_> = std::fs::read_dir(store_path.parent().unwrap())
+            .unwrap()
+            .collect();
+        assert_eq!(leftovers.len(), 1, "only trust.json, no temporary file");
+    }
+
+    #[test]
+    fn corrupt_store_is_reported_and_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store_path = tmp.path().join("trust.json");
+        std::fs::write(&store_path, "{not json").unwrap();
+        let (store, warn) = TrustStore::load(&store_path);
+        assert_eq!(store.entries().count(), 0);
+        let warn = warn.unwrap().to_string();
+        assert!(
+            warn.starts_with(&format!(
+                "the trust store {} is unreadable (",
+                store_path.display()
+            )),
+            "{warn}"
+        );
+
+        std::fs::write(&store_path, r#"{"version": 9, "trusted": {}}"#).unwrap();
+        let (_, warn) = TrustStore::load(&store_path);
+        assert!(warn.unwrap().to_string().contains("(unknown version 9)"));
+    }
+}
