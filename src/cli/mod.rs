@@ -65,7 +65,7 @@ enum Command {
     },
     /// Probe the candidate proxies and checksum databases now; update the verdict cache.
     #[command(
-        after_help = "Candidates: the --candidate flags, else the effective GOPROXY entries plus proxy.golang.org, goproxy.cn, goproxy.io.\nExit status: 0 when a candidate is healthy, 1 when none is, 2 on bad arguments.\nExamples:\n  goshim probe\n  goshim probe --json --candidate https://goproxy.corp.example"
+        after_help = "Candidates: the --candidate flags, else the effective GOPROXY entries, then the configured [proxy] private and candidates (default proxy.golang.org, goproxy.cn, goproxy.io). Timings and the probe module come from [health].\nExit status: 0 when a candidate is healthy, 1 when none is, 2 on bad arguments or configuration.\nExamples:\n  goshim probe\n  goshim probe --json --candidate https://goproxy.corp.example"
     )]
     Probe(probe::ProbeArgs),
 }

@@ -76,15 +76,31 @@ pub struct Settings {
 }
 
 impl Default for Settings {
+    /// The configuration's built-in defaults.
     fn default() -> Settings {
+        Settings::from_config(&crate::config::Config::default().health)
+    }
+}
+
+impl Settings {
+    /// The probe settings of a configuration's `[health]` table. `probe` is `path@version`
+    /// (a value without `@` keeps the default module). The connect timeout is the shorter of
+    /// one second and `timeout`.
+    pub fn from_config(h: &crate::config::schema::HealthConfig) -> Settings {
+        let (module, version) = h
+            .probe
+            .value
+            .rsplit_once('@')
+            .unwrap_or(("golang.org/x/text", "v0.3.0"));
+        let timeout = h.timeout.value;
         Settings {
-            probe_module: "golang.org/x/text".into(),
-            probe_version: "v0.3.0".into(),
-            connect_timeout: Duration::from_millis(1000),
-            timeout: Duration::from_millis(2000),
-            deadline: Duration::from_millis(2500),
-            ttl: Duration::from_secs(10 * 60),
-            stale: Duration::from_secs(24 * 60 * 60),
+            probe_module: module.to_string(),
+            probe_version: version.to_string(),
+            connect_timeout: timeout.min(Duration::from_secs(1)),
+            timeout,
+            deadline: h.deadline.value,
+            ttl: h.ttl.value,
+            stale: h.stale.value,
             backoff_base: Duration::from_secs(30),
             backoff_max: Duration::from_secs(60 * 60),
             sumdbs: vec![
@@ -400,6 +416,20 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_follow_the_configuration() {
+        let mut h = crate::config::Config::default().health;
+        h.probe.value = "example.com/m@v1.2.3".into();
+        h.timeout.value = Duration::from_millis(400);
+        let s = Settings::from_config(&h);
+        assert_eq!(
+            (s.probe_module.as_str(), s.probe_version.as_str()),
+            ("example.com/m", "v1.2.3")
+        );
+        assert_eq!(s.connect_timeout, Duration::from_millis(400));
+        assert_eq!(Settings::default().probe_module, "golang.org/x/text");
+    }
 
     #[test]
     fn redacts_passwords_only() {

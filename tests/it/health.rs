@@ -773,3 +773,27 @@ fn probe_verdicts_agree_with_real_go() {
         );
     }
 }
+
+#[test]
+fn probe_uses_the_configured_candidates_and_probe_module() {
+    let bed = Bed::new();
+    let p = Proxy::serving([Module::new("example.com/cfg", "v1.0.0")]);
+    let config = bed.home().join(".config/goshim/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[proxy]\ncandidates = [\"{}\"]\n[health]\nprobe = \"example.com/cfg@v1.0.0\"\n",
+            p.url()
+        ),
+    )
+    .unwrap();
+    let sumdb = Proxy::start();
+    let v = bed.probe(
+        &[],
+        &["--sumdb".into(), format!("sum.golang.org={}", sumdb.url())],
+    );
+    assert_eq!(v["proxies"].as_array().unwrap().len(), 1, "{v:#}");
+    assert_verdict(&v, &p.url(), "healthy", "answered");
+    assert!(p.saw("/example.com/cfg/@v/v1.0.0.info"), "{:?}", p.paths());
+}
