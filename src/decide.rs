@@ -805,6 +805,7 @@ mod tests {
                 .collect(),
             origin: HealthOrigin::Cache,
             refresh_started: false,
+            elapsed_us: 0,
         }
     }
 

@@ -50,8 +50,6 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Probe the candidate proxies and checksum databases now; update the verdict cache.
-    Probe(probe::ProbeArgs),
     /// Trust a .gomodrc after reviewing it, so all its settings apply (editing it untrusts it).
     Trust {
         /// The file; default: the nearest .gomodrc from the working directory upwards.
@@ -65,6 +63,11 @@ enum Command {
         /// The file; default: the nearest .gomodrc from the working directory upwards.
         path: Option<PathBuf>,
     },
+    /// Probe the candidate proxies and checksum databases now; update the verdict cache.
+    #[command(
+        after_help = "Candidates: the --candidate flags, else the effective GOPROXY entries, then the configured [proxy] private and candidates (default proxy.golang.org, goproxy.cn, goproxy.io). Timings and the probe module come from [health].\nExit status: 0 when a candidate is healthy, 1 when none is, 2 on bad arguments or configuration.\nExamples:\n  goshim probe\n  goshim probe --json --candidate https://goproxy.corp.example"
+    )]
+    Probe(probe::ProbeArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -75,9 +78,9 @@ pub fn run() -> ExitCode {
         Command::Which => which::run(),
         Command::Install { dir, force } => install::install(dir, force),
         Command::Uninstall { dir } => install::uninstall(dir),
-        Command::Probe(args) => probe::run(args),
         Command::Trust { list: true, .. } => trust::list(),
         Command::Trust { path, .. } => trust::trust(path),
         Command::Untrust { path } => trust::untrust(path),
+        Command::Probe(args) => probe::run(args),
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 
+use crate::config::{self, LoadInput, schema::SourcedList};
 use crate::env_vars::GOSHIM_PROBE_REQUEST;
 use crate::exec::{self, SearchInput};
 use crate::goenv::{GoEnv, ProxyEntry, parse_proxy_list};
@@ -14,13 +15,6 @@ use crate::health::cache::{RefreshRequest, Store};
 use crate::health::{
     self, Candidate, Candidates, Origin, Settings, Status, SumDb, Verdict, Verdicts,
 };
-
-/// Proxies probed besides the effective GOPROXY when no `--candidate` is given.
-pub const DEFAULT_CANDIDATES: &[&str] = &[
-    "https://proxy.golang.org",
-    "https://goproxy.cn",
-    "https://goproxy.io",
-];
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
@@ -115,14 +109,20 @@ fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
         .and_then(|i| exec::find_real_go(&i).ok())
         .map(|g| g.path);
     let env = GoEnv::load(process, real_go.as_deref(), &cwd);
+    let loaded = config::load(&LoadInput::from_process(cwd)).map_err(|e| e.to_string())?;
+    let cfg = &loaded.config;
+    let values = |l: &SourcedList| l.value.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
     let private_patterns = [env.get("GOPRIVATE"), env.get("GONOPROXY")]
         .into_iter()
         .flat_map(|p| p.split(','))
+        .map(str::to_string)
+        .chain(values(&cfg.modules.private))
+        .chain(values(&cfg.modules.no_proxy))
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join(",");
     let urls: Vec<String> = if args.candidates.is_empty() {
-        let mut urls: Vec<String> = parse_proxy_list(env.get("GOPROXY"), false)
+        let goproxy: Vec<String> = parse_proxy_list(env.get("GOPROXY"), false)
             .map(|list| {
                 list.explicit()
                     .filter_map(|s| match &s.entry {
@@ -132,9 +132,17 @@ fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
                     .collect()
             })
             .unwrap_or_default();
-        for d in DEFAULT_CANDIDATES {
-            if !urls.iter().any(|u| u.trim_end_matches('/') == *d) {
-                urls.push((*d).to_string());
+        let mut urls: Vec<String> = Vec::new();
+        for u in goproxy
+            .into_iter()
+            .chain(values(&cfg.proxy.private))
+            .chain(values(&cfg.proxy.candidates))
+        {
+            if !urls
+                .iter()
+                .any(|x| x.trim_end_matches('/') == u.trim_end_matches('/'))
+            {
+                urls.push(u);
             }
         }
         urls
@@ -143,7 +151,7 @@ fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
     };
     let mut settings = Settings {
         netrc: goauth_uses_netrc(env.get("GOAUTH")),
-        ..Settings::default()
+        ..Settings::from_config(&cfg.health)
     };
     if !args.sumdbs.is_empty() {
         settings.sumdbs = args
@@ -177,7 +185,7 @@ fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
         settings.deadline = ms(v);
     }
     let candidates = Candidates {
-        proxies: urls.into_iter().map(Candidate::public).collect(),
+        proxies: urls.into_iter().map(Candidate::new).collect(),
         private_patterns,
     };
     Ok((candidates, settings))
@@ -225,6 +233,14 @@ fn table(v: &Verdicts) -> String {
         out.push_str(&r[4]);
         out.push('\n');
     }
+    let origin = match v.origin {
+        Origin::Cache => "from the cache",
+        Origin::Probed => "probed",
+    };
+    out.push_str(&format!(
+        "decided in {:.2} ms ({origin})\n",
+        v.elapsed_us as f64 / 1000.0
+    ));
     if v.proxies.iter().all(|(_, v)| v.status != Status::Healthy) {
         out.push_str("no healthy candidate: go commands would fail or hang with these proxies\n");
     }

@@ -152,24 +152,29 @@ pub struct RefreshRequest {
     pub settings: Settings,
 }
 
-/// The cache at one location (`None`: no usable cache dir; probe without caching).
+/// The cache at one location (`dir: None`: no usable cache dir; probe without caching).
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: Option<PathBuf>,
+    /// The goshim binary that runs `probe --background`; `None`: never refresh in the background.
+    refresher: Option<PathBuf>,
 }
 
 impl Store {
-    /// `<user cache dir>/goshim` (`$XDG_CACHE_HOME/goshim` on Linux).
+    /// `<user cache dir>/goshim` (`$XDG_CACHE_HOME/goshim` on Linux), refreshed in the background
+    /// by this very binary.
     pub fn default_location() -> Store {
         Store {
             dir: directories::BaseDirs::new().map(|d| d.cache_dir().join("goshim")),
+            refresher: std::env::current_exe().ok(),
         }
     }
 
-    /// A cache in `dir`.
+    /// A cache in `dir`, without background refreshes (stale verdicts are still used).
     pub fn at(dir: impl Into<PathBuf>) -> Store {
         Store {
             dir: Some(dir.into()),
+            refresher: None,
         }
     }
 
@@ -201,6 +206,7 @@ impl Store {
         settings: &Settings,
         now: SystemTime,
     ) -> Verdicts {
+        let started = Instant::now();
         let fp = fingerprint();
         let file = self.load();
         let net = file.networks.get(&fp);
@@ -228,14 +234,16 @@ impl Store {
             )
         };
         let refresh_started = refresh && self.spawn_refresh(candidates, settings);
-        Verdicts::labelled(
+        let mut v = Verdicts::labelled(
             candidates,
             settings,
             proxies,
             sumdbs,
             origin,
             refresh_started,
-        )
+        );
+        v.elapsed_us = started.elapsed().as_micros() as u64;
+        v
     }
 
     /// Probes everything now (what `goshim probe` does) and records the result.
@@ -363,7 +371,7 @@ impl Store {
 
     /// Starts one detached `goshim probe --background` unless a refresh is already running.
     fn spawn_refresh(&self, candidates: &Candidates, settings: &Settings) -> bool {
-        let Some(dir) = &self.dir else {
+        let (Some(dir), Some(exe)) = (&self.dir, &self.refresher) else {
             return false;
         };
         if std::fs::create_dir_all(dir).is_err() {
@@ -380,7 +388,7 @@ impl Store {
             candidates: candidates.clone(),
             settings: settings.clone(),
         };
-        let (Ok(exe), Ok(json)) = (std::env::current_exe(), serde_json::to_string(&request)) else {
+        let Ok(json) = serde_json::to_string(&request) else {
             return false;
         };
         let mut cmd = std::process::Command::new(exe);
@@ -609,6 +617,70 @@ mod tests {
         );
         merge(&mut m, "a".into(), &v(Status::Healthy, 300, 0));
         assert_eq!(m["a"].failures, 0);
+    }
+
+    fn network(entries: &[(&str, Verdict)]) -> Network {
+        Network {
+            used_at: 0,
+            proxies: entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            sumdbs: BTreeMap::new(),
+        }
+    }
+
+    fn cands(urls: &[&str]) -> Candidates {
+        Candidates {
+            proxies: urls
+                .iter()
+                .map(|u| super::super::Candidate::new(*u))
+                .collect(),
+            private_patterns: String::new(),
+        }
+    }
+
+    #[test]
+    fn plan_probes_only_what_the_decision_needs() {
+        let s = Settings::default();
+        let now = 1_000_000;
+        let label = "golang.org/x/text@v0.3.0";
+        let fresh_ok = v(Status::Healthy, now - 5, 0);
+        // The best is fresh and healthy: what ranks below may be unknown (refreshed later).
+        let net = network(&[("https://a", fresh_ok.clone())]);
+        let p = Plan::make(
+            &cands(&["https://a", "https://b"]),
+            &s,
+            Some(&net),
+            label,
+            now,
+        );
+        assert!(!p.sync);
+        assert!(p.refresh);
+        // Unknown above the best: must probe now.
+        let net = network(&[("https://b", fresh_ok.clone())]);
+        let p = Plan::make(
+            &cands(&["https://a", "https://b"]),
+            &s,
+            Some(&net),
+            label,
+            now,
+        );
+        assert!(p.sync);
+        // A stale best is used, refreshed in the background.
+        let net = network(&[("https://a", v(Status::Healthy, now - 700, 0))]);
+        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
+        assert!(!p.sync && p.refresh);
+        // Without sumdb support through the best proxy, the direct databases are needed.
+        let mut no_sumdb = fresh_ok.clone();
+        no_sumdb.sumdb = SumdbSupport::NotSupported;
+        let net = network(&[("https://a", no_sumdb)]);
+        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
+        assert!(p.sync, "sum.golang.org's reachability is unknown");
+        // A verdict for another probe module does not count.
+        let net = network(&[("https://a", fresh_ok)]);
+        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), "reachability", now);
+        assert!(p.sync);
     }
 
     #[test]

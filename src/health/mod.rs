@@ -15,22 +15,18 @@ pub mod netrc;
 pub mod probe;
 mod roots;
 
-/// One proxy the decision may use, as listed (GOPROXY entry or configured candidate).
+/// One proxy the decision may use, as listed (GOPROXY entry or configured candidate). Public
+/// and private proxies are probed alike: with the probe module unless the private patterns
+/// match it, else for reachability only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The proxy URL as written (`https://…`, `http://…`, `file:///…`); may carry userinfo.
     pub url: String,
-    /// A private proxy (corporate); probed for reachability only when the probe module is private.
-    pub private: bool,
 }
 
 impl Candidate {
-    /// A public candidate.
-    pub fn public(url: impl Into<String>) -> Candidate {
-        Candidate {
-            url: url.into(),
-            private: false,
-        }
+    pub fn new(url: impl Into<String>) -> Candidate {
+        Candidate { url: url.into() }
     }
 }
 
@@ -80,15 +76,31 @@ pub struct Settings {
 }
 
 impl Default for Settings {
+    /// The configuration's built-in defaults.
     fn default() -> Settings {
+        Settings::from_config(&crate::config::Config::default().health)
+    }
+}
+
+impl Settings {
+    /// The probe settings of a configuration's `[health]` table. `probe` is `path@version`
+    /// (a value without `@` keeps the default module). The connect timeout is the shorter of
+    /// one second and `timeout`.
+    pub fn from_config(h: &crate::config::schema::HealthConfig) -> Settings {
+        let (module, version) = h
+            .probe
+            .value
+            .rsplit_once('@')
+            .unwrap_or(("golang.org/x/text", "v0.3.0"));
+        let timeout = h.timeout.value;
         Settings {
-            probe_module: "golang.org/x/text".into(),
-            probe_version: "v0.3.0".into(),
-            connect_timeout: Duration::from_millis(1000),
-            timeout: Duration::from_millis(2000),
-            deadline: Duration::from_millis(2500),
-            ttl: Duration::from_secs(10 * 60),
-            stale: Duration::from_secs(24 * 60 * 60),
+            probe_module: module.to_string(),
+            probe_version: version.to_string(),
+            connect_timeout: timeout.min(Duration::from_secs(1)),
+            timeout,
+            deadline: h.deadline.value,
+            ttl: h.ttl.value,
+            stale: h.stale.value,
             backoff_base: Duration::from_secs(30),
             backoff_max: Duration::from_secs(60 * 60),
             sumdbs: vec![
@@ -308,6 +320,8 @@ pub struct Verdicts {
     pub origin: Origin,
     /// A background refresh was started by this call.
     pub refresh_started: bool,
+    /// Time the call took, in microseconds (cache read, probing, refresh start).
+    pub elapsed_us: u64,
 }
 
 impl Verdicts {
@@ -318,14 +332,16 @@ impl Verdicts {
         round: probe::Round,
         origin: Origin,
     ) -> Verdicts {
-        Verdicts::labelled(
+        let mut v = Verdicts::labelled(
             candidates,
             settings,
             round.proxies,
             round.sumdbs,
             origin,
             false,
-        )
+        );
+        v.elapsed_us = round.elapsed.as_micros() as u64;
+        v
     }
 
     pub(crate) fn labelled(
@@ -351,6 +367,7 @@ impl Verdicts {
                 .collect(),
             origin,
             refresh_started,
+            elapsed_us: 0,
         }
     }
 
@@ -399,6 +416,20 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_follow_the_configuration() {
+        let mut h = crate::config::Config::default().health;
+        h.probe.value = "example.com/m@v1.2.3".into();
+        h.timeout.value = Duration::from_millis(400);
+        let s = Settings::from_config(&h);
+        assert_eq!(
+            (s.probe_module.as_str(), s.probe_version.as_str()),
+            ("example.com/m", "v1.2.3")
+        );
+        assert_eq!(s.connect_timeout, Duration::from_millis(400));
+        assert_eq!(Settings::default().probe_module, "golang.org/x/text");
+    }
 
     #[test]
     fn redacts_passwords_only() {

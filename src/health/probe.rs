@@ -94,18 +94,31 @@ pub fn run(
 
     let mut state = RoundState { proxies, sumdbs };
     if !state.all_done() {
-        let ctx = ProbeCtx::new(candidates, settings, &label, now, &observed_proxies);
-        match tokio::runtime::Builder::new_current_thread()
+        let to_probe = ToProbe {
+            proxies: &observed_proxies,
+            sumdbs: &observed_sumdbs,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-        {
-            Ok(rt) => {
-                rt.block_on(drive(&mut state, ctx, candidates, settings, until));
+            .map_err(|e| format!("cannot start the probe runtime: {e}"));
+        let ctx = ProbeCtx::new(candidates, settings, &label, now, to_probe);
+        match runtime.and_then(|rt| Ok((rt, ctx?))) {
+            Ok((rt, ctx)) => {
+                let deadline = tokio::time::Instant::from_std(started + settings.deadline);
+                rt.block_on(drive(
+                    &mut state,
+                    Arc::new(ctx),
+                    candidates,
+                    settings,
+                    until,
+                    deadline,
+                ));
                 // Pending DNS lookups run on blocking threads: never wait for them.
                 rt.shutdown_background();
             }
-            Err(err) => state.fill_pending(&label, now, || Reason::Other {
-                detail: format!("cannot start the probe runtime: {err}"),
+            Err(detail) => state.fill_pending(&label, now, || Reason::Other {
+                detail: detail.clone(),
             }),
         }
     }
@@ -180,22 +193,12 @@ enum Job {
 
 async fn drive(
     state: &mut RoundState,
-    ctx: Result<ProbeCtx, String>,
+    ctx: Arc<ProbeCtx>,
     candidates: &Candidates,
     settings: &Settings,
     until: Until,
+    deadline: tokio::time::Instant,
 ) {
-    let deadline = tokio::time::Instant::now() + settings.deadline;
-    let ctx = match ctx {
-        Ok(ctx) => Arc::new(ctx),
-        Err(detail) => {
-            let label = probe_label(candidates, settings);
-            state.fill_pending(&label, SystemTime::now(), || Reason::Other {
-                detail: detail.clone(),
-            });
-            return;
-        }
-    };
     let mut set = JoinSet::new();
     for (i, c) in candidates.proxies.iter().enumerate() {
         if state.proxies[i].is_none() {
@@ -239,6 +242,13 @@ async fn drive(
     }
 }
 
+/// Which targets a round probes (the others are known).
+#[derive(Clone, Copy)]
+struct ToProbe<'a> {
+    proxies: &'a [bool],
+    sumdbs: &'a [bool],
+}
+
 /// Everything a probe needs, shared by the tasks of one round.
 struct ProbeCtx {
     client: Client,
@@ -258,14 +268,19 @@ impl ProbeCtx {
         settings: &Settings,
         label: &str,
         now: SystemTime,
-        to_probe: &[bool],
+        to_probe: ToProbe<'_>,
     ) -> Result<ProbeCtx, String> {
+        let https = |url: &str| url.starts_with("https:");
         let needs_tls = candidates
             .proxies
             .iter()
-            .zip(to_probe)
-            .any(|(c, probe)| *probe && c.url.starts_with("https:"))
-            || !settings.sumdbs.is_empty();
+            .zip(to_probe.proxies)
+            .any(|(c, probe)| *probe && https(&c.url))
+            || settings
+                .sumdbs
+                .iter()
+                .zip(to_probe.sumdbs)
+                .any(|(d, probe)| *probe && https(&d.url));
         let client = build_client(settings, needs_tls)?;
         let netrc = if settings.netrc {
             Netrc::from_env()
@@ -621,7 +636,6 @@ fn build_client(settings: &Settings, needs_tls: bool) -> Result<Client, String> 
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)
         .user_agent(USER_AGENT)
-        .pool_max_idle_per_host(0)
         .redirect(go_redirect_policy())
         .no_proxy();
     for proxy in go_env_proxies() {

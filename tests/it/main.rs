@@ -7,5 +7,6 @@ mod config;
 mod fixture_proxy;
 mod goenv_diff;
 mod goenv_gosrc;
+mod health;
 mod install;
 mod shim_exec;
