@@ -10,7 +10,7 @@ use crate::config::{Config, schema::Offline, schema::Order};
 use crate::goenv::env::{GoEnv, Origin as GoOrigin};
 use crate::goenv::pattern::match_prefix_patterns;
 use crate::goenv::proxy::{ProxyEntry, ProxyScheme, parse_proxy_list};
-use crate::health::{Status, SumdbSupport, Verdict, Verdicts};
+use crate::health::{Candidate, Candidates, Status, SumdbSupport, Verdict, Verdicts};
 
 /// The module path of Go toolchain downloads.
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
@@ -44,8 +44,9 @@ pub struct Inputs<'a> {
     pub config: &'a Config,
     /// Health verdicts for the candidates, when probing was allowed.
     pub verdicts: Option<&'a Verdicts>,
-    /// `$GOMODCACHE/cache/download`, for the offline route.
-    pub download_dir: &'a str,
+    /// `$GOMODCACHE/cache/download` (absolute), for the offline route; `None` when go has no
+    /// module cache (no GOMODCACHE, GOPATH or home directory).
+    pub download_dir: Option<&'a str>,
 }
 
 /// One variable goshim sets, and why.
@@ -136,12 +137,91 @@ pub fn decide(inp: &Inputs<'_>) -> Decision {
 /// True when `name` is a non-empty process variable the user set (not one goshim exported),
 /// and explicit user settings win (`shim.respect_env`).
 fn user_set(inp: &Inputs<'_>, name: &str) -> bool {
-    inp.config.shim.respect_env.value
-        && inp
-            .go_env
-            .value(name)
-            .is_some_and(|v| v.origin == GoOrigin::Process)
-        && !inp.managed.iter().any(|m| m == name)
+    user_owns(inp.go_env, inp.managed, inp.config, name)
+}
+
+/// True when the user exported `name` themselves and explicit settings win
+/// (`shim.respect_env`): goshim leaves it exactly as it is.
+pub fn user_owns(go_env: &GoEnv, managed: &[String], config: &Config, name: &str) -> bool {
+    config.shim.respect_env.value && exported_by_user(go_env, managed, name)
+}
+
+/// True when `name` comes from a process variable the user exported, not from a previous goshim.
+fn exported_by_user(go_env: &GoEnv, managed: &[String], name: &str) -> bool {
+    go_env
+        .value(name)
+        .is_some_and(|v| v.origin == GoOrigin::Process)
+        && !managed.iter().any(|m| m == name)
+}
+
+/// The URL entries of the user's own GOPROXY (`go env -w`, or exported by the user).
+fn user_goproxy_urls(go_env: &GoEnv, managed: &[String]) -> Vec<String> {
+    let own = go_env.value("GOPROXY").is_some_and(|v| {
+        matches!(v.origin, GoOrigin::EnvFile(_)) || exported_by_user(go_env, managed, "GOPROXY")
+    });
+    if !own {
+        return Vec::new();
+    }
+    parse_proxy_list(go_env.get("GOPROXY"), false)
+        .map(|list| {
+            list.explicit()
+                .filter_map(|s| match &s.entry {
+                    ProxyEntry::Url { url, .. } => Some(url.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn same_proxy(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// The public candidates in preference order: the user's own GOPROXY URLs first, then the
+/// configured candidates.
+fn public_candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let configured = config
+        .proxy
+        .candidates
+        .value
+        .iter()
+        .map(|c| c.value.clone());
+    for url in user_goproxy_urls(go_env, managed)
+        .into_iter()
+        .chain(configured)
+    {
+        let private = config
+            .proxy
+            .private
+            .value
+            .iter()
+            .any(|p| same_proxy(&p.value, &url));
+        if !private && !out.iter().any(|u| same_proxy(u, &url)) {
+            out.push(url);
+        }
+    }
+    out
+}
+
+/// What the health checks probe for a decision: the configured private proxies and the public
+/// candidates in rank order, and the private patterns no probe may carry.
+pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candidates {
+    let private = config.proxy.private.value.iter().map(|p| p.value.clone());
+    let patterns = union([
+        go_env.get("GOPRIVATE"),
+        go_env.get("GONOPROXY"),
+        config_list(&config.modules.private).as_str(),
+        config_list(&config.modules.no_proxy).as_str(),
+    ]);
+    Candidates {
+        proxies: private
+            .chain(public_candidates(go_env, managed, config))
+            .map(Candidate::new)
+            .collect(),
+        private_patterns: patterns,
+    }
 }
 
 fn origin_text(origin: &GoOrigin) -> String {
@@ -299,30 +379,6 @@ fn verdict_of<'v>(verdicts: Option<&'v Verdicts>, url: &str) -> Option<&'v Verdi
         .map(|(_, v)| v)
 }
 
-/// The public candidates in preference order: the user's own `go env -w GOPROXY` URLs first,
-/// then the configured candidates.
-fn public_candidates(inp: &Inputs<'_>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    if let Some(v) = inp.go_env.value("GOPROXY")
-        && matches!(v.origin, GoOrigin::EnvFile(_))
-        && let Ok(list) = parse_proxy_list(&v.value, false)
-    {
-        for spec in list.explicit() {
-            if let ProxyEntry::Url { url, .. } = &spec.entry
-                && !out.contains(url)
-            {
-                out.push(url.clone());
-            }
-        }
-    }
-    for c in &inp.config.proxy.candidates.value {
-        if !out.contains(&c.value) {
-            out.push(c.value.clone());
-        }
-    }
-    out
-}
-
 /// The chosen chain's first entry, for the checksum-database rule.
 struct Chain {
     first: Option<String>,
@@ -358,7 +414,7 @@ fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
         .iter()
         .map(|s| s.value.clone())
         .collect();
-    let candidates = public_candidates(inp);
+    let candidates = public_candidates(inp.go_env, inp.managed, config);
     let mut reasons = Vec::new();
     let mut healthy: Vec<(String, u64)> = Vec::new();
     let forced_offline = config.force_offline.value;
@@ -434,16 +490,24 @@ fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
         };
         let tail = match route {
             Offline::Cache => {
-                reasons.push(format!(
-                    "offline route: the module cache as a file:// proxy (proxy.offline, {})",
-                    config.proxy.offline.origin
-                ));
                 let end = if config.proxy.direct.value && !forced_offline {
                     "direct"
                 } else {
                     "off"
                 };
-                format!("file://{},{end}", inp.download_dir)
+                match inp.download_dir {
+                    Some(dir) => {
+                        reasons.push(format!(
+                            "offline route: the module cache as a file:// proxy (proxy.offline, {})",
+                            config.proxy.offline.origin
+                        ));
+                        format!("file://{dir},{end}")
+                    }
+                    None => {
+                        reasons.push("offline route: go has no module cache to serve from".into());
+                        end.to_string()
+                    }
+                }
             }
             Offline::Off => "off".to_string(),
             Offline::Direct => "direct".to_string(),
@@ -518,6 +582,14 @@ fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
             "GOSUMDB",
             current_value,
             "offline: go only needs the database for modules missing from go.sum".into(),
+        );
+        return;
+    }
+    if inp.verdicts.is_none() {
+        d.keep(
+            "GOSUMDB",
+            current_value,
+            "nothing was probed; left as go resolves it".into(),
         );
         return;
     }
@@ -843,7 +915,7 @@ mod tests {
                 managed: &self.managed,
                 config: &self.config,
                 verdicts: self.verdicts.as_ref(),
-                download_dir: CACHE,
+                download_dir: Some(CACHE),
             })
         }
     }

@@ -16,6 +16,9 @@ pub const GOSHIM_TRUST_ALL: &str = "GOSHIM_TRUST_ALL";
 pub const GOSHIM_SYSTEM_CONFIG: &str = "GOSHIM_SYSTEM_CONFIG";
 /// How many goshim hops led to this process; exported incremented to the real go.
 pub const GOSHIM_DEPTH: &str = "GOSHIM_DEPTH";
+/// The go variables goshim set for this process, comma-separated: their values are goshim's,
+/// not the user's, so a nested goshim may recompute them.
+pub const GOSHIM_MANAGED: &str = "GOSHIM_MANAGED";
 
 /// Past this many nested goshim hops the shim refuses to go on: something execs it in a loop.
 pub const MAX_DEPTH: u32 = 8;

@@ -118,6 +118,22 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The probe settings for go with this environment: `[health]`, and `.netrc` credentials
+    /// only when GOAUTH uses them (its default `netrc`; `off` disables them).
+    pub fn for_go(h: &crate::config::schema::HealthConfig, env: &crate::goenv::GoEnv) -> Settings {
+        let goauth = env.get("GOAUTH");
+        let netrc = goauth.is_empty()
+            || goauth
+                .split(';')
+                .any(|c| c.split_whitespace().next() == Some("netrc"));
+        Settings {
+            netrc,
+            ..Settings::from_config(h)
+        }
+    }
+}
+
 /// The outcome class of a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

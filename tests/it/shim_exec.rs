@@ -43,11 +43,13 @@ impl Bed {
         shim::path_of(&[&self.shim_dir, &self.real_dir])
     }
 
-    /// The base environment: PATH and where the fake go reports.
+    /// The base environment: PATH, where the fake go reports, and no probing (these tests are
+    /// about the hand-over, not the decision).
     fn vars(&self) -> Vec<(String, String)> {
         vec![
             ("PATH".into(), self.path()),
             ("FAKE_GO_OUT".into(), self.report.display().to_string()),
+            ("GOSHIM_OFFLINE".into(), "1".into()),
         ]
     }
 
