@@ -28,6 +28,19 @@ pub struct EnvValue {
     pub origin: Origin,
 }
 
+/// This process's environment as a map (names and values that are not UTF-8 are converted
+/// lossily), the input [`GoEnv::load`] expects.
+pub fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The variables [`GoEnv`] resolves as go's `cfg` package does.
 pub const RESOLVED_KEYS: &[&str] = &[
     "GO111MODULE",
