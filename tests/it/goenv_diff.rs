@@ -70,6 +70,8 @@ struct Case {
     env: Vec<(String, String)>,
     cwd: PathBuf,
     chdir: Vec<String>,
+    /// `-mod` flags given to `go list` on the command line.
+    list_flags: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -342,12 +344,20 @@ fn generate(index: usize, base: &Path, goroot: &Path) -> Case {
         };
         cwd = root.clone();
     }
+    let list_flags: Vec<String> = match rng.below(8) {
+        0 => vec!["-mod=vendor".into()],
+        1 => vec!["-mod".into(), "readonly".into()],
+        2 => vec!["--mod=mod".into()],
+        3 => vec!["-e".into(), "-mod=vendor".into(), "-mod=readonly".into()],
+        _ => vec![],
+    };
     Case {
         index,
         root,
         env,
         cwd,
         chdir,
+        list_flags,
         notes,
     }
 }
@@ -391,12 +401,13 @@ fn check(case: &Case, stats: &Stats) -> Vec<String> {
     let mut problems = Vec::new();
     let desc = || {
         format!(
-            "case {} (root {}): env {:?}; {}; argv prefix {:?}",
+            "case {} (root {}): env {:?}; {}; argv prefix {:?}; list flags {:?}",
             case.index,
             case.root.display(),
             case.env,
             case.notes.join("; "),
-            case.chdir
+            case.chdir,
+            case.list_flags
         )
     };
     let argv_with = |rest: &[&str]| -> Vec<String> {
@@ -482,7 +493,10 @@ fn check(case: &Case, stats: &Stats) -> Vec<String> {
     }
 
     // 3. Vendor mode and workspace: go list -m all.
-    let args = argv_with(&["list", "-m", "all"]);
+    let mut list: Vec<&str> = vec!["list"];
+    list.extend(case.list_flags.iter().map(String::as_str));
+    list.extend(["-m", "all"]);
+    let args = argv_with(&list);
     let go = run_go(case, &local_env, &args);
     let theirs = if go.ok {
         ListOutcome::Ok
