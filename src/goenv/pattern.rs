@@ -315,6 +315,17 @@ mod tests {
         }
     }
 
+    /// No pattern or name panics (the Go-source differential test checks the answers).
+    #[test]
+    fn no_panic_on_junk() {
+        let mut rng = crate::goenv::testgen::XorShift::new(0xa7);
+        for _ in 0..20000 {
+            let (glob, name) = (rng.junk(10), rng.junk(10));
+            let _ = match_prefix_patterns(&glob, &name);
+            let _ = path_match(&glob, &name);
+        }
+    }
+
     /// Rows from Go's `path/match_test.go`.
     #[test]
     fn path_match_go_vectors() {

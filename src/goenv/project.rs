@@ -659,6 +659,30 @@ mod tests {
     }
 
     #[test]
+    fn argv_and_goflags_never_panic() {
+        let mut rng = crate::goenv::testgen::XorShift::new(0xc1);
+        let words = [
+            "-C", "--C", "-C=", "mod", "tidy", "build", "-mod", "-mod=", "test", "-args", "--",
+            "-o", "x",
+        ];
+        for _ in 0..5000 {
+            let argv: Vec<String> = (0..rng.below(6))
+                .map(|_| {
+                    if rng.below(3) == 0 {
+                        rng.junk(4)
+                    } else {
+                        words[rng.below(words.len())].to_string()
+                    }
+                })
+                .collect();
+            let inv = parse_invocation(Path::new("/w"), &argv);
+            assert!(inv.command.len() + inv.args.len() <= argv.len());
+            let _ = explicit_mod(&inv, &rng.junk(12));
+            let _ = check_goflags(&rng.junk(12));
+        }
+    }
+
+    #[test]
     fn goflags_split() {
         assert_eq!(
             split_goflags("  -a  '-ldflags=-s -w' \"-x\" "),
