@@ -198,13 +198,20 @@ impl GoEnv {
                 value: v.clone(),
                 origin: Origin::Process,
             },
-            None => EnvValue {
-                value: src
-                    .goroot
-                    .map(|g| g.display().to_string())
-                    .unwrap_or_default(),
-                origin: Origin::Derived,
-            },
+            None => {
+                // findGOROOT: the user file's GOROOT (cleaned) wins over the executable's.
+                let from_file = env.user.get("GOROOT").is_some_and(|v| !v.is_empty());
+                EnvValue {
+                    value: src
+                        .goroot
+                        .map(|g| g.display().to_string())
+                        .unwrap_or_default(),
+                    origin: match (&env.user_path, from_file) {
+                        (Some(p), true) => Origin::EnvFile(p.clone()),
+                        _ => Origin::Derived,
+                    },
+                }
+            }
         };
         env.values.insert("GOROOT", goroot);
         env
@@ -639,6 +646,22 @@ mod tests {
         assert_eq!(
             e.value("GOSUMDB").map(|v| &v.origin),
             Some(&Origin::Default)
+        );
+    }
+
+    #[test]
+    fn goroot_from_user_file_is_reported_as_such() {
+        let e = GoEnv::from_sources(EnvSources {
+            user_file: Some((PathBuf::from("/f/env"), "GOROOT=/custom/go/\n".into())),
+            goroot: find_goroot(Some("/custom/go/"), &HashMap::new(), None),
+            ..EnvSources::default()
+        });
+        assert_eq!(
+            e.value("GOROOT"),
+            Some(&EnvValue {
+                value: "/custom/go".into(),
+                origin: Origin::EnvFile(PathBuf::from("/f/env")),
+            })
         );
     }
 

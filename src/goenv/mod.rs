@@ -47,7 +47,7 @@ pub mod sumdb;
 mod testgen;
 
 pub use env::{EnvSources, EnvValue, GoEnv, Origin};
-pub use pattern::{BadPattern, match_prefix_patterns, path_match};
+pub use pattern::{BadPattern, malformed_globs, match_prefix_patterns, path_match};
 pub use proxy::{
     Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, parse_proxy_list,
     validate_proxy_url,
