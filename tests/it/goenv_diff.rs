@@ -240,6 +240,11 @@ fn generate(index: usize, base: &Path, goroot: &Path) -> Case {
     if rng.chance(8) {
         lines.push("GOWORK=rel/go.work".into());
     }
+    match rng.below(25) {
+        0 => lines.push(format!("GOROOT={}/", goroot.display())),
+        1 => lines.push(format!("GOROOT={}", root.join("no-goroot").display())),
+        _ => {}
+    }
     if rng.chance(3) {
         lines.push("GO111MODULE=bogus".into());
     }
