@@ -26,7 +26,8 @@ const MOD_FLAG_COMMANDS: &[&str] = &[
     "build", "clean", "fmt", "generate", "install", "list", "run", "test", "vet",
 ];
 
-/// Build-flag names that take a value in the separate-argument form (`-o file`).
+/// Build and test flag names that take a value, so `-o file` consumes the next argument
+/// (boolean flags such as `-v`, `-race`, `-json`, `-buildvcs` do not).
 const VALUE_FLAGS: &[&str] = &[
     "C",
     "o",
@@ -69,10 +70,9 @@ const VALUE_FLAGS: &[&str] = &[
     "fuzzminimizetime",
     "shuffle",
     "vettool",
-    "reuse",
-    "buildvcs",
-    "json",
-    "covermode",
+    "memprofilerate",
+    "blockprofilerate",
+    "mutexprofilefraction",
 ];
 
 /// `-C dir` applied as go does, and the command words.
@@ -723,6 +723,16 @@ mod tests {
             (&["test", ".", "-args", "-mod=mod"], "", None),
             (&["run", ".", "-mod=mod"], "", None),
             (&["build", "-o", "-mod=x", "."], "", None),
+            (
+                &["build", "-buildvcs", "-mod=vendor", "."],
+                "",
+                Some("vendor"),
+            ),
+            (
+                &["test", "-json", "-run", "-mod=x", ".", "-mod=mod"],
+                "",
+                Some("mod"),
+            ),
             (&["get", "x@v1"], "-mod=mod", None),
             (&["mod", "download"], "-mod=vendor", None),
             (&["list", "--mod=readonly"], "", Some("readonly")),
