@@ -87,7 +87,8 @@ pub struct GoEnv {
 impl GoEnv {
     /// Resolves the environment go would see: reads the user env file and `$GOROOT/go.env`
     /// (at most two small files). `real_go` is the path of the real go binary, used to derive
-    /// GOROOT as go does; `cwd` resolves a relative GOENV.
+    /// GOROOT as go does; `cwd` resolves a relative GOENV and must be the directory go starts
+    /// in, before `-C` (go reads its env files at package init, before it changes directory).
     pub fn load(process: HashMap<String, String>, real_go: Option<&Path>, cwd: &Path) -> GoEnv {
         let user_file = user_env_file(&process).and_then(|p| {
             let path = if p.is_absolute() { p } else { cwd.join(p) };
