@@ -28,6 +28,19 @@ pub struct EnvValue {
     pub origin: Origin,
 }
 
+/// This process's environment as a map (names and values that are not UTF-8 are converted
+/// lossily), the input [`GoEnv::load`] expects.
+pub fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The variables [`GoEnv`] resolves as go's `cfg` package does.
 pub const RESOLVED_KEYS: &[&str] = &[
     "GO111MODULE",
@@ -74,7 +87,8 @@ pub struct GoEnv {
 impl GoEnv {
     /// Resolves the environment go would see: reads the user env file and `$GOROOT/go.env`
     /// (at most two small files). `real_go` is the path of the real go binary, used to derive
-    /// GOROOT as go does; `cwd` resolves a relative GOENV.
+    /// GOROOT as go does; `cwd` resolves a relative GOENV and must be the directory go starts
+    /// in, before `-C` (go reads its env files at package init, before it changes directory).
     pub fn load(process: HashMap<String, String>, real_go: Option<&Path>, cwd: &Path) -> GoEnv {
         let user_file = user_env_file(&process).and_then(|p| {
             let path = if p.is_absolute() { p } else { cwd.join(p) };
@@ -149,9 +163,20 @@ impl GoEnv {
             Some(p) if !p.as_os_str().is_empty() => clean(&p.join("pkg/mod")).display().to_string(),
             _ => String::new(),
         };
-        env.values.insert("GOPATH", gopath);
         let modcache = env.or_default("GOMODCACHE", &default_modcache, Origin::Derived);
         env.values.insert("GOMODCACHE", modcache);
+        // main.go: a GOPATH inferred from a relative $HOME is dropped rather than fatal.
+        let relative = std::env::split_paths(&gopath.value)
+            .any(|p| !p.as_os_str().is_empty() && !p.is_absolute());
+        let gopath = if relative && gopath.origin == Origin::Default {
+            EnvValue {
+                value: String::new(),
+                origin: Origin::Default,
+            }
+        } else {
+            gopath
+        };
+        env.values.insert("GOPATH", gopath);
         let goenv = match env.process.get("GOENV").filter(|v| !v.is_empty()) {
             Some(v) if v == "off" => EnvValue {
                 value: String::new(),
@@ -174,13 +199,20 @@ impl GoEnv {
                 value: v.clone(),
                 origin: Origin::Process,
             },
-            None => EnvValue {
-                value: src
-                    .goroot
-                    .map(|g| g.display().to_string())
-                    .unwrap_or_default(),
-                origin: Origin::Derived,
-            },
+            None => {
+                // findGOROOT: the user file's GOROOT (cleaned) wins over the executable's.
+                let from_file = env.user.get("GOROOT").is_some_and(|v| !v.is_empty());
+                EnvValue {
+                    value: src
+                        .goroot
+                        .map(|g| g.display().to_string())
+                        .unwrap_or_default(),
+                    origin: match (&env.user_path, from_file) {
+                        (Some(p), true) => Origin::EnvFile(p.clone()),
+                        _ => Origin::Derived,
+                    },
+                }
+            }
         };
         env.values.insert("GOROOT", goroot);
         env
@@ -239,6 +271,42 @@ impl GoEnv {
     /// Every resolved value, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &EnvValue)> {
         self.values.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// The checks `main.go` makes before running any command but `help`: GOROOT must be a
+    /// directory, GOPATH entries must be absolute and not start with `~`. Returns go's message.
+    pub fn startup_error(&self) -> Option<String> {
+        let goroot = self.get("GOROOT");
+        if goroot.is_empty() {
+            return Some(
+                "go: cannot find GOROOT directory: 'go' binary is trimmed and GOROOT is not set"
+                    .into(),
+            );
+        }
+        if !Path::new(goroot).is_dir() {
+            return Some(format!("go: cannot find GOROOT directory: {goroot}"));
+        }
+        let gopath = self.get("GOPATH");
+        if clean(Path::new(gopath)) == clean(Path::new(goroot)) {
+            return None;
+        }
+        for p in std::env::split_paths(gopath) {
+            let text = p.display().to_string();
+            if text.is_empty() {
+                continue;
+            }
+            if text.starts_with('~') {
+                return Some(format!(
+                    "go: GOPATH entry cannot start with shell metacharacter '~': {text:?}"
+                ));
+            }
+            if !p.is_absolute() {
+                return Some(format!(
+                    "go: GOPATH entry is relative; must be absolute path: {text:?}.\nFor more details see: 'go help gopath'"
+                ));
+            }
+        }
+        None
     }
 
     /// The user env file go reads, if it exists and was readable.
@@ -305,7 +373,12 @@ pub fn find_goroot(
         return Some(clean(Path::new(g)));
     }
     let exe = real_go?;
-    let exe = std::path::absolute(exe).ok()?;
+    // os.Executable: Linux reads /proc/self/exe, which has every symlink resolved already.
+    let exe = if cfg!(any(target_os = "linux", target_os = "android")) {
+        std::fs::canonicalize(exe).ok()?
+    } else {
+        std::path::absolute(exe).ok()?
+    };
     let is_goroot = |d: &Path| d.join("pkg").join("tool").is_dir();
     let candidates = |e: &Path| [clean(&e.join("../..")), clean(&e.join("../../.."))];
     if let Some(d) = candidates(&exe).into_iter().find(|d| is_goroot(d)) {
@@ -578,10 +651,56 @@ mod tests {
     }
 
     #[test]
+    fn goroot_from_user_file_is_reported_as_such() {
+        let e = GoEnv::from_sources(EnvSources {
+            user_file: Some((PathBuf::from("/f/env"), "GOROOT=/custom/go/\n".into())),
+            goroot: find_goroot(Some("/custom/go/"), &HashMap::new(), None),
+            ..EnvSources::default()
+        });
+        assert_eq!(
+            e.value("GOROOT"),
+            Some(&EnvValue {
+                value: "/custom/go".into(),
+                origin: Origin::EnvFile(PathBuf::from("/f/env")),
+            })
+        );
+    }
+
+    #[test]
     fn goroot_line_in_go_env_is_ignored() {
         let e = env(&[], None, Some(GO_ENV));
         assert_eq!(e.getenv("GOROOT").origin, Origin::Default);
         assert_eq!(e.get("GOROOT"), "/goroot");
+    }
+
+    #[test]
+    fn startup_checks_like_main_go() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let with = |pairs: &[(&str, &str)]| {
+            let mut e = env(pairs, None, None);
+            e.values.get_mut("GOROOT").expect("GOROOT").value = dir.to_string();
+            e.startup_error()
+        };
+        assert_eq!(with(&[("GOPATH", "/abs:/other")]), None);
+        assert_eq!(with(&[("GOPATH", "::/abs")]), None);
+        assert_eq!(
+            with(&[("GOPATH", "/abs:rel")]),
+            Some("go: GOPATH entry is relative; must be absolute path: \"rel\".\nFor more details see: 'go help gopath'".into())
+        );
+        assert_eq!(
+            with(&[("GOPATH", "~/go")]),
+            Some("go: GOPATH entry cannot start with shell metacharacter '~': \"~/go\"".into())
+        );
+        assert!(with(&[("GOPATH", "rel"), ("GOROOT", "ignored")]).is_some());
+        let missing = env(&[("GOROOT", "/nonexistent/goroot")], None, None);
+        assert_eq!(
+            missing.startup_error(),
+            Some("go: cannot find GOROOT directory: /nonexistent/goroot".into())
+        );
+        // A GOPATH inferred from a relative HOME is dropped, not fatal.
+        let rel_home = env(&[("HOME", "relhome")], None, None);
+        assert_eq!(rel_home.get("GOPATH"), "");
+        assert_eq!(rel_home.get("GOMODCACHE"), "relhome/go/pkg/mod");
     }
 
     #[test]

@@ -5,6 +5,8 @@ mod support;
 
 mod config;
 mod fixture_proxy;
+mod goenv_diff;
+mod goenv_gosrc;
 mod health;
 mod install;
 mod shim_exec;
