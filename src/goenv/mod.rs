@@ -49,7 +49,7 @@ mod testgen;
 pub use env::{EnvSources, EnvValue, GoEnv, Origin};
 pub use pattern::{BadPattern, malformed_globs, match_prefix_patterns, path_match};
 pub use proxy::{
-    Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, parse_proxy_list,
-    validate_proxy_url,
+    Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, escape_module_path,
+    parse_proxy_list, validate_proxy_url,
 };
 pub use sumdb::{SumDb, SumDbError, SumDbSpec, parse_gosumdb};

@@ -209,8 +209,32 @@ impl fmt::Display for ProxyList {
     }
 }
 
+/// The GOPROXY protocol's module path escaping (`module.EscapePath` for valid paths): each upper-case letter becomes `!` and its lower case.
+pub fn escape_module_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('!');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn module_paths_escape_upper_case() {
+        assert_eq!(
+            escape_module_path("github.com/BurntSushi/toml"),
+            "github.com/!burnt!sushi/toml"
+        );
+        assert_eq!(escape_module_path("golang.org/x/text"), "golang.org/x/text");
+    }
+
     use super::*;
     use crate::goenv::testgen::XorShift;
 

@@ -19,6 +19,7 @@ use super::netrc::Netrc;
 use super::{
     Candidate, Candidates, Reason, Settings, Status, SumDb, SumdbSupport, Verdict, roots, unix_secs,
 };
+use crate::goenv::escape_module_path;
 
 /// The User-Agent of go 1.27, tagged so proxy operators can tell probes apart.
 const USER_AGENT: &str = "GoCommand/1 (+https://go.dev/cmd/go) goshim-probe";
@@ -369,8 +370,8 @@ impl ProbeCtx {
         }
         let info_url = format!(
             "{base}/{}/@v/{}.info",
-            escape_path(&self.module),
-            escape_path(&self.version)
+            escape_module_path(&self.module),
+            escape_module_path(&self.version)
         );
         let info = async {
             let start = Instant::now();
@@ -616,20 +617,6 @@ fn last_cause(e: &reqwest::Error) -> String {
         .map_or_else(|| e.to_string(), |s| s.to_string())
 }
 
-/// go's module path escaping: each upper-case letter becomes `!` and its lower case.
-pub fn escape_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('!');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The reqwest client a go command's HTTP stack corresponds to.
 fn build_client(settings: &Settings, needs_tls: bool) -> Result<Client, String> {
     let mut builder = Client::builder()
@@ -726,17 +713,4 @@ fn go_env_proxies() -> Vec<reqwest::Proxy> {
 /// Whether `path` matches the private patterns (Go's `MatchPrefixPatterns`).
 fn is_private(patterns: &str, path: &str) -> bool {
     crate::goenv::pattern::match_prefix_patterns(patterns, path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_upper_case() {
-        assert_eq!(
-            escape_path("github.com/BurntSushi/toml"),
-            "github.com/!burnt!sushi/toml"
-        );
-    }
 }
