@@ -107,21 +107,15 @@ impl Decided {
             self.project.layout.invocation.dir.display(),
             if self.network { "yes" } else { "no" }
         )];
-        for s in &self.decision.set {
-            lines.push(format!(
-                "goshim: debug: set {}={} ({})",
-                s.name,
-                crate::health::redact(&s.value),
-                s.reasons.join("; ")
-            ));
-        }
-        for s in &self.decision.kept {
-            lines.push(format!(
-                "goshim: debug: kept {}={} ({})",
-                s.name,
-                crate::health::redact(&s.value),
-                s.reasons.join("; ")
-            ));
+        for (verb, settings) in [("set", &self.decision.set), ("kept", &self.decision.kept)] {
+            for s in settings {
+                lines.push(format!(
+                    "goshim: debug: {verb} {}={} ({})",
+                    s.name,
+                    crate::health::redact(&s.value),
+                    s.reasons.join("; ")
+                ));
+            }
         }
         for w in &self.decision.warnings {
             lines.push(format!("goshim: debug: warning: {w}"));
