@@ -138,6 +138,11 @@ impl World {
     }
 }
 
+/// The module every fixture serves ([`PROBE`]).
+fn probe_module() -> Module {
+    Module::new("example.com/probe", "v1.0.0").file("probe.go", "package probe\n")
+}
+
 /// Every run of digits directly followed by one of `units` becomes `N`.
 fn numbers_before(text: &str, units: &[&str]) -> String {
     let mut out = String::new();
@@ -902,4 +907,118 @@ fn which_direnv() -> PathBuf {
         }
         _ => panic!("direnv is missing: install it (apt-get install -y direnv); .ci/run does"),
     }
+}
+
+/// `shims/ci/install-goshim.sh` makes goshim the default `go` of an image: the link is made
+/// next to goshim, the real go is found further down PATH, and a download goes through the
+/// proxy goshim chose.
+#[test]
+fn ci_recipe_makes_goshim_the_default_go() {
+    let (mut w, p) = healthy_world();
+    w.write(
+        "go.mod",
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/probe v1.0.0\n",
+    );
+    // Checksums known: go does not need the checksum database.
+    w.write("go.sum", &probe_module().go_sum());
+    let bindir = w.root.join("image/bin");
+    std::fs::create_dir_all(&bindir).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/ci/install-goshim.sh");
+    w.set_env("GOSHIM_BINDIR", &bindir.display().to_string());
+    // An image's PATH: the real go, no goshim yet.
+    let go_dir = realgo::go().parent().unwrap().display().to_string();
+    w.set_env("PATH", &format!("{go_dir}:/usr/bin:/bin"));
+    let mut cmd = shim::command(Path::new("/bin/sh"), &w.env);
+    cmd.arg(&script).arg(shim::binary()).current_dir(&w.proj);
+    let r = bounded::run(&mut cmd, LIMIT);
+    assert_code(&r, 0);
+    // `goshim which` printed the real go.
+    assert!(
+        stdout(&r).lines().any(|l| Path::new(l) == realgo::go()),
+        "{}",
+        show(&r)
+    );
+    assert!(bindir.join("goshim").is_file());
+    let link = bindir.join("go");
+    let path = w.get_env("PATH");
+    w.set_env("PATH", &format!("{}:{path}", bindir.display()));
+    w.set_env("GOSHIM_TRUST_ALL", "1");
+    let mut cmd = shim::command(&link, &w.env);
+    cmd.args(["mod", "download", "example.com/probe"])
+        .current_dir(&w.proj);
+    let r = bounded::run(&mut cmd, LIMIT);
+    assert_code(&r, 0);
+    assert!(p.saw("/example.com/probe/@v/v1.0.0.zip"), "{:?}", p.paths());
+}
+
+/// `shims/activate.bash` puts goshim's bin directory first on PATH, once, so `go` is the link
+/// `goshim install` made there.
+#[test]
+fn activate_bash_puts_the_shim_first() {
+    let w = World::new();
+    let r = w.goshim(&["install"]);
+    assert_code(&r, 0);
+    let bin = w.root.join("home/.local/share/goshim/bin");
+    let snippet = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/activate.bash");
+    let script = format!(
+        "source {0}; source {0}; echo \"$PATH\"; command -v go",
+        snippet.display()
+    );
+    let mut cmd = shim::command(Path::new("/bin/bash"), &w.env);
+    cmd.args(["-c", &script]).current_dir(&w.proj);
+    let r = bounded::run(&mut cmd, LIMIT);
+    assert_code(&r, 0);
+    let out = stdout(&r);
+    let mut lines = out.lines();
+    let path = lines.next().unwrap_or_default();
+    assert!(
+        path.starts_with(&format!("{}:", bin.display())),
+        "{}",
+        show(&r)
+    );
+    assert_eq!(
+        path.matches(&bin.display().to_string()).count(),
+        1,
+        "{path}"
+    );
+    assert_eq!(lines.next().map(Path::new), Some(bin.join("go").as_path()));
+}
+
+/// `route` agrees with what the real go does through the shim: with GOPRIVATE=*.corp.example,
+/// corp.example/lib (not covered: the subdomain trap) is fetched from the proxy, and
+/// git.corp.example/lib goes direct and never reaches it.
+#[test]
+fn route_matches_what_the_real_go_does() {
+    let (mut w, p) = healthy_world();
+    p.add(Module::new("corp.example/lib", "v1.0.0").file("lib.go", "package lib\n"));
+    p.add(Module::new("git.corp.example/lib", "v1.0.0").file("lib.go", "package lib\n"));
+    w.set_env("GOPRIVATE", "*.corp.example");
+    // No checksum database in this test: the fixture serves no lookups.
+    w.set_env("GONOSUMDB", "corp.example");
+    w.set_env("GIT_TERMINAL_PROMPT", "0");
+    let route = |module: &str| {
+        let r = w.goshim(&["route", module, "--json"]);
+        assert_code(&r, 0);
+        serde_json::from_slice::<Value>(&r.stdout).unwrap()
+    };
+    let go = |module: &str| {
+        let mut cmd = shim::command(&w.root.join("shim/go"), &w.env);
+        cmd.args(["mod", "download", module]).current_dir(&w.proj);
+        bounded::run(&mut cmd, LIMIT)
+    };
+
+    let v = route("corp.example/lib@v1.0.0");
+    assert_eq!(v["fetch"]["mode"], "proxies");
+    assert_eq!(v["fetch"]["steps"][0]["entry"], p.url());
+    assert_eq!(v["matches"]["GOPRIVATE"], Value::Null);
+    assert_code(&go("corp.example/lib@v1.0.0"), 0);
+    assert!(p.saw("/corp.example/lib/@v/v1.0.0.zip"), "{:?}", p.paths());
+
+    let v = route("git.corp.example/lib@v1.0.0");
+    assert_eq!(v["fetch"]["mode"], "direct");
+    assert_eq!(v["fetch"]["pattern"], "*.corp.example");
+    let r = go("git.corp.example/lib@v1.0.0");
+    assert!(!r.timed_out(), "{}", show(&r));
+    assert_code(&r, 1);
+    p.assert_never_saw("git.corp.example");
 }
