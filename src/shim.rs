@@ -152,9 +152,7 @@ impl Plan {
         }
         vars
     }
-}
 
-impl Plan {
     /// The environment go sees once goshim's variables are exported: the process environment
     /// with the decision applied, resolved as go resolves it (GONOPROXY/GONOSUMDB fall back to
     /// the final GOPRIVATE, and so on).

@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 
 use super::report::{self, network_plan, redact_text, verdict_text};
+use crate::config::Config;
+use crate::config::schema::SourcedList;
 use crate::decide::{Setting, origin_text};
 use crate::goenv::GoEnv;
 use crate::health::Verdicts;
@@ -50,8 +52,9 @@ pub fn run(var: Option<String>) -> ExitCode {
         };
     }
     let mut out = String::new();
+    let config = plan.loaded.as_ref().map(|l| &l.config);
     for (setting, set) in settings {
-        out.push_str(&explain(setting, set, decided, now));
+        out.push_str(&explain(setting, set, decided, config, now));
     }
     if var.is_none() {
         out.push_str(&format!(
@@ -73,7 +76,7 @@ pub fn undecided(plan: &Plan) -> String {
 }
 
 /// One variable: value, reasons, probe results, and go's own value without goshim.
-fn explain(s: &Setting, set: bool, d: &Decided, now: u64) -> String {
+fn explain(s: &Setting, set: bool, d: &Decided, config: Option<&Config>, now: u64) -> String {
     let mut out = format!(
         "{}={}  ({})\n",
         s.name,
@@ -83,6 +86,9 @@ fn explain(s: &Setting, set: bool, d: &Decided, now: u64) -> String {
     for r in &s.reasons {
         out.push_str(&format!("  - {}\n", redact_text(r)));
     }
+    if let Some(c) = config {
+        out.push_str(&configured(s.name, c));
+    }
     if let Some(v) = &d.verdicts {
         out.push_str(&probes(s.name, v, now));
     }
@@ -91,6 +97,47 @@ fn explain(s: &Setting, set: bool, d: &Decided, now: u64) -> String {
         without(&d.go_env, s.name)
     ));
     out
+}
+
+/// The configuration entries behind a variable, each with its file and line.
+fn configured(name: &str, c: &Config) -> String {
+    let lists: Vec<(&str, &SourcedList)> = match name {
+        "GOPROXY" => vec![
+            ("proxy.private", &c.proxy.private),
+            ("proxy.candidates", &c.proxy.candidates),
+        ],
+        "GOPRIVATE" => vec![("modules.private", &c.modules.private)],
+        "GONOPROXY" => vec![
+            ("modules.private", &c.modules.private),
+            ("modules.no_proxy", &c.modules.no_proxy),
+        ],
+        "GONOSUMDB" => vec![
+            ("modules.private", &c.modules.private),
+            ("modules.no_sumdb", &c.modules.no_sumdb),
+        ],
+        "GOSUMDB" => {
+            return format!(
+                "  configured:\n    sumdb.name = {} ({})\n",
+                c.sumdb.name.value, c.sumdb.name.origin
+            );
+        }
+        _ => return String::new(),
+    };
+    let mut out = String::new();
+    for (key, list) in lists {
+        for item in &list.value {
+            out.push_str(&format!(
+                "    {key}: {} ({})\n",
+                redact_text(&item.value),
+                item.origin
+            ));
+        }
+    }
+    if out.is_empty() {
+        String::new()
+    } else {
+        format!("  configured:\n{out}")
+    }
 }
 
 /// The probe results behind GOPROXY (the candidates) and GOSUMDB (the databases).

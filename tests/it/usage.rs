@@ -560,6 +560,8 @@ fn explain_every_variable_and_one() {
     let want = "\
 GOPROXY=$P1 (set by goshim)
   - healthy public proxies joined with '|': go fails over on any error
+  configured:
+    proxy.candidates: $P1 ($ROOT/home/.config/goshim/config.toml:2)
   probe results (probed now):
     $P1: healthy, N ms, sumdb yes, checked N s ago: answered the probe
   without goshim: https://proxy.golang.org,direct ($GOROOT/go.env)
@@ -574,6 +576,8 @@ GONOSUMDB= (kept)
   without goshim: empty (derived by go from another variable)
 GOSUMDB=sum.golang.org (kept)
   - $P1 serves /sumdb/sum.golang.org/supported: checksum lookups go through it
+  configured:
+    sumdb.name = sum.golang.org (built-in default)
   probe results (probed now):
     $P1 serves /sumdb/sum.golang.org/supported: yes
     sum.golang.org …
@@ -617,6 +621,8 @@ fn explain_names_the_config_file_and_line() {
         "GOPRIVATE=git.corp.example (set by goshim)
   - your patterns plus the configured private modules ($ROOT/home/.config/goshim/config.toml:11)
   - goshim writes GOPRIVATE, GONOPROXY and GONOSUMDB together, because an empty GONOPROXY or GONOSUMDB means \"use GOPRIVATE\"
+  configured:
+    modules.private: git.corp.example ($ROOT/home/.config/goshim/config.toml:11)
   without goshim: empty (go's built-in default)
 "
     );
