@@ -1028,3 +1028,56 @@ fn route_matches_what_the_real_go_does() {
     assert_code(&r, 1);
     p.assert_never_saw("git.corp.example");
 }
+
+/// The checksum database endpoints `route` lists are the ones the real go asks, in that order:
+/// each proxy's `/sumdb/sum.golang.org/supported` (moving on after a 404), then the first that
+/// says 200 serves the lookups.
+#[test]
+fn route_sumdb_endpoints_match_the_real_go() {
+    let mut w = World::new();
+    let a = w.proxy("$A", SumdbSupport::NotFound);
+    let b = w.proxy("$B", SumdbSupport::Supported);
+    w.write("go.mod", "module example.com/app\n\ngo 1.22\n");
+    w.set_env("GOPROXY", &format!("{},{}", a.url(), b.url()));
+    let r = w.goshim(&["route", "example.com/probe@v1.0.0"]);
+    assert_code(&r, 0);
+    let out = w.redact(&stdout(&r));
+    let want = "\
+checksum database: consulted: sum.golang.org
+  1. $A/sumdb/sum.golang.org/supported 200: used for every lookup; 404/410: next; other errors: lookups fail
+  2. $B/sumdb/sum.golang.org/supported 200: used for every lookup; 404/410: next; other errors: lookups fail
+  3. https://sum.golang.org the database directly
+";
+    assert!(out.contains(want), "{out}");
+
+    let mut cmd = shim::command(&w.root.join("shim/go"), &w.env);
+    cmd.args(["mod", "download", "example.com/probe@v1.0.0"])
+        .current_dir(&w.proj);
+    let r = bounded::run(&mut cmd, LIMIT);
+    // The fixture serves no lookups: verification fails, after asking where route said.
+    assert_code(&r, 1);
+    assert!(a.saw("/sumdb/sum.golang.org/supported"), "{:?}", a.paths());
+    assert!(b.saw("/sumdb/sum.golang.org/supported"), "{:?}", b.paths());
+    assert!(
+        b.saw("/sumdb/sum.golang.org/lookup/example.com/probe@v1.0.0"),
+        "{:?}",
+        b.paths()
+    );
+    assert!(!a.saw("/sumdb/sum.golang.org/lookup"), "{:?}", a.paths());
+}
+
+#[test]
+fn doctor_warns_when_no_go_on_path_is_goshim() {
+    let (mut w, _p) = healthy_world();
+    let go_dir = realgo::go().parent().unwrap().display().to_string();
+    w.set_env("PATH", &format!("{go_dir}:/usr/bin:/bin"));
+    let r = w.goshim(&["doctor"]);
+    assert_code(&r, 1);
+    assert!(
+        stdout(&r).ends_with(
+            "warnings\n  1. no `go` on PATH is goshim, so go commands bypass it: run `goshim install` and put the directory it prints first on PATH\n1 problem found\n"
+        ),
+        "{}",
+        show(&r)
+    );
+}
