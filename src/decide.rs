@@ -224,7 +224,8 @@ pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candid
     }
 }
 
-fn origin_text(origin: &GoOrigin) -> String {
+/// Where a go environment value came from, in words.
+pub fn origin_text(origin: &GoOrigin) -> String {
     match origin {
         GoOrigin::Process => "your environment".into(),
         GoOrigin::EnvFile(p) => format!("{} (go env -w)", p.display()),

@@ -69,6 +69,8 @@ pub struct Plan {
     /// The decision and its inputs; `None` when goshim is disabled or the project could not be
     /// inspected (go then reports the problem itself).
     pub decided: Option<Decided>,
+    /// Why the project could not be inspected, when it could not.
+    pub project_error: Option<String>,
 }
 
 /// The decision and the facts it was made from.
@@ -144,6 +146,24 @@ impl Plan {
         }
         vars
     }
+
+    /// The environment go sees once goshim's variables are exported: the process environment
+    /// with the decision applied, resolved as go resolves it (GONOPROXY/GONOSUMDB fall back to
+    /// the final GOPRIVATE, and so on).
+    pub fn final_go_env(&self) -> Option<GoEnv> {
+        let decided = self.decided.as_ref()?;
+        let mut process: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        for s in &decided.decision.set {
+            process.insert(s.name.to_string(), s.value.clone());
+        }
+        Some(GoEnv::load(
+            process,
+            Some(&self.real.path),
+            &decided.project.layout.invocation.dir,
+        ))
+    }
 }
 
 /// Why goshim cannot run go at all.
@@ -177,6 +197,7 @@ pub fn plan(args: &[OsString]) -> Result<Plan, PlanError> {
             real,
             loaded: None,
             decided: None,
+            project_error: None,
         });
     }
     // go's own view of the arguments; anything that is not UTF-8 cannot be a flag go reads here.
@@ -205,12 +226,16 @@ pub fn plan(args: &[OsString]) -> Result<Plan, PlanError> {
             temp_dir: &std::env::temp_dir(),
         },
     );
-    let Ok(project) = project else {
-        return Ok(Plan {
-            real,
-            loaded: Some(loaded),
-            decided: None,
-        });
+    let project = match project {
+        Ok(project) => project,
+        Err(err) => {
+            return Ok(Plan {
+                real,
+                loaded: Some(loaded),
+                decided: None,
+                project_error: Some(err.to_string()),
+            });
+        }
     };
     let network = goenv::command::may_reach_network(&project, &go_env, &go_version);
     let config = &loaded.config;
@@ -252,6 +277,7 @@ pub fn plan(args: &[OsString]) -> Result<Plan, PlanError> {
             verdicts,
             decision,
         }),
+        project_error: None,
     })
 }
 

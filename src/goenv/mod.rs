@@ -41,6 +41,7 @@ pub mod gover;
 pub mod pattern;
 pub mod project;
 pub mod proxy;
+pub mod route;
 pub mod semver;
 pub mod sumdb;
 #[cfg(test)]

@@ -178,6 +178,11 @@ impl Store {
         }
     }
 
+    /// The cache directory.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
     /// The cache file's path.
     pub fn file(&self) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| d.join(FILE_NAME))

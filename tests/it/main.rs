@@ -10,3 +10,4 @@ mod goenv_gosrc;
 mod health;
 mod install;
 mod shim_exec;
+mod usage;

@@ -1,0 +1,166 @@
+//! What `env`, `explain`, `doctor` and `route` share: the plan they all show, made as for a
+//! command that downloads modules in the working directory, and small text helpers.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use crate::goenv::Origin as GoOrigin;
+use crate::health::{Verdict, redact};
+use crate::shim::{self, Plan};
+
+/// The go command the reporting subcommands decide for: one that reaches the network, so the
+/// variables shown are the ones a download from this directory would get.
+pub const NETWORK_ARGV: &[&str] = &["mod", "download"];
+
+/// The plan for [`NETWORK_ARGV`] here; on failure prints the error and returns the exit code.
+pub fn network_plan() -> Result<Plan, ExitCode> {
+    let argv: Vec<OsString> = NETWORK_ARGV.iter().map(OsString::from).collect();
+    shim::plan(&argv).map_err(|err| {
+        eprintln!("goshim: error: {err}");
+        ExitCode::from(err.exit_code())
+    })
+}
+
+/// Prints the configuration notices and the decision's notice on stderr (unless quiet), as the
+/// shim would before running go.
+pub fn print_notices(plan: &Plan) {
+    if let Some(loaded) = &plan.loaded {
+        shim::print_notices(loaded);
+        if loaded.config.shim.quiet.value {
+            return;
+        }
+    }
+    if let Some(notice) = plan
+        .decided
+        .as_ref()
+        .and_then(|d| d.decision.notice.as_ref())
+    {
+        eprintln!("{notice}");
+    }
+}
+
+/// A go environment origin as a short machine word.
+pub fn origin_kind(origin: &GoOrigin) -> &'static str {
+    match origin {
+        GoOrigin::Process => "environment",
+        GoOrigin::EnvFile(_) => "go_env_file",
+        GoOrigin::GoRootEnv(_) => "goroot_go_env",
+        GoOrigin::Default => "default",
+        GoOrigin::Derived => "derived",
+    }
+}
+
+/// The file an origin names, if any.
+pub fn origin_file(origin: &GoOrigin) -> Option<String> {
+    match origin {
+        GoOrigin::EnvFile(p) | GoOrigin::GoRootEnv(p) => Some(p.display().to_string()),
+        _ => None,
+    }
+}
+
+/// How long ago a verdict was observed, in seconds (`None` for a verdict never observed).
+pub fn age_secs(v: &Verdict, now: u64) -> Option<u64> {
+    (v.checked_at > 0).then(|| now.saturating_sub(v.checked_at))
+}
+
+/// Seconds since the Unix epoch now.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// One verdict in words: `healthy, 12 ms, sumdb yes, checked 3 s ago: answered the probe`.
+pub fn verdict_text(v: &Verdict, now: u64, with_sumdb: bool) -> String {
+    let mut parts = vec![v.status.to_string()];
+    if let Some(ms) = v.latency_ms {
+        parts.push(format!("{ms} ms"));
+    }
+    if with_sumdb {
+        parts.push(format!("sumdb {}", v.sumdb));
+    }
+    if let Some(age) = age_secs(v, now) {
+        parts.push(format!("checked {age} s ago"));
+    }
+    format!(
+        "{}: {}",
+        parts.join(", "),
+        redact_text(&v.reason.to_string())
+    )
+}
+
+/// `text` with the password of every URL in it redacted.
+pub fn redact_text(text: &str) -> String {
+    text.split(' ')
+        .map(redact_words)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A word that may hold URLs joined by GOPROXY separators.
+fn redact_words(word: &str) -> String {
+    if !word.contains("://") {
+        return word.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(i) = rest.find([',', '|']) {
+        out.push_str(&redact(&rest[..i]));
+        out.push_str(&rest[i..=i]);
+        rest = &rest[i + 1..];
+    }
+    out.push_str(&redact(rest));
+    out
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+pub fn columns(rows: &[Vec<String>]) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_url_in_a_text() {
+        assert_eq!(
+            redact_text("using https://u:pw@a.example,https://b.example|direct now"),
+            "using https://u:xxxxx@a.example,https://b.example|direct now"
+        );
+        assert_eq!(redact_text("no urls: a,b|c"), "no urls: a,b|c");
+    }
+
+    #[test]
+    fn columns_align() {
+        let rows = vec![
+            vec!["A".to_string(), "BB".into(), "x".into()],
+            vec!["CCC".to_string(), "D".into(), "yy".into()],
+        ];
+        assert_eq!(columns(&rows), "A    BB  x\nCCC  D   yy\n");
+    }
+}
