@@ -105,6 +105,24 @@ impl World {
         bounded::run(&mut cmd, LIMIT)
     }
 
+    /// The values go itself ran with: `go run` through the shim of a tiny program in the project
+    /// that prints these variables, one a line.
+    fn go_saw(&self, names: &[&str]) -> Vec<String> {
+        self.write(
+            "goshim-showenv/main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n\
+             func main() {\n\tfor _, k := range os.Args[1:] {\n\t\tfmt.Println(os.Getenv(k))\n\t}\n}\n",
+        );
+        let mut args = vec!["run", "./goshim-showenv"];
+        args.extend(names);
+        let run = self.go(&args);
+        assert_ok(&run);
+        String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
     /// The real go alone (no shim) with this GOPROXY and an empty module cache of its own, for
     /// control runs.
     fn real_go(&self, goproxy: &str, args: &[&str]) -> Command {
@@ -294,6 +312,11 @@ fn first_candidate_refused_fails_over_to_the_second() {
     assert_ok(&run);
     assert_go_fetched(&good, &hello());
     assert_failover_notice(&run, &refused, "connection refused", &good.url());
+    assert_eq!(
+        w.go_saw(&["GOPROXY"]),
+        [good.url()],
+        "the refused proxy left out"
+    );
 
     // Control: go alone stops at the refused proxy (',' falls back on 404/410 only).
     let control = bounded::run(
@@ -398,6 +421,14 @@ fn all_candidates_down_builds_from_the_module_cache() {
         );
     }
     assert_eq!(run_built(&w, "app-bin"), "hello from the fixture\n");
+    assert_eq!(
+        w.go_saw(&["GOPROXY", "GOSUMDB"]),
+        [
+            format!("file://{}/cache/download,off", w.gomodcache()),
+            // Unset: go keeps its default checksum database; offline never turns it off.
+            String::new()
+        ]
+    );
 
     let before = go_paths(&second).len();
     let run = w.go(&["get", "example.com/newmod@latest"]);
@@ -440,6 +471,16 @@ fn private_modules_come_from_the_private_proxy_and_never_reach_the_public_one() 
     );
     assert_go_fetched(&private, &secret());
     assert_go_fetched(&public, &hello());
+    public.assert_never_saw("private.example");
+    assert_eq!(
+        w.go_saw(&["GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB"]),
+        [
+            format!("{},{}", private.url(), public.url()),
+            "private.example".into(),
+            "none".into(),
+            "private.example".into(),
+        ]
+    );
     public.assert_never_saw("private.example");
 }
 
@@ -490,6 +531,7 @@ fn untrusted_gomodrc_proxy_is_ignored_until_trusted() {
         "{}",
         show(&run)
     );
+    assert_eq!(w.go_saw(&["GOPROXY"]), [added.url()]);
 }
 
 // ---- 7: the user's own GOPROXY wins ----
@@ -514,6 +556,8 @@ fn user_exported_goproxy_is_what_go_sees() {
         String::from_utf8_lossy(&run.stdout),
         format!("{}\n", mine.url())
     );
+    assert_eq!(w.go_saw(&["GOPROXY"]), [mine.url()]);
+    assert!(configured.requests().is_empty(), "{:?}", configured.paths());
 }
 
 // ---- 8: vendor mode needs no network ----
@@ -573,6 +617,11 @@ fn workspace_of_two_modules_builds() {
     let run = w.go(&["build", "-o", "b-bin", "./b"]);
     assert_ok(&run);
     assert_eq!(run_built(&w, "b-bin"), "world from the fixture\n");
+    // Workspace mode rejects -mod=mod: go ran with the user's GOFLAGS only.
+    assert_eq!(
+        w.go_saw(&["GOFLAGS", "GOPROXY"]),
+        ["-modcacherw".to_string(), p.url()]
+    );
 }
 
 // ---- 10: toolchain switch through the chosen proxy ----
