@@ -389,6 +389,40 @@ fn first_candidate_answering_503_fails_over_to_the_second() {
     assert!(control.stderr_text().contains("503"), "{}", show(&control));
 }
 
+#[test]
+fn a_proxy_failing_while_its_verdict_is_fresh_is_passed_over_by_go() {
+    let mut w = World::new();
+    write_app(&w);
+    let first = healthy([hello()]);
+    let second = healthy([hello()]);
+    w.config(&[&first.url(), &second.url()], "", "");
+    // A go command's own round stops at the first healthy candidate (the rest are refreshed in
+    // the background); `goshim probe` waits for every verdict.
+    let mut probe = shim::command(shim::binary(), &w.env);
+    probe.arg("probe").current_dir(&w.proj);
+    assert_ok(&bounded::run(&mut probe, LIMIT));
+    assert_eq!(
+        w.go_saw(&["GOPROXY"]),
+        [format!("{}|{}", first.url(), second.url())]
+    );
+
+    // The cached verdicts still say healthy; the '|' chain lets go fail over by itself.
+    first.set_fault(Fault::Status(503));
+    first.clear_requests();
+    w.set_env(
+        "GOMODCACHE",
+        &w.root.join("fresh-modcache").display().to_string(),
+    );
+    let run = w.go(&["mod", "download"]);
+    assert_ok(&run);
+    assert!(
+        go_paths(&first)
+            .iter()
+            .any(|p| p.starts_with("/example.com/hello/"))
+    );
+    assert_go_fetched(&second, &hello());
+}
+
 // ---- 4: offline from the module cache ----
 
 #[test]
@@ -532,6 +566,30 @@ fn untrusted_gomodrc_proxy_is_ignored_until_trusted() {
         show(&run)
     );
     assert_eq!(w.go_saw(&["GOPROXY"]), [added.url()]);
+}
+
+#[test]
+fn untrusted_gomodrc_may_narrow_the_candidates_also_through_dash_c() {
+    let w = World::new();
+    write_app(&w);
+    let first = healthy([hello()]);
+    let second = healthy([hello()]);
+    w.config(&[&first.url(), &second.url()], "", "");
+    // Dropping a proxy the user's config already lists needs no trust.
+    w.write(
+        ".gomodrc",
+        &format!("[proxy]\ncandidates = {}\n", toml_list(&[&second.url()])),
+    );
+
+    // From outside the project: goshim reads the configuration where go will run.
+    let mut cmd = shim::command(&w.link, &w.env);
+    cmd.args(["-C", "proj", "mod", "download"])
+        .current_dir(&w.root);
+    let run = bounded::run(&mut cmd, LIMIT);
+    assert_ok(&run);
+    assert!(!run.stderr_text().contains("goshim"), "{}", show(&run));
+    assert_go_fetched(&second, &hello());
+    assert!(first.requests().is_empty(), "{:?}", first.paths());
 }
 
 // ---- 7: the user's own GOPROXY wins ----
