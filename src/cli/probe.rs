@@ -7,10 +7,11 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 
-use crate::config::{self, LoadInput, schema::SourcedList};
-use crate::env_vars::GOSHIM_PROBE_REQUEST;
+use crate::config::{self, LoadInput};
+use crate::decide;
+use crate::env_vars::{GOSHIM_MANAGED, GOSHIM_PROBE_REQUEST};
 use crate::exec::{self, SearchInput};
-use crate::goenv::{GoEnv, ProxyEntry, parse_proxy_list};
+use crate::goenv::GoEnv;
 use crate::health::cache::{RefreshRequest, Store};
 use crate::health::{
     self, Candidate, Candidates, Origin, Settings, Status, SumDb, Verdict, Verdicts,
@@ -111,48 +112,14 @@ fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
     let env = GoEnv::load(process, real_go.as_deref(), &cwd);
     let loaded = config::load(&LoadInput::from_process(cwd)).map_err(|e| e.to_string())?;
     let cfg = &loaded.config;
-    let values = |l: &SourcedList| l.value.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
-    let private_patterns = [env.get("GOPRIVATE"), env.get("GONOPROXY")]
-        .into_iter()
-        .flat_map(|p| p.split(','))
-        .map(str::to_string)
-        .chain(values(&cfg.modules.private))
-        .chain(values(&cfg.modules.no_proxy))
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(",");
-    let urls: Vec<String> = if args.candidates.is_empty() {
-        let goproxy: Vec<String> = parse_proxy_list(env.get("GOPROXY"), false)
-            .map(|list| {
-                list.explicit()
-                    .filter_map(|s| match &s.entry {
-                        ProxyEntry::Url { url, .. } => Some(url.clone()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut urls: Vec<String> = Vec::new();
-        for u in goproxy
-            .into_iter()
-            .chain(values(&cfg.proxy.private))
-            .chain(values(&cfg.proxy.candidates))
-        {
-            if !urls
-                .iter()
-                .any(|x| x.trim_end_matches('/') == u.trim_end_matches('/'))
-            {
-                urls.push(u);
-            }
-        }
-        urls
-    } else {
-        args.candidates.clone()
-    };
-    let mut settings = Settings {
-        netrc: goauth_uses_netrc(env.get("GOAUTH")),
-        ..Settings::from_config(&cfg.health)
-    };
+    let managed: Vec<String> = std::env::var(GOSHIM_MANAGED)
+        .map(|m| m.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut candidates = decide::candidates(&env, &managed, cfg);
+    if !args.candidates.is_empty() {
+        candidates.proxies = args.candidates.iter().map(Candidate::new).collect();
+    }
+    let mut settings = Settings::for_go(&cfg.health, &env);
     if !args.sumdbs.is_empty() {
         settings.sumdbs = args
             .sumdbs
@@ -184,19 +151,7 @@ fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
     if let Some(v) = args.deadline_ms {
         settings.deadline = ms(v);
     }
-    let candidates = Candidates {
-        proxies: urls.into_iter().map(Candidate::new).collect(),
-        private_patterns,
-    };
     Ok((candidates, settings))
-}
-
-/// GOAUTH's default is `netrc`; `off` disables it; a list uses it only when it names it.
-fn goauth_uses_netrc(goauth: &str) -> bool {
-    goauth.is_empty()
-        || goauth
-            .split(';')
-            .any(|c| c.split_whitespace().next() == Some("netrc"))
 }
 
 fn table(v: &Verdicts) -> String {
@@ -245,18 +200,4 @@ fn table(v: &Verdicts) -> String {
         out.push_str("no healthy candidate: go commands would fail or hang with these proxies\n");
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn goauth_netrc() {
-        assert!(goauth_uses_netrc(""));
-        assert!(goauth_uses_netrc("netrc"));
-        assert!(goauth_uses_netrc("git /x; netrc"));
-        assert!(!goauth_uses_netrc("off"));
-        assert!(!goauth_uses_netrc("git /x"));
-    }
 }

@@ -122,16 +122,19 @@ impl Settings {
     /// The probe settings for go with this environment: `[health]`, and `.netrc` credentials
     /// only when GOAUTH uses them (its default `netrc`; `off` disables them).
     pub fn for_go(h: &crate::config::schema::HealthConfig, env: &crate::goenv::GoEnv) -> Settings {
-        let goauth = env.get("GOAUTH");
-        let netrc = goauth.is_empty()
-            || goauth
-                .split(';')
-                .any(|c| c.split_whitespace().next() == Some("netrc"));
         Settings {
-            netrc,
+            netrc: goauth_uses_netrc(env.get("GOAUTH")),
             ..Settings::from_config(h)
         }
     }
+}
+
+/// GOAUTH's default is `netrc`; `off` disables it; a list uses it only when it names it.
+fn goauth_uses_netrc(goauth: &str) -> bool {
+    goauth.is_empty()
+        || goauth
+            .split(';')
+            .any(|c| c.split_whitespace().next() == Some("netrc"))
 }
 
 /// The outcome class of a probe.
@@ -431,6 +434,15 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn goauth_netrc() {
+        assert!(goauth_uses_netrc(""));
+        assert!(goauth_uses_netrc("netrc"));
+        assert!(goauth_uses_netrc("git /x; netrc"));
+        assert!(!goauth_uses_netrc("off"));
+        assert!(!goauth_uses_netrc("git /x"));
+    }
+
     use super::*;
 
     #[test]
