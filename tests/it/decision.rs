@@ -365,7 +365,7 @@ fn first_candidate_hanging_is_left_out_and_the_command_stays_fast() {
 
 #[test]
 fn first_candidate_answering_503_fails_over_to_the_second() {
-    let w = World::new();
+    let mut w = World::new();
     write_app(&w);
     let broken = healthy([hello()]);
     broken.set_fault(Fault::Status(503));
@@ -377,6 +377,10 @@ fn first_candidate_answering_503_fails_over_to_the_second() {
     assert_go_fetched(&good, &hello());
     assert_go_never_used(&broken);
     assert_failover_notice(&run, &broken.url(), "HTTP 503", &good.url());
+    w.set_env("GOSHIM_QUIET", "1");
+    let run = w.go(&["mod", "download"]);
+    assert_ok(&run);
+    assert!(!run.stderr_text().contains("goshim"), "{}", show(&run));
 
     let control = bounded::run(
         &mut w.real_go(
