@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::support::bounded::{self, Bounded};
 use crate::support::modules::{Module, ModuleSet, TOOLCHAIN_MODULE, toolchain_version};
-use crate::support::proxy::{Fault, Proxy, SumdbSupport, refused_url};
+use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path, refused_url};
 use crate::support::{realgo, shim};
 
 /// The module every healthy fixture serves, named by `health.probe`.
@@ -427,6 +427,45 @@ fn a_proxy_failing_while_its_verdict_is_fresh_is_passed_over_by_go() {
     assert_go_fetched(&second, &hello());
 }
 
+#[test]
+fn https_candidate_behind_basic_auth_is_used_with_netrc_credentials() {
+    let mut w = World::new();
+    write_app(&w);
+    let p = Proxy::https_trusted();
+    p.add(probe_module());
+    p.add(hello());
+    p.set_sumdb(SumdbSupport::Supported);
+    p.set_fault(Fault::BasicAuth {
+        user: "alice".into(),
+        password: "s3cret".into(),
+    });
+    w.set_env("SSL_CERT_FILE", &ca_pem_path().display().to_string());
+    w.config(&[&p.url()], "", "");
+    std::fs::write(
+        w.root.join("home/.netrc"),
+        format!("machine {} login alice password s3cret\n", p.host()),
+    )
+    .unwrap();
+
+    let run = w.go(&["mod", "download"]);
+    assert_ok(&run);
+    assert!(!run.stderr_text().contains("goshim"), "{}", show(&run));
+    assert_go_fetched(&p, &hello());
+    let probes: Vec<_> = p
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.header("user-agent")
+                .is_some_and(|ua| ua.contains("goshim-probe"))
+        })
+        .collect();
+    assert!(!probes.is_empty());
+    assert!(
+        probes.iter().all(|r| r.header("authorization").is_some()),
+        "the probes carried go's .netrc credentials"
+    );
+}
+
 // ---- 4: offline from the module cache ----
 
 #[test]
@@ -620,6 +659,43 @@ fn user_exported_goproxy_is_what_go_sees() {
     );
     assert_eq!(w.go_saw(&["GOPROXY"]), [mine.url()]);
     assert!(configured.requests().is_empty(), "{:?}", configured.paths());
+
+    // GOPROXY=off: go is told nothing new and nothing is probed.
+    w.set_env("GOPROXY", "off");
+    w.set_env(
+        "GOMODCACHE",
+        &w.root.join("fresh-modcache").display().to_string(),
+    );
+    let run = w.go(&["mod", "download"]);
+    assert_failed(&run);
+    assert!(
+        run.stderr_text().contains("disabled by GOPROXY=off"),
+        "{}",
+        show(&run)
+    );
+    assert!(configured.requests().is_empty(), "{:?}", configured.paths());
+}
+
+#[test]
+fn go_env_w_goproxy_is_the_preferred_candidate_and_fails_over_too() {
+    let w = World::new();
+    write_app(&w);
+    let refused = refused_url();
+    let configured = healthy([hello()]);
+    w.config(&[&configured.url()], "", "");
+    // `go env -w GOPROXY=…` writes go's own env file under the user config dir.
+    let go_env_file = w.root.join("home/.config/go/env");
+    std::fs::create_dir_all(go_env_file.parent().unwrap()).unwrap();
+    std::fs::write(&go_env_file, format!("GOPROXY={refused}\n")).unwrap();
+
+    let run = w.go(&["mod", "download"]);
+    assert_ok(&run);
+    assert_go_fetched(&configured, &hello());
+    assert_failover_notice(&run, &refused, "connection refused", &configured.url());
+
+    let run = w.go(&["env", "GOPROXY"]);
+    assert_ok(&run);
+    assert_eq!(String::from_utf8_lossy(&run.stdout), format!("{refused}\n"));
 }
 
 // ---- 8: vendor mode needs no network ----
