@@ -287,7 +287,9 @@ fn project_facts(project: &Project, go_env: &GoEnv, go_version: &str) -> Project
         .iter()
         .flat_map(|f| f.requires.iter().map(|r| r.path.clone()))
         .collect();
-    let toolchain_switch = goenv::command::toolchain_switch(project, go_env, go_version)
+    let toolchain_switch = goenv::command::toolchain_switch(&project.layout, go_env, go_version)
+        .ok()
+        .flatten()
         .filter(|s| s.may_download)
         .map(|s| s.target.trim_start_matches("go").to_string());
     ProjectFacts {

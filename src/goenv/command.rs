@@ -5,7 +5,9 @@ use std::cmp::Ordering;
 
 use super::env::GoEnv;
 use super::gover;
-use super::project::{BuildMod, Invocation, Project};
+use std::path::{Path, PathBuf};
+
+use super::project::{BuildMod, Invocation, Layout, Project, WorkFile};
 
 /// What a go command does with modules, by its command words and arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,68 +55,139 @@ pub struct ToolchainSwitch {
     pub may_download: bool,
 }
 
-/// `toolchain.Select` for this project: `local_version` is the real go's version without the
-/// `go` prefix (`1.27.3`).
+/// `toolchain.Select` for this project: which toolchain go switches to before running the
+/// command, if any. `local_version` is the real go's version without the `go` prefix
+/// (`1.27.3`). An error is go's own fatal message (`go: invalid GOTOOLCHAIN "x"`).
 pub fn toolchain_switch(
-    project: &Project,
+    layout: &Layout,
     env: &GoEnv,
     local_version: &str,
-) -> Option<ToolchainSwitch> {
-    if env.get("GO111MODULE") == "off" {
-        return None;
-    }
-    if is_exempt_from_selection(&project.layout.invocation) {
-        return None;
+) -> Result<Option<ToolchainSwitch>, String> {
+    if !layout.modules_enabled || is_exempt_from_selection(&layout.invocation) {
+        return Ok(None);
     }
     let gotoolchain = env.get("GOTOOLCHAIN");
-    let (min, mode) = match gotoolchain.split_once('+') {
-        Some((min, mode @ ("auto" | "path"))) => (min, mode),
-        Some(_) => return None,
-        None => match gotoolchain {
-            "" | "local" => return None,
-            "auto" | "path" => ("local", gotoolchain),
-            exact => {
-                let v = exact.strip_prefix("go")?;
-                return (v != local_version).then(|| ToolchainSwitch {
-                    target: exact.to_string(),
-                    may_download: true,
-                });
+    if gotoolchain.is_empty() {
+        return Ok(None);
+    }
+    let local = format!("go{local_version}");
+    let (mut pick, mut min_vers, mode) = match gotoolchain {
+        "auto" | "path" => (local.clone(), local_version.to_string(), gotoolchain),
+        _ => {
+            let (min, suffix) = match gotoolchain.split_once('+') {
+                Some((m, s)) => (m, Some(s)),
+                None => (gotoolchain, None),
+            };
+            let (pick, vers) = if min == "local" {
+                (local.clone(), local_version.to_string())
+            } else {
+                match gover::from_toolchain(min) {
+                    Some(v) => (min.to_string(), v.to_string()),
+                    None if suffix.is_some() => {
+                        return Err(format!(
+                            "go: invalid GOTOOLCHAIN \"{gotoolchain}\": invalid minimum toolchain \"{min}\""
+                        ));
+                    }
+                    None => return Err(format!("go: invalid GOTOOLCHAIN \"{gotoolchain}\"")),
+                }
+            };
+            match suffix {
+                Some(s @ ("auto" | "path")) => (pick, vers, s),
+                Some(_) => {
+                    return Err(format!(
+                        "go: invalid GOTOOLCHAIN \"{gotoolchain}\": only version suffixes are +auto and +path"
+                    ));
+                }
+                None => (pick, vers, ""),
             }
-        },
+        }
     };
-    let mut pick = match min {
-        "local" => local_version.to_string(),
-        m => m.strip_prefix("go")?.to_string(),
-    };
-    match project.toolchain_line() {
-        Some("default") => {}
-        other => {
-            if let Some(t) = other.and_then(|t| t.strip_prefix("go"))
-                && gover::compare(t, &pick) == Ordering::Greater
-            {
-                pick = t.to_string();
+    if mode == "auto" || mode == "path" {
+        let (file, go, toolchain) = selection_lines(layout)?;
+        let (go, toolchain) = (go.as_str(), toolchain.as_str());
+        if toolchain != "default" {
+            if !toolchain.is_empty() {
+                let Some(v) = gover::from_toolchain(toolchain) else {
+                    let file = short_path(&file, &layout.invocation.dir);
+                    return Err(format!("go: invalid toolchain \"{toolchain}\" in {file}"));
+                };
+                if gover::compare(v, &min_vers) == Ordering::Greater {
+                    pick = toolchain.to_string();
+                    min_vers = v.to_string();
+                }
             }
-            if let Some(g) = project.go_line()
-                && gover::compare(g, &pick) == Ordering::Greater
-            {
-                pick = language_to_release(g);
+            if gover::compare(go, &min_vers) == Ordering::Greater {
+                pick = format!("go{go}");
+                if gover::is_lang(go) && gover::compare(go, "1.21") != Ordering::Less {
+                    pick.push_str(".0");
+                }
             }
         }
     }
-    (pick != local_version).then(|| ToolchainSwitch {
-        target: format!("go{pick}"),
-        may_download: mode == "auto",
-    })
+    if pick == local {
+        return Ok(None);
+    }
+    if !pick.starts_with("go1") && !pick.contains("-go1") {
+        return Err(format!("go: invalid GOTOOLCHAIN \"{pick}\""));
+    }
+    let path_only = gotoolchain == "path" || gotoolchain.ends_with("+path");
+    Ok(Some(ToolchainSwitch {
+        target: pick,
+        may_download: !path_only,
+    }))
 }
 
-/// `go 1.22` names the release `1.22.0` from Go 1.21 on (`1.20` stays `1.20`).
-fn language_to_release(v: &str) -> String {
-    let dots = v.matches('.').count();
-    let is_lang = dots == 1 && v.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    if is_lang && gover::compare(v, "1.21") != Ordering::Less {
-        format!("{v}.0")
+/// `modGoToolchain`: the file toolchain selection reads (an existing go.work, else go.mod)
+/// and its `go` and `toolchain` values, found line by line as `gover.GoModLookup` does (so a
+/// go.mod that does not parse still selects).
+fn selection_lines(layout: &Layout) -> Result<(PathBuf, String, String), String> {
+    let work = match &layout.work_file {
+        WorkFile::File(p) if p.exists() => Some(p.clone()),
+        _ => None,
+    };
+    let Some(file) = work.or_else(|| layout.gomod.clone()) else {
+        return Ok((PathBuf::new(), String::new(), String::new()));
+    };
+    let text = std::fs::read(&file).map_err(|e| format!("go: {}: {e}", file.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    Ok((
+        file,
+        go_mod_lookup(&text, "go"),
+        go_mod_lookup(&text, "toolchain"),
+    ))
+}
+
+/// `gover.GoModLookup`: the value of the first line `key value` (comments stripped).
+pub fn go_mod_lookup(text: &str, key: &str) -> String {
+    text.split('\n')
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix(key)?;
+            if !rest.starts_with([' ', '\t']) {
+                return None;
+            }
+            let value = rest.split("//").next().unwrap_or(rest);
+            Some(value.trim().to_string())
+        })
+        .next()
+        .unwrap_or_default()
+}
+
+/// `base.ShortPath`: `path` relative to `dir` when that is shorter.
+fn short_path(path: &Path, dir: &Path) -> String {
+    let (p, d): (Vec<_>, Vec<_>) = (path.components().collect(), dir.components().collect());
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..d.len() {
+        rel.push("..");
+    }
+    for c in &p[common..] {
+        rel.push(c);
+    }
+    let (rel, full) = (rel.display().to_string(), path.display().to_string());
+    if common > 0 && rel.len() < full.len() {
+        rel
     } else {
-        v.to_string()
+        full
     }
 }
 
@@ -132,9 +205,12 @@ fn is_exempt_from_selection(inv: &Invocation) -> bool {
 
 /// True when this go invocation can reach the network: it fetches by design, or it builds
 /// outside vendor mode (missing modules are downloaded), or a toolchain download may happen.
+/// An invalid GOTOOLCHAIN makes go stop before anything else, so it reaches nothing.
 pub fn may_reach_network(project: &Project, env: &GoEnv, local_version: &str) -> bool {
-    if toolchain_switch(project, env, local_version).is_some_and(|s| s.may_download) {
-        return true;
+    match toolchain_switch(&project.layout, env, local_version) {
+        Ok(Some(s)) if s.may_download => return true,
+        Err(_) => return false,
+        _ => {}
     }
     match command_class(&project.layout.invocation) {
         CommandClass::Offline => false,
@@ -192,18 +268,29 @@ mod tests {
         }
     }
 
+    /// A project whose go.mod (in a temp dir that lives as long as the returned guard) has
+    /// these `go` and `toolchain` lines.
     fn project(
         argv: &[&str],
         go: Option<&str>,
         toolchain: Option<&str>,
         build_mod: BuildMod,
-    ) -> Project {
-        Project {
+    ) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let gomod = dir.path().join("go.mod");
+        let mut text = "module m\n".to_string();
+        for (key, v) in [("go", go), ("toolchain", toolchain)] {
+            if let Some(v) = v {
+                text.push_str(&format!("{key} {v} // comment\n"));
+            }
+        }
+        std::fs::write(&gomod, text).expect("write go.mod");
+        let project = Project {
             layout: Layout {
                 invocation: inv(argv),
                 modules_enabled: true,
                 go111module_auto: false,
-                gomod: Some("/w/go.mod".into()),
+                gomod: Some(gomod),
                 work_file: WorkFile::None,
                 gopath_gomod: None,
             },
@@ -216,7 +303,8 @@ mod tests {
             workspace: None,
             explicit_mod: None,
             build_mod,
-        }
+        };
+        (dir, project)
     }
 
     fn env(gotoolchain: &str) -> GoEnv {
@@ -298,20 +386,78 @@ mod tests {
                 &["build"],
                 Some(("go1.28rc1", true)),
             ),
-            ("bogus+x", Some("1.99"), None, &["build"], None),
+            ("local", Some("1.20"), None, &["build"], None),
+            ("go1.27.3+auto", Some("1.27"), None, &["build"], None),
+            (
+                "go1.20+auto",
+                Some("1.20"),
+                None,
+                &["build"],
+                Some(("go1.20", true)),
+            ),
         ];
         for &(gt, go, tc, argv, want) in rows {
-            let p = project(argv, go, tc, BuildMod::Readonly);
-            let got = toolchain_switch(&p, &env(gt), "1.27.3");
-            let want = want.map(|(t, d)| ToolchainSwitch {
+            let (_dir, p) = project(argv, go, tc, BuildMod::Readonly);
+            let got = toolchain_switch(&p.layout, &env(gt), "1.27.3");
+            let want = Ok(want.map(|(t, d)| ToolchainSwitch {
                 target: t.into(),
                 may_download: d,
-            });
+            }));
             assert_eq!(
                 got, want,
                 "GOTOOLCHAIN={gt} go={go:?} toolchain={tc:?} {argv:?}"
             );
         }
+    }
+
+    #[test]
+    fn toolchain_errors() {
+        let rows: &[(&str, Option<&str>, &str)] = &[
+            ("bogus", None, "go: invalid GOTOOLCHAIN \"bogus\""),
+            ("1.98.0", None, "go: invalid GOTOOLCHAIN \"1.98.0\""),
+            (
+                "bogus+auto",
+                None,
+                "go: invalid GOTOOLCHAIN \"bogus+auto\": invalid minimum toolchain \"bogus\"",
+            ),
+            (
+                "go1.22.0+foo",
+                None,
+                "go: invalid GOTOOLCHAIN \"go1.22.0+foo\": only version suffixes are +auto and +path",
+            ),
+            (
+                "auto",
+                Some("1.22"),
+                "go: invalid toolchain \"1.22\" in {gomod}",
+            ),
+        ];
+        for &(gt, tc, want) in rows {
+            let (_dir, p) = project(&["build"], Some("1.21"), tc, BuildMod::Readonly);
+            let gomod = p
+                .layout
+                .gomod
+                .as_ref()
+                .expect("go.mod")
+                .display()
+                .to_string();
+            assert_eq!(
+                toolchain_switch(&p.layout, &env(gt), "1.27.3"),
+                Err(want.replace("{gomod}", &gomod)),
+                "GOTOOLCHAIN={gt} toolchain={tc:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn go_mod_lookup_and_short_path() {
+        let text = "module m\n  go 1.22 // c\ngopher x\ntoolchain\tgo1.23.1\ngo 1.99\n";
+        assert_eq!(go_mod_lookup(text, "go"), "1.22");
+        assert_eq!(go_mod_lookup(text, "toolchain"), "go1.23.1");
+        assert_eq!(go_mod_lookup(text, "godebug"), "");
+        let p = Path::new("/a/b/go.work");
+        assert_eq!(short_path(p, Path::new("/a/b/c")), "../go.work");
+        assert_eq!(short_path(p, Path::new("/a/b")), "go.work");
+        assert_eq!(short_path(p, Path::new("/x/y/z/w")), "/a/b/go.work");
     }
 
     #[test]
@@ -326,14 +472,14 @@ mod tests {
             (&["install", "x.com/y@v1"], BuildMod::Vendor, true),
         ];
         for (argv, mode, want) in rows {
-            let p = project(argv, Some("1.22"), None, mode.clone());
+            let (_dir, p) = project(argv, Some("1.22"), None, mode.clone());
             assert_eq!(
                 may_reach_network(&p, &local, "1.27.3"),
                 *want,
                 "{argv:?} {mode:?}"
             );
         }
-        let p = project(&["version"], Some("1.99"), None, BuildMod::Readonly);
+        let (_dir, p) = project(&["version"], Some("1.99"), None, BuildMod::Readonly);
         assert!(may_reach_network(&p, &env("auto"), "1.27.3"));
     }
 }

@@ -28,6 +28,19 @@ pub struct EnvValue {
     pub origin: Origin,
 }
 
+/// This process's environment as a map (names and values that are not UTF-8 are converted
+/// lossily), the input [`GoEnv::load`] expects.
+pub fn process_env() -> HashMap<String, String> {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The variables [`GoEnv`] resolves as go's `cfg` package does.
 pub const RESOLVED_KEYS: &[&str] = &[
     "GO111MODULE",
@@ -74,7 +87,8 @@ pub struct GoEnv {
 impl GoEnv {
     /// Resolves the environment go would see: reads the user env file and `$GOROOT/go.env`
     /// (at most two small files). `real_go` is the path of the real go binary, used to derive
-    /// GOROOT as go does; `cwd` resolves a relative GOENV.
+    /// GOROOT as go does; `cwd` resolves a relative GOENV and must be the directory go starts
+    /// in, before `-C` (go reads its env files at package init, before it changes directory).
     pub fn load(process: HashMap<String, String>, real_go: Option<&Path>, cwd: &Path) -> GoEnv {
         let user_file = user_env_file(&process).and_then(|p| {
             let path = if p.is_absolute() { p } else { cwd.join(p) };
@@ -185,13 +199,20 @@ impl GoEnv {
                 value: v.clone(),
                 origin: Origin::Process,
             },
-            None => EnvValue {
-                value: src
-                    .goroot
-                    .map(|g| g.display().to_string())
-                    .unwrap_or_default(),
-                origin: Origin::Derived,
-            },
+            None => {
+                // findGOROOT: the user file's GOROOT (cleaned) wins over the executable's.
+                let from_file = env.user.get("GOROOT").is_some_and(|v| !v.is_empty());
+                EnvValue {
+                    value: src
+                        .goroot
+                        .map(|g| g.display().to_string())
+                        .unwrap_or_default(),
+                    origin: match (&env.user_path, from_file) {
+                        (Some(p), true) => Origin::EnvFile(p.clone()),
+                        _ => Origin::Derived,
+                    },
+                }
+            }
         };
         env.values.insert("GOROOT", goroot);
         env
@@ -626,6 +647,22 @@ mod tests {
         assert_eq!(
             e.value("GOSUMDB").map(|v| &v.origin),
             Some(&Origin::Default)
+        );
+    }
+
+    #[test]
+    fn goroot_from_user_file_is_reported_as_such() {
+        let e = GoEnv::from_sources(EnvSources {
+            user_file: Some((PathBuf::from("/f/env"), "GOROOT=/custom/go/\n".into())),
+            goroot: find_goroot(Some("/custom/go/"), &HashMap::new(), None),
+            ..EnvSources::default()
+        });
+        assert_eq!(
+            e.value("GOROOT"),
+            Some(&EnvValue {
+                value: "/custom/go".into(),
+                origin: Origin::EnvFile(PathBuf::from("/f/env")),
+            })
         );
     }
 

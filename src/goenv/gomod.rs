@@ -325,10 +325,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn peek(&mut self) -> Result<&Token, ModFileError> {
-        if self.peeked.is_none() {
-            self.peeked = Some(self.lex.next()?);
-        }
-        Ok(self.peeked.as_ref().expect("peeked was just filled"))
+        let tok = match self.peeked.take() {
+            Some(t) => t,
+            None => self.lex.next()?,
+        };
+        Ok(self.peeked.insert(tok))
     }
 
     fn take(&mut self) -> Result<Token, ModFileError> {

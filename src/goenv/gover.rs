@@ -65,6 +65,27 @@ fn parse_opt(x: &str) -> Option<Version<'_>> {
     Some(v)
 }
 
+/// `gover.IsValid`.
+pub fn is_valid(x: &str) -> bool {
+    parse_opt(x).is_some()
+}
+
+/// `gover.IsLang`: a language version such as `1.22` (no patch, no prerelease), from 1.21 on.
+pub fn is_lang(x: &str) -> bool {
+    parse_opt(x).is_some_and(|v| v.patch.is_empty() && v.kind.is_empty() && v.pre.is_empty())
+}
+
+/// `gover.FromToolchain`: `go1.22.3` → `1.22.3`, custom suffixes after `-`, space or tab
+/// dropped; `None` for anything that is not a go toolchain name.
+pub fn from_toolchain(name: &str) -> Option<&str> {
+    if name.contains(['\\', '/']) {
+        return None;
+    }
+    let v = name.strip_prefix("go")?;
+    let v = v.split([' ', '\t', '-']).next().unwrap_or(v);
+    is_valid(v).then_some(v)
+}
+
 fn cmp_int(x: &str, y: &str) -> Ordering {
     x.len().cmp(&y.len()).then_with(|| x.cmp(y))
 }
@@ -83,6 +104,18 @@ pub fn compare(x: &str, y: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn toolchain_names() {
+        assert_eq!(from_toolchain("go1.22.3"), Some("1.22.3"));
+        assert_eq!(from_toolchain("go1.22.3-custom"), Some("1.22.3"));
+        assert_eq!(from_toolchain("go1.23rc1"), Some("1.23rc1"));
+        assert_eq!(from_toolchain("1.22"), None);
+        assert_eq!(from_toolchain("go1.2x"), Some("1.2x"));
+        assert_eq!(from_toolchain("go1.x"), None);
+        assert_eq!(from_toolchain("go1.22/x"), None);
+        assert!(is_lang("1.22") && !is_lang("1.20") && !is_lang("1.22.0") && !is_lang("1.22rc1"));
+    }
 
     #[test]
     fn compare_table() {

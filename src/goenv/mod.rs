@@ -1,7 +1,37 @@
-//! Go's own rules, exactly as cmd/go applies them: module path patterns, GOPROXY lists, GOSUMDB,
-//! the effective go environment, go.mod/go.work and the project shape, command classes.
+//! Go's own rules, exactly as cmd/go (Go 1.21–1.27) applies them: module path patterns, GOPROXY
+//! lists, GOSUMDB, the effective go environment, go.mod/go.work and the project shape, toolchain
+//! selection and command classes.
 //!
-//! Nothing here decides policy: every function answers "what would the real go do".
+//! Nothing here decides policy: every function answers "what would the real go do". Each
+//! module names the Go source it ports; the differential tests in `tests/it/goenv_*.rs` run the
+//! real go on generated settings and compare.
+//!
+//! The hot path reads at most the user env file, `$GOROOT/go.env`, go.mod and go.work (plus
+//! the workspace modules' go.mod files) and never runs `go env`:
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use goshim::goenv::{self, GoEnv, project::ProjectContext};
+//!
+//! let cwd = std::env::current_dir().unwrap();
+//! let real_go = Path::new("/usr/local/go/bin/go");
+//! let argv: Vec<String> = std::env::args().skip(1).collect();
+//! let env = GoEnv::load(goenv::env::process_env(), Some(real_go), &cwd);
+//! let ctx = ProjectContext { env: &env, go_version: "1.27.3", temp_dir: &std::env::temp_dir() };
+//! let project = goenv::project::inspect(&cwd, &argv, &ctx).unwrap();
+//! let proxies = goenv::parse_proxy_list(env.get("GOPROXY"), !env.get("GONOPROXY").is_empty());
+//! let private = goenv::match_prefix_patterns(env.get("GOPRIVATE"), "corp.example/x");
+//! let online = goenv::command::may_reach_network(&project, &env, "1.27.3");
+//! # let _ = (proxies, private, online);
+//! ```
+//!
+//! - [`pattern`]: `MatchPrefixPatterns` and `path.Match`.
+//! - [`proxy`]: GOPROXY lists (entries, fallback per separator, go's errors, canonical form).
+//! - [`sumdb`]: GOSUMDB as a typed value.
+//! - [`env`](mod@env): the effective environment with the origin of every value.
+//! - [`gomod`]: go.mod/go.work parser with `file:line:col` errors; [`semver`], [`gover`].
+//! - [`project`]: `-C`, GO111MODULE, go.mod/go.work discovery, `-mod`/vendor mode.
+//! - [`command`]: command classes, toolchain selection, network reach.
 
 pub mod command;
 pub mod env;
@@ -17,7 +47,7 @@ pub mod sumdb;
 mod testgen;
 
 pub use env::{EnvSources, EnvValue, GoEnv, Origin};
-pub use pattern::{BadPattern, match_prefix_patterns, path_match};
+pub use pattern::{BadPattern, malformed_globs, match_prefix_patterns, path_match};
 pub use proxy::{
     Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, parse_proxy_list,
     validate_proxy_url,

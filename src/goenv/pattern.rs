@@ -33,6 +33,17 @@ pub fn match_prefix_patterns(globs: &str, target: &str) -> bool {
     })
 }
 
+/// The globs of a pattern list that can never match because `path.Match` rejects them (go
+/// ignores them silently), after the split and trailing-slash rule of
+/// [`match_prefix_patterns`].
+pub fn malformed_globs(globs: &str) -> Vec<&str> {
+    globs
+        .split(',')
+        .map(|g| g.strip_suffix('/').unwrap_or(g))
+        .filter(|g| !g.is_empty() && path_match(g, "").is_err())
+        .collect()
+}
+
 /// Go's `path.Match`: `*` matches any run of non-`/` bytes, `?` one non-`/` character, `[...]`
 /// a class (ranges, `^` negation), `\` escapes. The whole pattern is checked for syntax even when
 /// the match fails early, as Go does since 1.16.
@@ -312,6 +323,29 @@ mod tests {
                 want,
                 "row {n}: MatchPrefixPatterns({globs:?}, {target:?})"
             );
+        }
+    }
+
+    #[test]
+    fn malformed_globs_are_reported() {
+        assert_eq!(
+            malformed_globs("corp.example,*.corp.example"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(malformed_globs("a[,b,[x-]/,c\\"), vec!["a[", "[x-]", "c\\"]);
+        for g in ["a[", "[x-]", "c\\", "x/[^"] {
+            assert!(!match_prefix_patterns(g, "a"), "{g}");
+        }
+    }
+
+    /// No pattern or name panics (the Go-source differential test checks the answers).
+    #[test]
+    fn no_panic_on_junk() {
+        let mut rng = crate::goenv::testgen::XorShift::new(0xa7);
+        for _ in 0..20000 {
+            let (glob, name) = (rng.junk(10), rng.junk(10));
+            let _ = match_prefix_patterns(&glob, &name);
+            let _ = path_match(&glob, &name);
         }
     }
 

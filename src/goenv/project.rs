@@ -26,7 +26,8 @@ const MOD_FLAG_COMMANDS: &[&str] = &[
     "build", "clean", "fmt", "generate", "install", "list", "run", "test", "vet",
 ];
 
-/// Build-flag names that take a value in the separate-argument form (`-o file`).
+/// Build and test flag names that take a value, so `-o file` consumes the next argument
+/// (boolean flags such as `-v`, `-race`, `-json`, `-buildvcs` do not).
 const VALUE_FLAGS: &[&str] = &[
     "C",
     "o",
@@ -69,10 +70,9 @@ const VALUE_FLAGS: &[&str] = &[
     "fuzzminimizetime",
     "shuffle",
     "vettool",
-    "reuse",
-    "buildvcs",
-    "json",
-    "covermode",
+    "memprofilerate",
+    "blockprofilerate",
+    "mutexprofilefraction",
 ];
 
 /// `-C dir` applied as go does, and the command words.
@@ -659,6 +659,30 @@ mod tests {
     }
 
     #[test]
+    fn argv_and_goflags_never_panic() {
+        let mut rng = crate::goenv::testgen::XorShift::new(0xc1);
+        let words = [
+            "-C", "--C", "-C=", "mod", "tidy", "build", "-mod", "-mod=", "test", "-args", "--",
+            "-o", "x",
+        ];
+        for _ in 0..5000 {
+            let argv: Vec<String> = (0..rng.below(6))
+                .map(|_| {
+                    if rng.below(3) == 0 {
+                        rng.junk(4)
+                    } else {
+                        words[rng.below(words.len())].to_string()
+                    }
+                })
+                .collect();
+            let inv = parse_invocation(Path::new("/w"), &argv);
+            assert!(inv.command.len() + inv.args.len() <= argv.len());
+            let _ = explicit_mod(&inv, &rng.junk(12));
+            let _ = check_goflags(&rng.junk(12));
+        }
+    }
+
+    #[test]
     fn goflags_split() {
         assert_eq!(
             split_goflags("  -a  '-ldflags=-s -w' \"-x\" "),
@@ -699,6 +723,16 @@ mod tests {
             (&["test", ".", "-args", "-mod=mod"], "", None),
             (&["run", ".", "-mod=mod"], "", None),
             (&["build", "-o", "-mod=x", "."], "", None),
+            (
+                &["build", "-buildvcs", "-mod=vendor", "."],
+                "",
+                Some("vendor"),
+            ),
+            (
+                &["test", "-json", "-run", "-mod=x", ".", "-mod=mod"],
+                "",
+                Some("mod"),
+            ),
             (&["get", "x@v1"], "-mod=mod", None),
             (&["mod", "download"], "-mod=vendor", None),
             (&["list", "--mod=readonly"], "", Some("readonly")),

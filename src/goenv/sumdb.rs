@@ -269,6 +269,38 @@ mod tests {
     }
 
     #[test]
+    fn no_panic_on_junk() {
+        let mut rng = crate::goenv::testgen::XorShift::new(0x5d8);
+        let pieces = [
+            "sum.golang.org",
+            "+",
+            "033de0ae",
+            "Ac4z",
+            "==",
+            " ",
+            "http://",
+            ":",
+            "off",
+        ];
+        for _ in 0..5000 {
+            let mut s = String::new();
+            for _ in 0..rng.below(6) {
+                if rng.below(2) == 0 {
+                    s.push_str(pieces[rng.below(pieces.len())]);
+                } else {
+                    s.push_str(&rng.junk(6));
+                }
+            }
+            if let Ok(SumDb::Db(spec)) = parse_gosumdb(&s) {
+                assert!(
+                    !spec.name.is_empty() && spec.key.starts_with(&spec.name),
+                    "{s:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn base64_matches_go() {
         assert_eq!(base64_std_decode("").as_deref(), Some(&b""[..]));
         assert_eq!(base64_std_decode("Zg==").as_deref(), Some(&b"f"[..]));

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use goshim::goenv::GoEnv;
+use goshim::goenv::command;
 use goshim::goenv::project::{self, BuildMod, ProjectContext};
 
 use crate::support::realgo;
@@ -69,6 +70,8 @@ struct Case {
     env: Vec<(String, String)>,
     cwd: PathBuf,
     chdir: Vec<String>,
+    /// `-mod` flags given to `go list` on the command line.
+    list_flags: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -237,6 +240,11 @@ fn generate(index: usize, base: &Path, goroot: &Path) -> Case {
     if rng.chance(8) {
         lines.push("GOWORK=rel/go.work".into());
     }
+    match rng.below(25) {
+        0 => lines.push(format!("GOROOT={}/", goroot.display())),
+        1 => lines.push(format!("GOROOT={}", root.join("no-goroot").display())),
+        _ => {}
+    }
     if rng.chance(3) {
         lines.push("GO111MODULE=bogus".into());
     }
@@ -341,12 +349,20 @@ fn generate(index: usize, base: &Path, goroot: &Path) -> Case {
         };
         cwd = root.clone();
     }
+    let list_flags: Vec<String> = match rng.below(8) {
+        0 => vec!["-mod=vendor".into()],
+        1 => vec!["-mod".into(), "readonly".into()],
+        2 => vec!["--mod=mod".into()],
+        3 => vec!["-e".into(), "-mod=vendor".into(), "-mod=readonly".into()],
+        _ => vec![],
+    };
     Case {
         index,
         root,
         env,
         cwd,
         chdir,
+        list_flags,
         notes,
     }
 }
@@ -390,12 +406,13 @@ fn check(case: &Case, stats: &Stats) -> Vec<String> {
     let mut problems = Vec::new();
     let desc = || {
         format!(
-            "case {} (root {}): env {:?}; {}; argv prefix {:?}",
+            "case {} (root {}): env {:?}; {}; argv prefix {:?}; list flags {:?}",
             case.index,
             case.root.display(),
             case.env,
             case.notes.join("; "),
-            case.chdir
+            case.chdir,
+            case.list_flags
         )
     };
     let argv_with = |rest: &[&str]| -> Vec<String> {
@@ -481,7 +498,10 @@ fn check(case: &Case, stats: &Stats) -> Vec<String> {
     }
 
     // 3. Vendor mode and workspace: go list -m all.
-    let args = argv_with(&["list", "-m", "all"]);
+    let mut list: Vec<&str> = vec!["list"];
+    list.extend(case.list_flags.iter().map(String::as_str));
+    list.extend(["-m", "all"]);
+    let args = argv_with(&list);
     let go = run_go(case, &local_env, &args);
     let theirs = if go.ok {
         ListOutcome::Ok
@@ -626,4 +646,189 @@ fn goenv_matches_real_go_on_generated_settings() {
             .collect::<Vec<_>>()
             .join("\n\n")
     );
+}
+
+/// What go did about the toolchain, read from a run with `GOPROXY=off` and no `go1.*` in PATH
+/// (so a switch fails at once, without network).
+#[derive(Debug, PartialEq, Eq)]
+enum Selection {
+    Local,
+    Download(String),
+    PathOnly(String),
+    Invalid,
+}
+
+/// `None` when go failed for a reason that has nothing to do with toolchains.
+fn observed_selection(ok: bool, stderr: &str) -> Option<Selection> {
+    if ok {
+        return Some(Selection::Local);
+    }
+    let after = |marker: &str, end: char| {
+        let i = stderr.find(marker)? + marker.len();
+        Some(stderr[i..].split(end).next()?.to_string())
+    };
+    if stderr.contains("go: invalid GOTOOLCHAIN") || stderr.contains("go: invalid toolchain") {
+        return Some(Selection::Invalid);
+    }
+    if let Some(t) = after("go: downloading ", ' ') {
+        return Some(Selection::Download(t));
+    }
+    after("go: cannot find \"", '"').map(Selection::PathOnly)
+}
+
+/// Toolchain selection against the real go: GOTOOLCHAIN forms (process or env file), `go` and
+/// `toolchain` lines in go.mod or go.work, GO111MODULE, the exempt `go env` forms and `-C`.
+#[test]
+fn toolchain_selection_matches_real_go() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rng = XorShift(0x7001_c4a1_0000_0001);
+    let gotoolchains = [
+        "",
+        "auto",
+        "path",
+        "local",
+        "local+auto",
+        "local+path",
+        "go1.27.3",
+        "go1.26.1",
+        "go1.99.0",
+        "go1.26.0+auto",
+        "go1.98.0+path",
+        "go1.27.3+auto",
+        "bogus",
+        "go1.2+x",
+        "1.98.0",
+    ];
+    let go_lines = [
+        "",
+        "go 1.21\n",
+        "go 1.27\n",
+        "go 1.27.3\n",
+        "go 1.28\n",
+        "go 1.99rc1\n",
+        "go 1.20\n",
+    ];
+    let toolchain_lines = [
+        "",
+        "",
+        "toolchain go1.99.1\n",
+        "toolchain default\n",
+        "toolchain go1.20\n",
+        "toolchain 1.22\n",
+        "toolchain go1.28.0-custom\n",
+    ];
+    let commands: [&[&str]; 5] = [
+        &["version"],
+        &["env", "GOTOOLCHAIN"],
+        &["env", "GOMOD"],
+        &["env", "GOPROXY"],
+        &["mod", "edit", "-json"],
+    ];
+    let mut cases = Vec::new();
+    for i in 0..150 {
+        let root = tmp.path().join(format!("t{i:03}"));
+        let home = root.join("home");
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH".into(), "/usr/bin:/bin".into()),
+            ("HOME".into(), home.display().to_string()),
+            ("GOCACHE".into(), realgo::gocache().display().to_string()),
+            ("GOPROXY".into(), "off".into()),
+            ("GOFLAGS".into(), String::new()),
+        ];
+        let gt = *rng.pick(&gotoolchains);
+        if rng.chance(25) {
+            write(&home.join(".config/go/env"), &format!("GOTOOLCHAIN={gt}\n"));
+        } else if !gt.is_empty() {
+            env.push(("GOTOOLCHAIN".into(), gt.into()));
+        }
+        if rng.chance(15) {
+            env.push(("GO111MODULE".into(), (*rng.pick(&["off", "auto"])).into()));
+        }
+        let lines = format!("{}{}", rng.pick(&go_lines), rng.pick(&toolchain_lines));
+        let dir = match rng.below(3) {
+            0 => root.join("none"),
+            1 => {
+                write(
+                    &root.join("m/go.mod"),
+                    &format!("module example.com/m\n{lines}"),
+                );
+                root.join("m")
+            }
+            _ => {
+                write(&root.join("w/go.work"), &format!("{lines}use ./a\n"));
+                write(&root.join("w/a/go.mod"), "module example.com/a\ngo 1.21\n");
+                root.join("w/a")
+            }
+        };
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut argv: Vec<String> = rng.pick(&commands).iter().map(|s| s.to_string()).collect();
+        let cwd = if rng.chance(25) {
+            let rel = dir
+                .strip_prefix(&root)
+                .expect("under root")
+                .display()
+                .to_string();
+            argv.splice(0..0, ["-C".to_string(), rel]);
+            root.clone()
+        } else {
+            dir
+        };
+        cases.push((cwd, env, argv));
+    }
+    let next = AtomicUsize::new(0);
+    let problems = Mutex::new(Vec::new());
+    let seen = Mutex::new(std::collections::BTreeSet::new());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while let Some((cwd, env, argv)) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let out = Command::new(realgo::go())
+                        .args(argv)
+                        .current_dir(cwd)
+                        .env_clear()
+                        .envs(env.iter().map(|(k, v)| (k, v)))
+                        .output()
+                        .expect("run go");
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    // A failure that is not about toolchains happened after selection kept
+                    // the local toolchain (e.g. `go mod edit` without a go.mod).
+                    let theirs = observed_selection(out.status.success(), &stderr)
+                        .unwrap_or(Selection::Local);
+                    let process: HashMap<String, String> = env.iter().cloned().collect();
+                    let lib = GoEnv::load(process, Some(realgo::go()), cwd);
+                    let ctx = ProjectContext {
+                        env: &lib,
+                        go_version: GO_VERSION,
+                        temp_dir: Path::new("/tmp"),
+                    };
+                    let mine = match project::locate(cwd, argv, &ctx) {
+                        Err(e) => Err(e.to_string()),
+                        Ok(l) => match command::toolchain_switch(&l, &lib, GO_VERSION) {
+                            Err(_) => Ok(Selection::Invalid),
+                            Ok(None) => Ok(Selection::Local),
+                            Ok(Some(sw)) if sw.may_download => Ok(Selection::Download(sw.target)),
+                            Ok(Some(sw)) => Ok(Selection::PathOnly(sw.target)),
+                        },
+                    };
+                    seen.lock().expect("lock").insert(format!("{mine:?}"));
+                    if mine.as_ref().ok() != Some(&theirs) {
+                        problems.lock().expect("lock").push(format!(
+                            "goshim {mine:?}, go {theirs:?} ({}) — env {env:?}, argv {argv:?}, cwd {}",
+                            stderr.trim(),
+                            cwd.display()
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    let problems = problems.into_inner().expect("lock");
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems[..problems.len().min(10)].join("\n")
+    );
+    let seen = seen.into_inner().expect("lock");
+    assert!(seen.len() >= 8, "too few distinct outcomes: {seen:?}");
 }

@@ -1,7 +1,8 @@
 //! Differential tests of goshim's Go-rule parsers against Go's own code: x/mod
 //! `MatchPrefixPatterns` (copied from the Go source tree into a helper program) and
-//! `path.Match`, the go.mod/go.work parser against `go mod edit -json`, and the GOPROXY parser
-//! against the error go prints at its first module lookup. Inputs come from a seeded xorshift
+//! `path.Match`, the go.mod/go.work parser against `go mod edit -json`, the GOPROXY parser
+//! against the error go prints at its first module lookup, and the GOSUMDB parser against the
+//! error go prints when it first verifies a download. Inputs come from a seeded xorshift
 //! generator, so every run checks the same cases.
 
 use std::collections::BTreeMap;
@@ -609,5 +610,203 @@ fn goproxy_parser_matches_go() {
         invalid >= 30 && invalid + 30 <= lists.len(),
         "{invalid} invalid of {}: the generator drifted",
         lists.len()
+    );
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A store-only zip archive (what a module proxy serves as `.zip`).
+fn zip_store(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in files {
+        let offset = out.len() as u32;
+        let crc = crc32(data);
+        let header = |sig: u32, central: bool| {
+            let mut h = Vec::new();
+            h.extend_from_slice(&sig.to_le_bytes());
+            if central {
+                h.extend_from_slice(&20u16.to_le_bytes());
+            }
+            for v in [20u16, 0, 0, 0, 0x21] {
+                h.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [crc, data.len() as u32, data.len() as u32] {
+                h.extend_from_slice(&v.to_le_bytes());
+            }
+            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes());
+            if central {
+                for v in [0u16, 0, 0] {
+                    h.extend_from_slice(&v.to_le_bytes());
+                }
+                h.extend_from_slice(&0u32.to_le_bytes());
+                h.extend_from_slice(&offset.to_le_bytes());
+            }
+            h.extend_from_slice(name.as_bytes());
+            h
+        };
+        out.extend(header(0x0403_4b50, false));
+        out.extend_from_slice(data);
+        central.extend(header(0x0201_4b50, true));
+    }
+    let cd_offset = out.len() as u32;
+    let cd_len = central.len() as u32;
+    out.extend(central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    for v in [0u16, 0, files.len() as u16, files.len() as u16] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&cd_len.to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+fn base64_std(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A verifier key `name+hash+key` for a key of algorithm `alg` (1 = Ed25519) and 32 `fill`
+/// bytes.
+fn verifier_key(name: &str, fill: u8, alg: u8) -> String {
+    use sha2::{Digest, Sha256};
+    let mut key = vec![alg];
+    key.extend([fill; 32]);
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update(&key);
+    let sum = h.finalize();
+    format!(
+        "{name}+{:02x}{:02x}{:02x}{:02x}+{}",
+        sum[0],
+        sum[1],
+        sum[2],
+        sum[3],
+        base64_std(&key)
+    )
+}
+
+/// GOSUMDB values: goshim's parse error is the error go reports when it first verifies a
+/// download, and values goshim accepts make go contact exactly the database URL given. A
+/// file:// proxy serves one module; every database URL is a closed loopback port, so nothing
+/// leaves the machine (values that would reach sum.golang.org are not run).
+#[test]
+fn gosumdb_parser_matches_go() {
+    use goshim::goenv::{SumDb, parse_gosumdb};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let proxy = tmp.path().join("proxy/example.com/hello/@v");
+    std::fs::create_dir_all(&proxy).expect("proxy dir");
+    let gomod = b"module example.com/hello\n";
+    std::fs::write(proxy.join("list"), "v1.0.0\n").expect("list");
+    std::fs::write(proxy.join("v1.0.0.info"), r#"{"Version":"v1.0.0"}"#).expect("info");
+    std::fs::write(proxy.join("v1.0.0.mod"), gomod).expect("mod");
+    let zip = zip_store(&[
+        ("example.com/hello@v1.0.0/go.mod", gomod),
+        ("example.com/hello@v1.0.0/hello.go", b"package hello\n"),
+    ]);
+    std::fs::write(proxy.join("v1.0.0.zip"), zip).expect("zip");
+    let goproxy = format!("file://{}", tmp.path().join("proxy").display());
+
+    let good = verifier_key("sum.example.com", 7, 1);
+    let mut bad_hash = verifier_key("sum.example.com", 7, 1);
+    bad_hash.replace_range(16..18, "00");
+    let slash = verifier_key("sum.example.com/", 3, 1);
+    let alg = verifier_key("sum.example.com", 9, 2);
+    let values: Vec<String> = vec![
+        "off".into(),
+        " ".into(),
+        "OFF".into(),
+        " off".into(),
+        "sum.example.com".into(),
+        "https://sum.golang.org".into(),
+        "a b c".into(),
+        "sum.golang.org :bad".into(),
+        "sum.golang.org http://127.0.0.1:1/direct".into(),
+        format!("{good} http://127.0.0.1:1/custom"),
+        format!("{good} http://127.0.0.1:1/x extra"),
+        format!("{bad_hash} http://127.0.0.1:1"),
+        format!("{slash} http://127.0.0.1:1"),
+        format!("{alg} http://127.0.0.1:1"),
+        "sum.example.com+0000zzzz+AQ== http://127.0.0.1:1".into(),
+        "sum.example.com+deadbeef+!!!! http://127.0.0.1:1".into(),
+    ];
+    let next = AtomicUsize::new(0);
+    let problems = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while let Some(value) = values.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let i = next.load(Ordering::Relaxed);
+                    let home = tmp.path().join(format!("h{i}-{}", value.len()));
+                    std::fs::create_dir_all(&home).expect("home");
+                    let mut env: BTreeMap<String, String> = go_env(&home).into_iter().collect();
+                    env.insert("GOPROXY".into(), goproxy.clone());
+                    env.insert("GOSUMDB".into(), value.clone());
+                    env.insert("GOFLAGS".into(), String::new());
+                    let out = Command::new(realgo::go())
+                        .args(["mod", "download", "example.com/hello@v1.0.0"])
+                        .current_dir(&home)
+                        .env_clear()
+                        .envs(&env)
+                        .output()
+                        .expect("go mod download");
+                    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+                    let problem = match parse_gosumdb(value) {
+                        Err(e) => (!stderr.contains(&e.to_string()))
+                            .then(|| format!("goshim: {e}; go: {}", stderr.trim())),
+                        Ok(SumDb::Off) => (!out.status.success())
+                            .then(|| format!("goshim: off; go failed: {}", stderr.trim())),
+                        Ok(SumDb::Db(spec)) => {
+                            let url = spec.url.clone().unwrap_or_default();
+                            (out.status.success() || !stderr.contains(&url))
+                                .then(|| format!("goshim: {spec:?}; go: {}", stderr.trim()))
+                        }
+                    };
+                    if let Some(p) = problem {
+                        problems
+                            .lock()
+                            .expect("lock")
+                            .push(format!("GOSUMDB={value:?}: {p}"));
+                    }
+                }
+            });
+        }
+    });
+    let problems = problems.into_inner().expect("lock");
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
     );
 }
