@@ -351,6 +351,14 @@ fn first_candidate_hanging_is_left_out_and_the_command_stays_fast() {
     );
     assert_failover_notice(&run, &hang.url(), "timed out", &good.url());
 
+    // The verdict is cached: the next command neither probes the hanging proxy again nor waits.
+    let probes = hang.requests().len();
+    let run = w.go(&["mod", "download"]);
+    assert_ok(&run);
+    assert!(run.elapsed < Duration::from_secs(2), "{}", show(&run));
+    assert_eq!(hang.requests().len(), probes, "{:?}", hang.paths());
+    assert_failover_notice(&run, &hang.url(), "timed out", &good.url());
+
     // Control: go alone waits on the hanging proxy forever.
     let control = bounded::run(
         &mut w.real_go(
