@@ -205,8 +205,10 @@ fn public_candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Vec
     out
 }
 
-/// What the health checks probe for a decision: the configured private proxies and the public
-/// candidates in rank order, and the private patterns no probe may carry.
+/// What the health checks probe for a decision: the public candidates in rank order, then the
+/// configured private proxies, and the private patterns no probe may carry. Private proxies
+/// rank last: they are in the chain whatever their health, so a healthy one must not end the
+/// probe round before a public candidate has answered.
 pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candidates {
     let private = config.proxy.private.value.iter().map(|p| p.value.clone());
     let patterns = union([
@@ -216,8 +218,9 @@ pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candid
         config_list(&config.modules.no_proxy).as_str(),
     ]);
     Candidates {
-        proxies: private
-            .chain(public_candidates(go_env, managed, config))
+        proxies: public_candidates(go_env, managed, config)
+            .into_iter()
+            .chain(private)
             .map(Candidate::new)
             .collect(),
         private_patterns: patterns,
@@ -1440,5 +1443,16 @@ mod tests {
         let d = c.run();
         assert_eq!(d.managed(), "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY");
         assert!(d.set.iter().all(|s| !s.reasons.is_empty()));
+    }
+
+    #[test]
+    fn private_proxies_are_probed_after_the_public_candidates() {
+        let mut c = Case::new();
+        c.config.proxy.private = list(&["https://athens.corp.example"]);
+        c.config.modules.private = list(&["git.corp.example"]);
+        let probed = candidates(&c.env, &c.managed, &c.config);
+        let urls: Vec<&str> = probed.proxies.iter().map(|p| p.url.as_str()).collect();
+        assert_eq!(urls, [PG, CN, IO, "https://athens.corp.example"]);
+        assert_eq!(probed.private_patterns, "git.corp.example");
     }
 }

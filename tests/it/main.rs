@@ -4,6 +4,7 @@
 mod support;
 
 mod config;
+mod decision;
 mod fixture_proxy;
 mod goenv_diff;
 mod goenv_gosrc;
