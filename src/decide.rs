@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use crate::config::{Config, schema::Offline, schema::Order};
 use crate::goenv::env::{GoEnv, Origin as GoOrigin};
 use crate::goenv::pattern::match_prefix_patterns;
-use crate::goenv::proxy::{ProxyEntry, ProxyScheme, parse_proxy_list};
+use crate::goenv::proxy::{Fallback, ProxyEntry, ProxyList, ProxyScheme, parse_proxy_list};
 use crate::health::{Candidate, Candidates, Status, SumdbSupport, Verdict, Verdicts};
 
 /// The module path of Go toolchain downloads.
@@ -88,6 +88,17 @@ impl Decision {
             .join(",")
     }
 
+    /// Adds to the one stderr line: a second notable event joins the first with `; `.
+    fn notify(&mut self, line: String) {
+        match &mut self.notice {
+            Some(notice) => {
+                notice.push_str("; ");
+                notice.push_str(line.trim_start_matches("goshim: "));
+            }
+            None => self.notice = Some(line),
+        }
+    }
+
     fn set(&mut self, name: &'static str, value: String, reasons: Vec<String>) {
         self.set.push(Setting {
             name,
@@ -127,8 +138,9 @@ pub fn decide(inp: &Inputs<'_>) -> Decision {
         );
         return d;
     }
-    let noproxy = decide_patterns(inp, &mut d);
-    let chain = decide_proxy(inp, &mut d);
+    let private = usable_private_proxies(inp, &mut d);
+    let noproxy = decide_patterns(inp, &private, &mut d);
+    let chain = decide_proxy(inp, &private, &mut d);
     decide_sumdb(inp, chain.as_ref(), &mut d);
     d.warnings.extend(check_toolchain(inp, &noproxy, &d));
     d
@@ -265,8 +277,30 @@ fn config_list(list: &crate::config::schema::SourcedList) -> String {
         .join(",")
 }
 
-/// Decides GOPRIVATE/GONOPROXY/GONOSUMDB; returns the GONOPROXY go will apply.
-fn decide_patterns(inp: &Inputs<'_>, d: &mut Decision) -> String {
+/// The configured private proxies go may use: all but those the health checks saw fail. A
+/// private proxy that hangs or refuses would stop every download behind its `,`; without it,
+/// private modules are fetched directly (see [`decide_patterns`]), never through a public mirror.
+fn usable_private_proxies(inp: &Inputs<'_>, d: &mut Decision) -> Vec<String> {
+    let mut usable = Vec::new();
+    for p in &inp.config.proxy.private.value {
+        match verdict_of(inp.verdicts, &p.value) {
+            Some(v) if v.status == Status::Unhealthy => {
+                let line = format!(
+                    "goshim: private proxy {} unreachable ({}); private modules are fetched directly",
+                    host_of(&p.value),
+                    v.reason
+                );
+                d.notify(line);
+            }
+            _ => usable.push(p.value.clone()),
+        }
+    }
+    usable
+}
+
+/// Decides GOPRIVATE/GONOPROXY/GONOSUMDB; returns the GONOPROXY go will apply. `private` are the
+/// usable private proxies.
+fn decide_patterns(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> String {
     let env = inp.go_env;
     let modules = &inp.config.modules;
     let cfg_private = config_list(&modules.private);
@@ -282,7 +316,7 @@ fn decide_patterns(inp: &Inputs<'_>, d: &mut Decision) -> String {
         }
         return env.get("GONOPROXY").to_string();
     }
-    let has_private_proxy = !inp.config.proxy.private.value.is_empty();
+    let has_private_proxy = !private.is_empty();
     let user_private = env.get("GOPRIVATE");
     // A user's explicit GONOPROXY/GONOSUMDB (not derived from GOPRIVATE) is their base.
     let base = |name: &str| match env.value(name) {
@@ -383,13 +417,41 @@ fn verdict_of<'v>(verdicts: Option<&'v Verdicts>, url: &str) -> Option<&'v Verdi
         .map(|(_, v)| v)
 }
 
-/// The chosen chain's first entry, for the checksum-database rule.
+/// The GOPROXY go will use, for the checksum-database rule.
 struct Chain {
-    first: Option<String>,
+    list: Option<ProxyList>,
     offline: bool,
 }
 
-fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
+/// Where go sends checksum lookups through `list` (`modfetch/sumdb.go` `initBase`): the first
+/// proxy that serves `/sumdb/<name>/supported`, moving on after 404/410 (or any error after `|`),
+/// and the database itself once `direct` or `off` is reached or the list ends.
+#[derive(Debug, PartialEq, Eq)]
+enum SumdbRoute {
+    Proxy(String),
+    Direct,
+    /// This proxy answers `supported` with an error and is followed by `,`: lookups fail.
+    Fails(String),
+}
+
+fn sumdb_route(list: &ProxyList, verdicts: Option<&Verdicts>) -> SumdbRoute {
+    for spec in list.explicit() {
+        match &spec.entry {
+            ProxyEntry::Url { url, .. } => match verdict_of(verdicts, url).map(|v| v.sumdb) {
+                Some(SumdbSupport::Supported) => return SumdbRoute::Proxy(url.clone()),
+                Some(SumdbSupport::Failed) if spec.fallback == Fallback::OnNotFound => {
+                    return SumdbRoute::Fails(url.clone());
+                }
+                _ => {}
+            },
+            ProxyEntry::Direct | ProxyEntry::Off => return SumdbRoute::Direct,
+            ProxyEntry::Noproxy => {}
+        }
+    }
+    SumdbRoute::Direct
+}
+
+fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Option<Chain> {
     let env = inp.go_env;
     if user_set(inp, "GOPROXY") {
         d.keep(
@@ -397,27 +459,12 @@ fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
             env.get("GOPROXY"),
             "set in your environment; explicit settings win (shim.respect_env)".into(),
         );
-        let first = parse_proxy_list(env.get("GOPROXY"), false)
-            .ok()
-            .and_then(|l| {
-                l.explicit().find_map(|s| match &s.entry {
-                    ProxyEntry::Url { url, .. } => Some(url.clone()),
-                    _ => None,
-                })
-            });
         return Some(Chain {
-            first,
+            list: parse_proxy_list(env.get("GOPROXY"), false).ok(),
             offline: false,
         });
     }
     let config = inp.config;
-    let private: Vec<String> = config
-        .proxy
-        .private
-        .value
-        .iter()
-        .map(|s| s.value.clone())
-        .collect();
     let candidates = public_candidates(inp.go_env, inp.managed, config);
     let mut reasons = Vec::new();
     let mut healthy: Vec<(String, u64)> = Vec::new();
@@ -449,7 +496,7 @@ fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
         }
     }
     let mut chain = String::new();
-    for p in &private {
+    for p in private {
         chain.push_str(p);
         chain.push(',');
     }
@@ -477,7 +524,7 @@ fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
             && let Some(v) = verdict_of(inp.verdicts, first)
             && v.status != Status::Healthy
         {
-            d.notice = Some(format!(
+            d.notify(format!(
                 "goshim: {} unreachable ({}); using {}",
                 host_of(first),
                 v.reason,
@@ -517,20 +564,15 @@ fn decide_proxy(inp: &Inputs<'_>, d: &mut Decision) -> Option<Chain> {
             Offline::Direct => "direct".to_string(),
         };
         chain.push_str(&tail);
-        d.notice = Some(if forced_offline {
+        d.notify(if forced_offline {
             format!("goshim: offline mode; GOPROXY={tail}")
         } else {
             format!("goshim: no module proxy answers; using GOPROXY={tail}")
         });
     }
-    let first = parse_proxy_list(&chain, false).ok().and_then(|l| {
-        l.explicit().find_map(|s| match &s.entry {
-            ProxyEntry::Url { url, scheme } if *scheme != ProxyScheme::File => Some(url.clone()),
-            _ => None,
-        })
-    });
+    let list = parse_proxy_list(&chain, false).ok();
     d.set("GOPROXY", chain, reasons);
-    Some(Chain { first, offline })
+    Some(Chain { list, offline })
 }
 
 fn sumdb_verdict<'v>(inp: &Inputs<'v>, name: &str) -> Option<&'v Verdict> {
@@ -597,24 +639,27 @@ fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
         );
         return;
     }
-    let first_supports = chain
-        .first
-        .as_deref()
-        .and_then(|u| verdict_of(inp.verdicts, u))
-        .is_some_and(|v| v.sumdb == SumdbSupport::Supported);
-    if first_supports {
-        d.keep(
-            "GOSUMDB",
-            current_value,
-            format!(
-                "{} serves /sumdb/sum.golang.org/supported: checksum lookups go through it",
-                crate::health::redact(chain.first.as_deref().unwrap_or_default())
-            ),
-        );
-        return;
-    }
+    let route = chain
+        .list
+        .as_ref()
+        .map_or(SumdbRoute::Direct, |l| sumdb_route(l, inp.verdicts));
+    let blocked = match route {
+        SumdbRoute::Proxy(url) => {
+            d.keep(
+                "GOSUMDB",
+                current_value,
+                format!(
+                    "{} serves /sumdb/sum.golang.org/supported: checksum lookups go through it",
+                    crate::health::redact(&url)
+                ),
+            );
+            return;
+        }
+        SumdbRoute::Fails(url) => Some(url),
+        SumdbRoute::Direct => None,
+    };
     let ok = |name| sumdb_verdict(inp, name).is_some_and(|v| v.status == Status::Healthy);
-    if ok("sum.golang.org") {
+    if blocked.is_none() && ok("sum.golang.org") {
         d.keep(
             "GOSUMDB",
             current_value,
@@ -624,9 +669,13 @@ fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
         d.set(
             "GOSUMDB",
             "sum.golang.google.cn".into(),
-            vec![
-                "sum.golang.org is unreachable and the first proxy does not serve it; sum.golang.google.cn answers (same key, verified the same way)".into(),
-            ],
+            vec![match &blocked {
+                Some(url) => format!(
+                    "{} fails /sumdb/sum.golang.org/supported and is followed by ',', so lookups through the proxies fail; sum.golang.google.cn answers directly (same key, verified the same way)",
+                    crate::health::redact(url)
+                ),
+                None => "no proxy serves sum.golang.org and it is unreachable directly; sum.golang.google.cn answers (same key, verified the same way)".into(),
+            }],
         );
     } else {
         d.keep(
@@ -1340,6 +1389,160 @@ mod tests {
             let warned = d.warnings.iter().any(|w| w.contains("checksum database"));
             assert_eq!(warned, row.warns, "{}: {:?}", row.name, d.warnings);
         }
+    }
+
+    #[test]
+    fn sumdb_follows_the_chain_as_go_does() {
+        let sup = |s| verdict(Status::Healthy, Reason::Answered, Some(10), s);
+        const ATHENS: &str = "https://athens.corp.example";
+        struct Row {
+            name: &'static str,
+            private: Option<Verdict>,
+            proxies: Vec<(&'static str, Verdict)>,
+            cn_healthy: bool,
+            want: Option<&'static str>,
+            warns: bool,
+        }
+        let rows = vec![
+            Row {
+                name: "the second proxy serves it after the first's 404",
+                private: None,
+                proxies: vec![
+                    (PG, sup(SumdbSupport::NotSupported)),
+                    (CN, sup(SumdbSupport::Supported)),
+                ],
+                cn_healthy: false,
+                want: None,
+                warns: false,
+            },
+            Row {
+                name: "an error from a proxy followed by '|' moves on",
+                private: None,
+                proxies: vec![
+                    (PG, sup(SumdbSupport::Failed)),
+                    (CN, sup(SumdbSupport::Supported)),
+                ],
+                cn_healthy: false,
+                want: None,
+                warns: false,
+            },
+            Row {
+                name: "an unprobed private proxy first, then a public one that serves it",
+                private: Some(Verdict::unknown("example.com/probe@v1.0.0")),
+                proxies: vec![(PG, sup(SumdbSupport::Supported))],
+                cn_healthy: false,
+                want: None,
+                warns: false,
+            },
+            Row {
+                name: "a private proxy failing 'supported' before ',': go would fail; the China mirror bypasses the proxies",
+                private: Some(sup(SumdbSupport::Failed)),
+                proxies: vec![(PG, sup(SumdbSupport::Supported))],
+                cn_healthy: true,
+                want: Some("sum.golang.google.cn"),
+                warns: false,
+            },
+            Row {
+                name: "a private proxy failing 'supported' and nothing else answers",
+                private: Some(sup(SumdbSupport::Failed)),
+                proxies: vec![(PG, sup(SumdbSupport::Supported))],
+                cn_healthy: false,
+                want: None,
+                warns: true,
+            },
+        ];
+        for row in rows {
+            let mut c = Case::new();
+            c.config.proxy.candidates =
+                list(&row.proxies.iter().map(|(u, _)| *u).collect::<Vec<_>>());
+            let mut proxies = row.proxies.clone();
+            if let Some(v) = row.private.clone() {
+                c.config.proxy.private = list(&[ATHENS]);
+                proxies.push((ATHENS, v));
+            }
+            let cn = if row.cn_healthy { healthy(5) } else { down() };
+            c.verdicts = Some(verdicts(
+                &proxies,
+                &[("sum.golang.org", down()), ("sum.golang.google.cn", cn)],
+            ));
+            let d = c.run();
+            assert_eq!(d.get("GOSUMDB"), row.want, "{}", row.name);
+            let warned = d.warnings.iter().any(|w| w.contains("checksum database"));
+            assert_eq!(warned, row.warns, "{}: {:?}", row.name, d.warnings);
+        }
+    }
+
+    #[test]
+    fn an_unreachable_private_proxy_is_left_out_and_private_modules_go_direct() {
+        const ATHENS: &str = "https://athens.corp.example";
+        let mut c = Case::new();
+        c.config.proxy.private = list(&[ATHENS]);
+        c.config.modules.private = list(&["git.corp.example"]);
+        let mut proxies = vec![(PG, healthy(30)), (CN, down())];
+        proxies.push((
+            ATHENS,
+            verdict(
+                Status::Unhealthy,
+                Reason::Refused,
+                None,
+                SumdbSupport::Unknown,
+            ),
+        ));
+        c.verdicts = Some(verdicts(&proxies, &[]));
+        let d = c.run();
+        assert_eq!(d.get("GOPROXY"), Some("https://proxy.golang.org|direct"));
+        assert_eq!(
+            d.get("GONOPROXY"),
+            Some("git.corp.example"),
+            "private modules go direct, never public"
+        );
+        assert_eq!(d.get("GONOSUMDB"), Some("git.corp.example"));
+        assert_eq!(
+            d.notice.as_deref(),
+            Some(
+                "goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly"
+            )
+        );
+
+        // Not probed yet (a cold round that ended early): kept, ahead of the public ones.
+        c.verdicts = Some(verdicts(&[(PG, healthy(30))], &[]));
+        let d = c.run();
+        assert_eq!(
+            d.get("GOPROXY"),
+            Some("https://athens.corp.example,https://proxy.golang.org|direct")
+        );
+        assert_eq!(d.get("GONOPROXY"), Some("none"));
+        assert_eq!(d.notice, None);
+    }
+
+    #[test]
+    fn two_notable_events_share_the_one_notice_line() {
+        const ATHENS: &str = "https://athens.corp.example";
+        let mut c = Case::new();
+        c.config.proxy.private = list(&[ATHENS]);
+        c.verdicts = Some(verdicts(
+            &[
+                (PG, down()),
+                (CN, healthy(20)),
+                (
+                    ATHENS,
+                    verdict(
+                        Status::Unhealthy,
+                        Reason::Refused,
+                        None,
+                        SumdbSupport::Unknown,
+                    ),
+                ),
+            ],
+            &[],
+        ));
+        let d = c.run();
+        assert_eq!(
+            d.notice.as_deref(),
+            Some(
+                "goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly; proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn"
+            )
+        );
     }
 
     #[test]

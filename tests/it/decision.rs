@@ -572,6 +572,51 @@ fn private_modules_come_from_the_private_proxy_and_never_reach_the_public_one() 
 // ---- 6: a cloned .gomodrc cannot add a proxy until trusted ----
 
 #[test]
+fn an_unreachable_private_proxy_is_left_out_and_private_paths_still_never_go_public() {
+    let w = World::new();
+    write_module(
+        &w,
+        "",
+        "example.com/app",
+        "1.21",
+        &[(&hello(), "Greeting()")],
+    );
+    let public = healthy([hello()]);
+    let private = healthy([secret()]);
+    private.set_fault(Fault::Refused);
+    w.config(
+        &[&public.url()],
+        &format!("private = {}\n", toml_list(&[&private.url()])),
+        "[modules]\nprivate = [\"private.example\"]\n",
+    );
+    // Every candidate probed, as after a background refresh, so the private verdict is known.
+    let mut probe = shim::command(shim::binary(), &w.env);
+    probe.arg("probe").current_dir(&w.proj);
+    assert_ok(&bounded::run(&mut probe, LIMIT));
+
+    let run = w.go(&["build", "-o", "app-bin", "."]);
+    assert_ok(&run);
+    assert!(
+        run.stderr_text().contains(&format!(
+            "goshim: private proxy {} unreachable (connection refused); private modules are fetched directly",
+            private.host()
+        )),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(run_built(&w, "app-bin"), "hello from the fixture\n");
+    assert_eq!(
+        w.go_saw(&["GOPROXY", "GONOPROXY", "GONOSUMDB"]),
+        [
+            public.url(),
+            "private.example".into(),
+            "private.example".into()
+        ]
+    );
+    public.assert_never_saw("private.example");
+}
+
+#[test]
 fn untrusted_gomodrc_proxy_is_ignored_until_trusted() {
     let mut w = World::new();
     write_app(&w);
