@@ -143,6 +143,11 @@ pub fn decide(inp: &Inputs<'_>) -> Decision {
     let chain = decide_proxy(inp, &private, &mut d);
     decide_sumdb(inp, chain.as_ref(), &mut d);
     d.warnings.extend(check_toolchain(inp, &noproxy, &d));
+    d.keep(
+        "GOFLAGS",
+        inp.go_env.get("GOFLAGS"),
+        "goshim adds no flags: go uses your GOFLAGS as they are (and never gets -mod=mod from goshim, which go rejects in workspace mode)".into(),
+    );
     d
 }
 

@@ -46,6 +46,11 @@ pub fn run(argv0: OsString, args: Vec<OsString>) -> ExitCode {
     if let Some(decided) = &plan.decided {
         decided.report(plan.loaded.as_ref());
     }
+    if let (Some(err), Some(loaded)) = (&plan.project_error, &plan.loaded)
+        && loaded.config.debug_log.value
+    {
+        eprintln!("goshim: debug: project not inspected, nothing decided (go reports it): {err}");
+    }
     let mut set = plan.variables();
     set.push((
         OsString::from(GOSHIM_DEPTH),
@@ -303,10 +308,13 @@ fn project_facts(project: &Project, go_env: &GoEnv, go_version: &str) -> Project
     if let Some(ws) = &project.workspace {
         modules.extend(ws.modules.iter().filter_map(|m| m.module_path.clone()));
     }
-    let requires = files
+    let mut requires: Vec<String> = files
         .iter()
         .flat_map(|f| f.requires.iter().map(|r| r.path.clone()))
         .collect();
+    if let Some(ws) = &project.workspace {
+        requires.extend(ws.modules.iter().flat_map(|m| m.requires.iter().cloned()));
+    }
     let toolchain_switch = goenv::command::toolchain_switch(&project.layout, go_env, go_version)
         .ok()
         .flatten()

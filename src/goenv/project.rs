@@ -158,6 +158,8 @@ pub struct WorkspaceModule {
     pub dir: PathBuf,
     /// Its module path, when its go.mod exists and names one.
     pub module_path: Option<String>,
+    /// The module paths its go.mod requires.
+    pub requires: Vec<String>,
 }
 
 /// The workspace, when go.work is in effect.
@@ -434,11 +436,17 @@ fn read_workspace(path: &Path) -> Result<Workspace, ProjectError> {
         .iter()
         .map(|u| {
             let dir = clean(&base.join(u));
-            let module_path = std::fs::read_to_string(dir.join("go.mod"))
+            let gomod = std::fs::read_to_string(dir.join("go.mod"))
                 .ok()
-                .and_then(|t| parse_go_mod("go.mod", &t).ok())
-                .and_then(|m| m.module);
-            WorkspaceModule { dir, module_path }
+                .and_then(|t| parse_go_mod("go.mod", &t).ok());
+            WorkspaceModule {
+                dir,
+                requires: gomod
+                    .as_ref()
+                    .map(|m| m.requires.iter().map(|r| r.path.clone()).collect())
+                    .unwrap_or_default(),
+                module_path: gomod.and_then(|m| m.module),
+            }
         })
         .collect();
     Ok(Workspace {

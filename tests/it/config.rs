@@ -381,7 +381,9 @@ fn debug_log_traces_the_configuration_files() {
         &bed,
         &out,
         &format!(
-            "goshim: debug: config {} (project, untrusted)\n",
+            "goshim: debug: config {} (project, untrusted)\n\
+             goshim: debug: project not inspected, nothing decided (go reports it): \
+             go: cannot find GOROOT directory: 'go' binary is trimmed and GOROOT is not set\n",
             bed.gomodrc().display()
         ),
     );

@@ -403,3 +403,51 @@ fn goshim_disable_is_a_pure_passthrough() {
     expected.insert("GOSHIM_DEPTH".into(), "1".into());
     assert_eq!(report.env, expected);
 }
+
+#[test]
+fn the_debug_trace_shows_the_decision_and_workspace_requirements_feed_it() {
+    let bed = Bed::new();
+    let ws = bed.tmp.path().join("ws");
+    std::fs::create_dir_all(ws.join("a")).unwrap();
+    std::fs::write(ws.join("go.work"), "go 1.22\n\nuse ./a\n").unwrap();
+    std::fs::write(
+        ws.join("a/go.mod"),
+        "module example.com/a\n\ngo 1.22\n\nrequire tools.corp/lib v1.0.0\n",
+    )
+    .unwrap();
+    let mut vars = bed.vars();
+    vars.push(("GOSHIM_LOG".into(), "debug".into()));
+    vars.push((
+        "HOME".into(),
+        bed.tmp.path().join("home").display().to_string(),
+    ));
+    // The fake go has no Go tree beside it; go's own inspection needs one.
+    let goroot = crate::support::realgo::go()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap();
+    vars.push(("GOROOT".into(), goroot.display().to_string()));
+    let out = output_within(
+        shim::command(&bed.link, &vars)
+            .arg("version")
+            .current_dir(&ws),
+        Duration::from_secs(10),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("goshim: debug: kept GOPROXY="), "{err}");
+    assert!(
+        err.contains("this command does not reach the network"),
+        "{err}"
+    );
+    assert!(
+        err.contains("goshim: debug: warning: tools.corp/lib looks private (host tools.corp)"),
+        "a workspace module's requirement is checked like go.mod's: {err}"
+    );
+    let report = bed.read();
+    assert!(
+        !report.env.contains_key("GOPROXY"),
+        "go version is left alone"
+    );
+}

@@ -253,6 +253,8 @@ variables (for `go mod download` here)
          - no private modules are configured; go's own value is used
   kept GOSUMDB=sum.golang.org
          - $P1 serves /sumdb/sum.golang.org/supported: checksum lookups go through it
+  kept GOFLAGS=-modcacherw
+         - goshim adds no flags: go uses your GOFLAGS as they are (and never gets -mod=mod from goshim, which go rejects in workspace mode)
 
 no problems found
 ";
@@ -583,6 +585,9 @@ GOSUMDB=sum.golang.org (kept)
     sum.golang.org …
     sum.golang.google.cn …
   without goshim: sum.golang.org ($GOROOT/go.env)
+GOFLAGS=-modcacherw (kept)
+  - goshim adds no flags: go uses your GOFLAGS as they are (and never gets -mod=mod from goshim, which go rejects in workspace mode)
+  without goshim: -modcacherw (your environment)
 (decided as for `go mod download` in $ROOT/proj)
 ";
     assert_eq!(w.redact(&stdout(&r)), want, "{}", show(&r));
@@ -599,7 +604,15 @@ GOSUMDB=sum.golang.org (kept)
     assert_code(&r, 0);
     assert_eq!(
         stdout(&r),
-        "GOFLAGS=-modcacherw (goshim leaves it alone; from your environment)\n"
+        "GOFLAGS=-modcacherw  (kept)\n  - goshim adds no flags: go uses your GOFLAGS as they are \
+         (and never gets -mod=mod from goshim, which go rejects in workspace mode)\n  \
+         without goshim: -modcacherw (your environment)\n"
+    );
+    let r = w.goshim(&["explain", "GOTOOLCHAIN"]);
+    assert_code(&r, 0);
+    assert_eq!(
+        stdout(&r),
+        "GOTOOLCHAIN=local (goshim leaves it alone; from your environment)\n"
     );
     let r = w.goshim(&["explain", "GOPROXIES"]);
     assert_code(&r, 2);
