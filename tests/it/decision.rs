@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::support::bounded::{self, Bounded};
 use crate::support::modules::{Module, ModuleSet, TOOLCHAIN_MODULE, toolchain_version};
 use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path, refused_url};
+use crate::support::sandbox::Sandbox;
 use crate::support::{realgo, shim};
 
 /// The module every healthy fixture serves, named by `health.probe`.
@@ -29,23 +30,13 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
-        let home = root.join("home");
-        let proj = root.join("proj");
-        std::fs::create_dir_all(&proj).unwrap();
-        let shim_dir = root.join("shim");
-        let link = shim::link_as_go(&shim_dir);
-        let mut env = realgo::hermetic_env(&home);
-        for (k, v) in &mut env {
-            if k == "PATH" {
-                *v = format!("{}:{v}", shim_dir.display());
-            }
-        }
-        env.push((
-            "GOSHIM_SYSTEM_CONFIG".into(),
-            root.join("etc/goshim/config.toml").display().to_string(),
-        ));
+        let Sandbox {
+            tmp,
+            root,
+            proj,
+            link,
+            env,
+        } = Sandbox::new();
         World {
             _tmp: tmp,
             root,

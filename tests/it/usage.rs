@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::support::bounded::{self, Bounded};
 use crate::support::modules::Module;
 use crate::support::proxy::{Proxy, SumdbSupport};
+use crate::support::sandbox::Sandbox;
 use crate::support::{realgo, shim};
 
 /// The module every healthy fixture serves, named by `health.probe`.
@@ -32,23 +33,13 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
-        let home = root.join("home");
-        let proj = root.join("proj");
-        std::fs::create_dir_all(&proj).unwrap();
-        let shim_dir = root.join("shim");
-        shim::link_as_go(&shim_dir);
-        let mut env = realgo::hermetic_env(&home);
-        for (k, v) in &mut env {
-            if k == "PATH" {
-                *v = format!("{}:{v}", shim_dir.display());
-            }
-        }
-        env.push((
-            "GOSHIM_SYSTEM_CONFIG".into(),
-            root.join("etc/goshim/config.toml").display().to_string(),
-        ));
+        let Sandbox {
+            tmp,
+            root,
+            proj,
+            env,
+            ..
+        } = Sandbox::new();
         World {
             _tmp: tmp,
             root,

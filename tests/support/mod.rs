@@ -8,4 +8,5 @@ pub mod fake_go;
 pub mod modules;
 pub mod proxy;
 pub mod realgo;
+pub mod sandbox;
 pub mod shim;
