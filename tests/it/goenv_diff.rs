@@ -18,6 +18,7 @@ use goshim::goenv::command;
 use goshim::goenv::project::{self, BuildMod, ProjectContext};
 
 use crate::support::realgo;
+use crate::support::rng::XorShift;
 
 const CASES: usize = 240;
 const GO_VERSION: &str = "1.27.3";
@@ -39,28 +40,6 @@ const KEYS: &[&str] = &[
     "GOVCS",
     "GOWORK",
 ];
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// One generated setting: the process environment, files on disk, where go runs and its argv
 /// prefix (`-C dir` or nothing).

@@ -17,29 +17,7 @@ use goshim::goenv::{match_prefix_patterns, parse_proxy_list, path_match};
 use serde_json::Value;
 
 use crate::support::realgo;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-    fn string(&mut self, alphabet: &[&str], max: usize) -> String {
-        let n = self.below(max + 1);
-        (0..n).map(|_| self.pick(alphabet)).collect()
-    }
-}
+use crate::support::rng::XorShift;
 
 /// A hermetic environment for helper go runs.
 fn go_env(home: &Path) -> Vec<(String, String)> {
@@ -128,7 +106,7 @@ func main() {{
             glob.replace('*', "ab")
                 .replace('?', "c")
                 .replace(['[', ']', '^', '\\', ','], "")
-                + rng.pick(&["", "/x", "/a/b", "c"])
+                + rng.pick_str(&["", "/x", "/a/b", "c"])
         } else {
             rng.string(&name_alpha, 10)
         };
@@ -263,9 +241,9 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
     // Mostly valid paths and versions, sometimes one go rejects.
     fn path(rng: &mut XorShift) -> &'static str {
         if rng.below(10) == 0 {
-            rng.pick(&["x.com/a/v2", "x.com/a/v1", "gopkg.in/yaml.v3", "gopkg.in/x"])
+            rng.pick_str(&["x.com/a/v2", "x.com/a/v1", "gopkg.in/yaml.v3", "gopkg.in/x"])
         } else {
-            rng.pick(&[
+            rng.pick_str(&[
                 "x.com/a",
                 "example.com/b/c",
                 "\"example.com/q\"",
@@ -275,9 +253,9 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
     }
     fn version(rng: &mut XorShift) -> &'static str {
         if rng.below(10) == 0 {
-            rng.pick(&["v2.0.0", "v3.0.0+meta", "master", "\"v1.0.0\"", "v1-x"])
+            rng.pick_str(&["v2.0.0", "v3.0.0+meta", "master", "\"v1.0.0\"", "v1-x"])
         } else {
-            rng.pick(&[
+            rng.pick_str(&[
                 "v1.0.0",
                 "v0.3.0",
                 "v1.2.3-pre.1",
@@ -289,27 +267,27 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
     }
     let dirs = ["./a", "../b", "/abs/c", "\"./d e\"", ".", "./x\\y"];
     let eol = |rng: &mut XorShift| -> &'static str {
-        rng.pick(&["", "", " // indirect", " // note", " //indirect; keep"])
+        rng.pick_str(&["", "", " // indirect", " // note", " //indirect; keep"])
     };
     let n = 1 + rng.below(9);
     for _ in 0..n {
         let line = match rng.below(if work { 7 } else { 15 }) {
             0 => format!(
                 "go {}",
-                rng.pick(&["1.21", "1.22.3", "1.23rc1", "1.22.x", "1", "01.2"])
+                rng.pick_str(&["1.21", "1.22.3", "1.23rc1", "1.22.x", "1", "01.2"])
             ),
             1 => format!(
                 "toolchain {}",
-                rng.pick(&["go1.23.1", "default", "1.22", "go1"])
+                rng.pick_str(&["go1.23.1", "default", "1.22", "go1"])
             ),
             2 => format!(
                 "godebug {}",
-                rng.pick(&["default=go1.21", "panicnil=1", "bad", "a=b,c"])
+                rng.pick_str(&["default=go1.21", "panicnil=1", "bad", "a=b,c"])
             ),
             3 => format!(
                 "godebug (\n\t{}\n\t{}\n)",
-                rng.pick(&["x=1", "y=2"]),
-                rng.pick(&["z=3", "w"])
+                rng.pick_str(&["x=1", "y=2"]),
+                rng.pick_str(&["z=3", "w"])
             ),
             4 => {
                 let p = path(rng);
@@ -348,7 +326,7 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
             8 => format!("exclude {} {}", path(rng), version(rng)),
             9 => format!(
                 "retract {}",
-                rng.pick(&[
+                rng.pick_str(&[
                     "v1.0.0",
                     "[v1.0.0, v1.1.0]",
                     "[v1.0.0 v1.1.0]",
@@ -359,7 +337,7 @@ fn generate_modfile(rng: &mut XorShift, work: bool) -> String {
             ),
             10 => format!(
                 "retract (\n\tv1.0.0 // why\n\t[v1.1.0, {}]\n)",
-                rng.pick(&["v1.2.0", "v1.2.0 ]"])
+                rng.pick_str(&["v1.2.0", "v1.2.0 ]"])
             ),
             11 => format!("tool {}", path(rng)),
             12 => format!("ignore {}", rng.pick(&dirs)),
@@ -547,8 +525,8 @@ fn goproxy_parser_matches_go() {
         .map(|_| {
             let mut s = String::new();
             for _ in 0..1 + rng.below(3) {
-                s.push_str(rng.pick(&entries));
-                s.push_str(rng.pick(&[",", "|", " , ", ""]));
+                s.push_str(rng.pick_str(&entries));
+                s.push_str(rng.pick_str(&[",", "|", " , ", ""]));
             }
             s.trim_end_matches([',', '|', ' ']).to_string()
         })

@@ -8,5 +8,6 @@ pub mod fake_go;
 pub mod modules;
 pub mod proxy;
 pub mod realgo;
+pub mod rng;
 pub mod sandbox;
 pub mod shim;
