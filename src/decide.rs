@@ -508,7 +508,7 @@ fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Optio
     if !private.is_empty() {
         reasons.insert(
             0,
-            "private proxies first, each followed by ',' so their errors never send a private path to a public mirror".into(),
+            "private proxies first, each followed by ',' so their errors never send a private path to a public mirror (go still moves on after a 404/410: a private proxy must serve every private module)".into(),
         );
     }
     let offline = healthy.is_empty();
