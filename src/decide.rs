@@ -542,6 +542,9 @@ fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Optio
             Offline::Cache
         } else {
             reasons.push("no public proxy is healthy".into());
+            d.warnings.push(
+                "no public module proxy answers: go falls back to the module cache (proxy.offline); `goshim probe` shows why each one failed".into(),
+            );
             config.proxy.offline.value
         };
         let tail = match route {
@@ -1548,6 +1551,23 @@ mod tests {
                 "goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly; proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn"
             )
         );
+    }
+
+    #[test]
+    fn falling_back_offline_is_a_problem_but_asking_for_it_is_not() {
+        let mut c = Case::new();
+        c.verdicts = Some(verdicts(&[(PG, down()), (CN, down()), (IO, down())], &[]));
+        let w = c.run().warnings;
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("no public module proxy answers")),
+            "{w:?}"
+        );
+
+        let mut c = Case::new();
+        c.config.force_offline.value = true;
+        c.verdicts = None;
+        assert!(c.run().warnings.is_empty());
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub enum SkipReason {
     IsShim,
     /// The directory already held a link to goshim.
     ShimDir,
+    /// Another goshim binary (another version or build), by its file name.
+    OtherShim,
 }
 
 /// A `go` on `PATH` that was passed over.
@@ -78,6 +80,7 @@ impl fmt::Display for Skipped {
         let why = match self.reason {
             SkipReason::IsShim => "is goshim itself",
             SkipReason::ShimDir => "is in a directory goshim is installed in",
+            SkipReason::OtherShim => "is another goshim binary",
         };
         write!(f, "{} ({why})", self.path.display())
     }
@@ -206,7 +209,7 @@ pub fn find_real_go(input: &SearchInput) -> Result<RealGo, FindError> {
                 path: path.clone(),
                 source_name: *source,
             })?;
-        if id.same_file(&me) {
+        if id.same_file(&me) || is_goshim_name(&id.canonical) {
             return Err(FindError::ExplicitIsShim {
                 path,
                 source_name: *source,
@@ -244,6 +247,12 @@ pub fn find_real_go(input: &SearchInput) -> Result<RealGo, FindError> {
                     reason: SkipReason::IsShim,
                 });
             }
+            Some(id) if is_goshim_name(&id.canonical) => {
+                skipped.push(Skipped {
+                    path: candidate,
+                    reason: SkipReason::OtherShim,
+                });
+            }
             Some(_) => {
                 return Ok(RealGo {
                     path: candidate,
@@ -255,6 +264,14 @@ pub fn find_real_go(input: &SearchInput) -> Result<RealGo, FindError> {
         }
     }
     Err(FindError::NotFound { skipped })
+}
+
+/// True when the file, links resolved, is named like goshim (`goshim`, `goshim.exe`,
+/// `goshim-0.2`): another goshim build on PATH, which would only hand over again.
+fn is_goshim_name(canonical: &Path) -> bool {
+    canonical
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("goshim"))
 }
 
 fn go_file_name() -> &'static str {

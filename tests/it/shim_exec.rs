@@ -451,3 +451,37 @@ fn the_debug_trace_shows_the_decision_and_workspace_requirements_feed_it() {
         "go version is left alone"
     );
 }
+
+#[test]
+fn another_goshim_build_on_path_is_skipped() {
+    let bed = Bed::new();
+    // An older goshim (a copy, so not the same file) linked as `go` before the real go.
+    let old = bed.tmp.path().join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::copy(shim::binary(), old.join("goshim-0.0.9")).unwrap();
+    std::os::unix::fs::symlink(old.join("goshim-0.0.9"), old.join("go")).unwrap();
+    let vars = vec![
+        (
+            "PATH".to_string(),
+            shim::path_of(&[&bed.shim_dir, &old, &bed.real_dir]),
+        ),
+        ("FAKE_GO_OUT".to_string(), bed.report.display().to_string()),
+    ];
+    let out = output_within(
+        shim::command(shim::binary(), &vars).arg("which"),
+        Duration::from_secs(10),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        bed.real_dir.join("go").display().to_string()
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "goshim: skipped {} (is another goshim binary)",
+            old.join("go").display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
