@@ -42,3 +42,11 @@ pub fn is_true_value(value: &std::ffi::OsStr) -> bool {
 /// Set by goshim for its own `goshim probe --background` child: the candidates and settings to
 /// refresh, as JSON (in the environment, not argv, so proxy credentials never show in `ps`).
 pub const GOSHIM_PROBE_REQUEST: &str = "GOSHIM_PROBE_REQUEST";
+
+/// The process environment as go reads it (variables that are not UTF-8 are left out: go's
+/// settings never are, and `std::env::vars` would panic on them).
+pub fn process_env() -> std::collections::HashMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}

@@ -1,6 +1,5 @@
 //! The hot path: what happens when goshim runs as `go`.
 
-use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::config::{self, ConfigError, LoadInput, Loaded, Origin};
 use crate::decide::{self, Decision, Inputs, ProjectFacts};
-use crate::env_vars::{GOSHIM_DEPTH, GOSHIM_DISABLE, GOSHIM_MANAGED};
+use crate::env_vars::{self, GOSHIM_DEPTH, GOSHIM_DISABLE, GOSHIM_MANAGED};
 use crate::exec::{self, ExplicitSource, Launch, RealGo, SearchInput};
 use crate::goenv::gomod::ModFile;
 use crate::goenv::project::{Project, ProjectContext};
@@ -157,7 +156,7 @@ impl Plan {
     /// the final GOPRIVATE, and so on).
     pub fn final_go_env(&self) -> Option<GoEnv> {
         let decided = self.decided.as_ref()?;
-        let mut process = process_env();
+        let mut process = env_vars::process_env();
         for s in &decided.decision.set {
             process.insert(s.name.to_string(), s.value.clone());
         }
@@ -211,7 +210,7 @@ pub fn plan(args: &[OsString]) -> Result<Plan, PlanError> {
     let dir = goenv::project::parse_invocation(&input.cwd, &argv).dir;
     let loaded = load_config_in(&mut input, dir)?;
     let real = exec::find_real_go(&input)?;
-    let process = process_env();
+    let process = env_vars::process_env();
     let managed: Vec<String> = process
         .get(GOSHIM_MANAGED)
         .map(|m| m.split(',').map(str::to_string).collect())
@@ -280,14 +279,6 @@ pub fn plan(args: &[OsString]) -> Result<Plan, PlanError> {
         }),
         project_error: None,
     })
-}
-
-/// The process environment as go reads it (variables that are not UTF-8 are left out: go's
-/// settings never are).
-fn process_env() -> HashMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
 }
 
 /// The real go's version without the `go` prefix (`1.27.3`), from `$GOROOT/VERSION`; empty

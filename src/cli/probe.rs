@@ -1,7 +1,6 @@
 //! `goshim probe`: probe the candidate proxies and checksum databases now, print a table (or
 //! JSON), update the verdict cache.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -102,7 +101,7 @@ pub fn run(args: ProbeArgs) -> ExitCode {
 
 /// The candidates and settings from the flags and the effective go environment.
 fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
-    let process: HashMap<String, String> = std::env::vars().collect();
+    let process = crate::env_vars::process_env();
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let real_go = SearchInput::from_process()

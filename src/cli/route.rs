@@ -26,7 +26,7 @@ pub fn run(module: String, as_json: bool) -> ExitCode {
         Some(env) => env,
         None => {
             // goshim decides nothing here (disabled, or go will reject the project): go's own.
-            let process = std::env::vars().collect();
+            let process = crate::env_vars::process_env();
             let cwd = std::env::current_dir().unwrap_or_default();
             GoEnv::load(process, Some(&plan.real.path), &cwd)
         }

@@ -485,3 +485,40 @@ fn another_goshim_build_on_path_is_skipped() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_variable_that_is_not_utf8_passes_through_and_breaks_nothing() {
+    let bed = Bed::new();
+    let bad = OsStr::from_bytes(b"caf\xe9");
+    let status = bed
+        .go()
+        .arg("mod")
+        .arg("download")
+        .env("LATIN1_VALUE", bad)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        bed.read().env.get("LATIN1_VALUE").map(String::as_str),
+        Some("caf\u{fffd}")
+    );
+    for args in [
+        &["route", "example.com/x"][..],
+        &["probe", "--candidate", "file:///nonexistent"][..],
+    ] {
+        let out = shim::command(shim::binary(), &bed.vars())
+            .args(args)
+            .env("LATIN1_VALUE", bad)
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "goshim {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.code().is_some_and(|c| c <= 2),
+            "goshim {args:?}: {out:?}"
+        );
+    }
+}
