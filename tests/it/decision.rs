@@ -89,6 +89,14 @@ impl World {
         std::fs::write(path, text).unwrap();
     }
 
+    /// `goshim probe` in the project: unlike a go command's own round, which stops at the first
+    /// healthy candidate, it waits for every verdict and caches them.
+    fn probe_all(&self) {
+        let mut probe = shim::command(shim::binary(), &self.env);
+        probe.arg("probe").current_dir(&self.proj);
+        assert_ok(&bounded::run(&mut probe, LIMIT));
+    }
+
     /// `go args…` through the shim link, in the project.
     fn go(&self, args: &[&str]) -> Bounded {
         let mut cmd = shim::command(&self.link, &self.env);
@@ -401,9 +409,7 @@ fn a_proxy_failing_while_its_verdict_is_fresh_is_passed_over_by_go() {
     w.config(&[&first.url(), &second.url()], "", "");
     // A go command's own round stops at the first healthy candidate (the rest are refreshed in
     // the background); `goshim probe` waits for every verdict.
-    let mut probe = shim::command(shim::binary(), &w.env);
-    probe.arg("probe").current_dir(&w.proj);
-    assert_ok(&bounded::run(&mut probe, LIMIT));
+    w.probe_all();
     assert_eq!(
         w.go_saw(&["GOPROXY"]),
         [format!("{}|{}", first.url(), second.url())]
@@ -581,9 +587,7 @@ fn an_unreachable_private_proxy_is_left_out_and_private_paths_still_never_go_pub
         "[modules]\nprivate = [\"private.example\"]\n",
     );
     // Every candidate probed, as after a background refresh, so the private verdict is known.
-    let mut probe = shim::command(shim::binary(), &w.env);
-    probe.arg("probe").current_dir(&w.proj);
-    assert_ok(&bounded::run(&mut probe, LIMIT));
+    w.probe_all();
 
     let run = w.go(&["build", "-o", "app-bin", "."]);
     assert_ok(&run);
