@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::{Config, schema::Offline, schema::Order};
-use crate::goenv::env::{GoEnv, Origin as GoOrigin};
+use crate::goenv::env::{GoEnv, GoOrigin};
 use crate::goenv::pattern::match_prefix_patterns;
 use crate::goenv::proxy::{Fallback, ProxyEntry, ProxyList, ProxyScheme, parse_proxy_list};
 use crate::health::{Candidate, Candidates, Status, SumdbSupport, Verdict, Verdicts};
@@ -149,6 +149,13 @@ pub fn decide(inp: &Inputs<'_>) -> Decision {
         "goshim adds no flags: go uses your GOFLAGS as they are (and never gets -mod=mod from goshim, which go rejects in workspace mode)".into(),
     );
     d
+}
+
+/// Whether the decision needs health verdicts: only for a command that may reach the network,
+/// when goshim chooses GOPROXY (a GOPROXY the user exported is used exactly as it is) and is
+/// not offline by request.
+pub fn needs_verdicts(network: bool, go_env: &GoEnv, managed: &[String], config: &Config) -> bool {
+    network && !user_owns(go_env, managed, config, "GOPROXY") && !config.force_offline.value
 }
 
 /// True when `name` is a non-empty process variable the user set (not one goshim exported),
@@ -485,7 +492,7 @@ fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Optio
                     if v.status == Status::NeedsCredentials {
                         d.warnings.push(format!(
                             "{} answered {}; go cannot use it without credentials",
-                            crate::health::redact(url),
+                            crate::http::redact(url),
                             v.reason
                         ));
                     }
@@ -533,7 +540,7 @@ fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Optio
                 "goshim: {} unreachable ({}); using {}",
                 host_of(first),
                 v.reason,
-                crate::health::redact(&healthy[0].0)
+                crate::http::redact(&healthy[0].0)
             ));
         }
     } else {
@@ -658,7 +665,7 @@ fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
                 current_value,
                 format!(
                     "{} serves /sumdb/sum.golang.org/supported: checksum lookups go through it",
-                    crate::health::redact(&url)
+                    crate::http::redact(&url)
                 ),
             );
             return;
@@ -680,7 +687,7 @@ fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
             vec![match &blocked {
                 Some(url) => format!(
                     "{} fails /sumdb/sum.golang.org/supported and is followed by ',', so lookups through the proxies fail; sum.golang.google.cn answers directly (same key, verified the same way)",
-                    crate::health::redact(url)
+                    crate::http::redact(url)
                 ),
                 None => "no proxy serves sum.golang.org and it is unreachable directly; sum.golang.google.cn answers (same key, verified the same way)".into(),
             }],
@@ -837,7 +844,7 @@ mod tests {
     use super::*;
     use crate::config::{Origin, Sourced};
     use crate::goenv::env::EnvSources;
-    use crate::health::{Origin as HealthOrigin, Reason};
+    use crate::health::{Reason, VerdictSource};
 
     const PG: &str = "https://proxy.golang.org";
     const CN: &str = "https://goproxy.cn";
@@ -936,7 +943,7 @@ mod tests {
                 .iter()
                 .map(|(u, v)| (u.to_string(), v.clone()))
                 .collect(),
-            origin: HealthOrigin::Cache,
+            origin: VerdictSource::Cache,
             refresh_started: false,
             elapsed_us: 0,
         }

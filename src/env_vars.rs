@@ -1,4 +1,6 @@
-//! Every `GOSHIM_*` variable goshim reads or writes, in one place.
+//! Every environment variable goshim reads or writes, in one place: its own `GOSHIM_*` switches,
+//! and the foreign ones it reads as go and its HTTP stack would (read through
+//! [`crate::process::Process`], never `std::env`).
 
 /// Path of the real go; skips the PATH search.
 pub const GOSHIM_GO: &str = "GOSHIM_GO";
@@ -23,16 +25,6 @@ pub const GOSHIM_MANAGED: &str = "GOSHIM_MANAGED";
 /// Past this many nested goshim hops the shim refuses to go on: something execs it in a loop.
 pub const MAX_DEPTH: u32 = 8;
 
-/// A variable's value, with an empty value treated as unset (as cmd/go and rustup do).
-pub fn non_empty(name: &str) -> Option<std::ffi::OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
-}
-
-/// True when a boolean switch variable is set to a true-looking value.
-pub fn is_true(name: &str) -> bool {
-    non_empty(name).is_some_and(|v| is_true_value(&v))
-}
-
 /// True for a non-empty value other than `0`, `false`, `no` or `off` (any case).
 pub fn is_true_value(value: &std::ffi::OsStr) -> bool {
     let v = value.to_string_lossy().to_ascii_lowercase();
@@ -43,10 +35,23 @@ pub fn is_true_value(value: &std::ffi::OsStr) -> bool {
 /// refresh, as JSON (in the environment, not argv, so proxy credentials never show in `ps`).
 pub const GOSHIM_PROBE_REQUEST: &str = "GOSHIM_PROBE_REQUEST";
 
-/// The process environment as go reads it (variables that are not UTF-8 are left out: go's
-/// settings never are, and `std::env::vars` would panic on them).
-pub fn process_env() -> std::collections::HashMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
-}
+// Foreign variables goshim reads.
+
+/// The search path for the real go.
+pub const PATH: &str = "PATH";
+/// The user's shell, for the line `goshim install` prints.
+pub const SHELL: &str = "SHELL";
+/// go's `.netrc` location override (`GOAUTH=netrc`).
+pub const NETRC: &str = "NETRC";
+/// crypto/x509's root certificate file override.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// crypto/x509's root certificate directories override (a path list).
+pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
+/// net/http's proxy variables, upper case first (`http.ProxyFromEnvironment`).
+pub const HTTP_PROXY: [&str; 2] = ["HTTP_PROXY", "http_proxy"];
+/// See [`HTTP_PROXY`].
+pub const HTTPS_PROXY: [&str; 2] = ["HTTPS_PROXY", "https_proxy"];
+/// See [`HTTP_PROXY`].
+pub const NO_PROXY: [&str; 2] = ["NO_PROXY", "no_proxy"];
+/// Set under CGI: net/http then ignores `HTTP_PROXY`.
+pub const REQUEST_METHOD: &str = "REQUEST_METHOD";

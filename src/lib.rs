@@ -1,15 +1,20 @@
 //! goshim: a `go` shim that chooses working module proxies, checksum database and private-module
 //! settings for each project, then hands over to the real `go`.
 //!
-//! The layout follows DESIGN.md: `shim` is the hot path, `exec` finds and starts the real go,
-//! `goenv` holds Go's own rules, `config` the layered configuration, `health` the proxy probes,
-//! `cli` one file per subcommand.
+//! ARCHITECTURE.md maps the modules: `shim` is the hot path, `plan` gathers what one go
+//! invocation needs, `decide` is the policy, `goenv` holds Go's own rules, `config` the layered
+//! configuration, `health` the proxy probes, `http` go's HTTP client, `realgo` finds the real
+//! go, `cli` has one file per subcommand.
 
 pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod env_vars;
-pub mod exec;
+pub mod exit;
 pub mod goenv;
 pub mod health;
+pub mod http;
+pub mod plan;
+pub mod process;
+pub mod realgo;
 pub mod shim;

@@ -2,13 +2,17 @@
 
 use std::process::ExitCode;
 
+use crate::exit::{self, Exit};
 use crate::health::cache::Store;
+use crate::process::Process;
 
-pub fn clear() -> ExitCode {
-    let store = Store::default_location();
+pub fn clear(process: &Process) -> ExitCode {
+    let store = Store::default_location(process);
     let Some(dir) = store.dir() else {
-        eprintln!("goshim: error: no cache directory is known (no home directory)");
-        return ExitCode::from(2);
+        return exit::fail(
+            "no cache directory is known (no home directory)",
+            Exit::Usage,
+        );
     };
     match std::fs::remove_dir_all(dir) {
         Ok(()) => {
@@ -19,12 +23,9 @@ pub fn clear() -> ExitCode {
             eprintln!("goshim: {} is already empty", dir.display());
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!(
-                "goshim: error: cannot remove {}: {e}; remove it by hand",
-                dir.display()
-            );
-            ExitCode::FAILURE
-        }
+        Err(e) => exit::fail(
+            format_args!("cannot remove {}: {e}; remove it by hand", dir.display()),
+            Exit::Problem,
+        ),
     }
 }

@@ -10,26 +10,27 @@ use serde_json::{Value, json};
 use super::explain::undecided;
 use super::report::{self, age_secs, network_plan, redact_text};
 use crate::config::load::{FileKind, IgnoredReason, Loaded};
+use crate::env_vars::PATH;
+use crate::exit::{self, Exit};
 use crate::goenv::project::{Project, ProjectContext, WorkFile};
 use crate::goenv::{ProxyEntry, ProxyScheme, parse_proxy_list};
-use crate::health::{Verdict, Verdicts, redact};
-use crate::shim::{Decided, Plan};
+use crate::health::{Verdict, Verdicts};
+use crate::http::redact;
+use crate::plan::{Decided, Plan};
+use crate::process::Process;
 
-pub fn run(as_json: bool) -> ExitCode {
-    let plan = match network_plan() {
+pub fn run(process: &Process, as_json: bool) -> ExitCode {
+    let plan = match network_plan(process) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
     let now = report::now_secs();
-    let warnings = warnings(&plan);
-    let vendor = plan.decided.as_ref().map(build_vendor_mode);
+    let warnings = warnings(process, &plan);
+    let vendor = plan.decided.as_ref().map(|d| build_vendor_mode(process, d));
     if as_json {
         match serde_json::to_string_pretty(&to_json(&plan, vendor, &warnings, now)) {
             Ok(text) => println!("{text}"),
-            Err(err) => {
-                eprintln!("goshim: error: {err}");
-                return ExitCode::FAILURE;
-            }
+            Err(err) => return exit::fail(err, Exit::Problem),
         }
     } else {
         print!("{}", text(&plan, vendor, &warnings, now));
@@ -37,25 +38,28 @@ pub fn run(as_json: bool) -> ExitCode {
     if warnings.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::FAILURE
+        Exit::Problem.into()
     }
 }
 
 /// Whether a build (not the download the plan was made for) runs in vendor mode.
-fn build_vendor_mode(d: &Decided) -> bool {
+fn build_vendor_mode(process: &Process, d: &Decided) -> bool {
     let argv = vec!["build".to_string()];
     let ctx = ProjectContext {
         env: &d.go_env,
         go_version: &d.go_version,
-        temp_dir: &std::env::temp_dir(),
+        temp_dir: process.temp_dir(),
     };
-    let cwd = std::env::current_dir().unwrap_or_else(|_| d.project.layout.invocation.dir.clone());
+    let cwd = process.cwd().map_or_else(
+        |_| d.project.layout.invocation.dir.clone(),
+        Path::to_path_buf,
+    );
     crate::goenv::project::inspect(&cwd, &argv, &ctx).is_ok_and(|p| p.vendor_mode())
 }
 
 /// Every problem, in a stable order: the project, the configuration, the decision's traps,
 /// PATH order, credentials over http.
-pub fn warnings(plan: &Plan) -> Vec<String> {
+pub fn warnings(process: &Process, plan: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(err) = &plan.project_error {
         out.push(format!(
@@ -68,9 +72,9 @@ pub fn warnings(plan: &Plan) -> Vec<String> {
     if let Some(d) = &plan.decided {
         out.extend(d.decision.warnings.iter().map(|w| redact_text(w)));
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let me = std::env::current_exe().unwrap_or_default();
-    out.extend(path_warning(&path, &me, &plan.real.path));
+    let path = process.var_os(PATH).unwrap_or_default();
+    let me = process.current_exe().unwrap_or(Path::new(""));
+    out.extend(path_warning(path, me, &plan.real.path));
     let mut urls: Vec<String> = Vec::new();
     if let Some(d) = &plan.decided {
         let goproxy = d
@@ -127,11 +131,11 @@ pub fn path_warning(path: &std::ffi::OsStr, me: &Path, real: &Path) -> Option<St
         .map(|d| d.join(if cfg!(windows) { "go.exe" } else { "go" }))
         .filter(|g| g.is_file())
         .collect();
-    let shim = gos.iter().position(|g| crate::exec::same_file(g, me));
+    let shim = gos.iter().position(|g| crate::realgo::same_file(g, me));
     match (shim, gos.first()) {
         (Some(0), _) => None,
         (Some(i), Some(first)) => {
-            let goroot_bin = crate::exec::same_file(first, real)
+            let goroot_bin = crate::realgo::same_file(first, real)
                 && first
                     .parent()
                     .and_then(Path::parent)
@@ -241,8 +245,8 @@ fn verdicts_json(v: Option<&Verdicts>, now: u64) -> (Value, Value, Value) {
         .map(|(n, x)| verdict_json(n, x, now))
         .collect();
     let origin = match v.origin {
-        crate::health::Origin::Cache => "cache",
-        crate::health::Origin::Probed => "probed",
+        crate::health::VerdictSource::Cache => "cache",
+        crate::health::VerdictSource::Probed => "probed",
     };
     (Value::Array(proxies), Value::Array(sumdbs), json!(origin))
 }
@@ -445,8 +449,8 @@ fn verdicts_text(v: Option<&Verdicts>, now: u64) -> String {
             .into();
     };
     let from = match v.origin {
-        crate::health::Origin::Cache => "from the cache",
-        crate::health::Origin::Probed => "probed now",
+        crate::health::VerdictSource::Cache => "from the cache",
+        crate::health::VerdictSource::Probed => "probed now",
     };
     let mut rows = vec![vec![
         "  CANDIDATE".to_string(),

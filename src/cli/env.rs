@@ -8,7 +8,9 @@ use clap::ValueEnum;
 use super::report;
 use crate::config::load::FileKind;
 use crate::env_vars::GOSHIM_MANAGED;
-use crate::shim::Plan;
+use crate::exit::{self, Exit};
+use crate::plan::Plan;
+use crate::process::Process;
 
 /// The output form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,23 +27,19 @@ pub enum Format {
     Direnv,
 }
 
-pub fn run(format: Format) -> ExitCode {
-    let plan = match report::network_plan() {
+pub fn run(process: &Process, format: Format) -> ExitCode {
+    let plan = match report::network_plan(process) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    report::print_notices(&plan);
     let vars = variables(&plan);
-    let stale = stale_names(&vars);
+    let stale = stale_names(process.var(GOSHIM_MANAGED).unwrap_or_default(), &vars);
     let out = match format {
         Format::Sh => sh(&vars, &stale),
         Format::Fish => fish(&vars, &stale),
         Format::Json => match json(&vars) {
             Ok(text) => text,
-            Err(err) => {
-                eprintln!("goshim: error: {err}");
-                return ExitCode::FAILURE;
-            }
+            Err(err) => return exit::fail(err, Exit::Problem),
         },
         Format::Github => github(&vars),
         Format::Direnv => {
@@ -71,8 +69,7 @@ fn variables(plan: &Plan) -> Vec<(String, String)> {
 
 /// Names a previous `goshim env` exported (`GOSHIM_MANAGED`) that this one does not set: a
 /// re-evaluation unsets them so they do not linger after leaving a project.
-fn stale_names(vars: &[(String, String)]) -> Vec<String> {
-    let previous = std::env::var(GOSHIM_MANAGED).unwrap_or_default();
+fn stale_names(previous: &str, vars: &[(String, String)]) -> Vec<String> {
     let mut names: Vec<String> = previous
         .split(',')
         .filter(|n| is_go_var_name(n))

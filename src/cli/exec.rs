@@ -3,6 +3,8 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::shim::run(OsString::from("go"), args)
+use crate::process::Process;
+
+pub fn run(process: &Process, args: &[OsString]) -> ExitCode {
+    crate::shim::run(process, &OsString::from("go"), args)
 }

@@ -7,19 +7,20 @@ use super::report::{self, network_plan, redact_text, verdict_text};
 use crate::config::Config;
 use crate::config::schema::SourcedList;
 use crate::decide::{Setting, origin_text};
+use crate::exit::{self, Exit};
 use crate::goenv::GoEnv;
 use crate::health::Verdicts;
-use crate::shim::{Decided, Plan};
+use crate::plan::{Decided, Plan};
+use crate::process::Process;
 
-pub fn run(var: Option<String>) -> ExitCode {
-    let plan = match network_plan() {
+pub fn run(process: &Process, var: Option<String>) -> ExitCode {
+    let plan = match network_plan(process) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    report::print_notices(&plan);
     let Some(decided) = &plan.decided else {
         eprintln!("goshim: {}", undecided(&plan));
-        return ExitCode::FAILURE;
+        return Exit::Problem.into();
     };
     let var = var.map(|v| v.to_ascii_uppercase());
     let now = report::now_secs();
@@ -43,12 +44,12 @@ pub fn run(var: Option<String>) -> ExitCode {
                 );
                 ExitCode::SUCCESS
             }
-            None => {
-                eprintln!(
-                    "goshim: error: {name} is not a go variable goshim knows; try GOPROXY, GOSUMDB, GOPRIVATE, GONOPROXY or GONOSUMDB"
-                );
-                ExitCode::from(2)
-            }
+            None => exit::fail(
+                format_args!(
+                    "{name} is not a go variable goshim knows; try GOPROXY, GOSUMDB, GOPRIVATE, GONOPROXY or GONOSUMDB"
+                ),
+                Exit::Usage,
+            ),
         };
     }
     let mut out = String::new();
@@ -148,8 +149,8 @@ fn probes(name: &str, v: &Verdicts, now: u64) -> String {
         _ => return String::new(),
     };
     let from = match v.origin {
-        crate::health::Origin::Cache => "cached",
-        crate::health::Origin::Probed => "probed now",
+        crate::health::VerdictSource::Cache => "cached",
+        crate::health::VerdictSource::Probed => "probed now",
     };
     let mut out = format!("  probe results ({from}):\n");
     if name == "GOSUMDB" {

@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::exec::{self, SearchInput};
+use crate::env_vars::{PATH, SHELL};
+use crate::exit::{self, Exit};
+use crate::process::Process;
+use crate::realgo::{self, SearchInput};
 
 /// The default bin directory: `<user data dir>/goshim/bin` (`~/.local/share/goshim/bin` on Linux).
 pub fn default_dir() -> Option<PathBuf> {
@@ -30,7 +33,7 @@ fn existing(link: &Path, me: &Path) -> Existing {
     let Ok(meta) = std::fs::symlink_metadata(link) else {
         return Existing::Nothing;
     };
-    if exec::same_file(link, me) {
+    if realgo::same_file(link, me) {
         return Existing::ThisShim;
     }
     if meta.file_type().is_symlink() {
@@ -50,13 +53,13 @@ fn existing(link: &Path, me: &Path) -> Existing {
     Existing::OtherFile
 }
 
-pub fn install(dir: Option<PathBuf>, force: bool) -> ExitCode {
+pub fn install(process: &Process, dir: Option<PathBuf>, force: bool) -> ExitCode {
     let Some(dir) = dir.or_else(default_dir) else {
         return fail("cannot find the user data directory; pass --dir DIR");
     };
-    let me = match std::env::current_exe().and_then(|p| p.canonicalize()) {
+    let me = match running_binary(process) {
         Ok(me) => me,
-        Err(err) => return fail(&format!("cannot locate the running goshim binary: {err}")),
+        Err(err) => return fail(&err),
     };
     if let Err(err) = std::fs::create_dir_all(&dir) {
         return fail(&format!("cannot create {}: {err}", dir.display()));
@@ -90,19 +93,19 @@ pub fn install(dir: Option<PathBuf>, force: bool) -> ExitCode {
             eprintln!("goshim: linked {} -> {}", link.display(), me.display());
         }
     }
-    warn_about_path_order(&dir);
+    warn_about_path_order(process, &dir);
     eprintln!("goshim: add this line to your shell's startup file:");
-    println!("{}", shell_line(&dir));
+    println!("{}", shell_line(process, &dir));
     ExitCode::SUCCESS
 }
 
-pub fn uninstall(dir: Option<PathBuf>) -> ExitCode {
+pub fn uninstall(process: &Process, dir: Option<PathBuf>) -> ExitCode {
     let Some(dir) = dir.or_else(default_dir) else {
         return fail("cannot find the user data directory; pass --dir DIR");
     };
-    let me = match std::env::current_exe().and_then(|p| p.canonicalize()) {
+    let me = match running_binary(process) {
         Ok(me) => me,
-        Err(err) => return fail(&format!("cannot locate the running goshim binary: {err}")),
+        Err(err) => return fail(&err),
     };
     let link = dir.join(link_name());
     match existing(&link, &me) {
@@ -135,8 +138,8 @@ fn make_link(target: &Path, link: &Path) -> std::io::Result<()> {
 }
 
 /// The line that puts `dir` first on PATH, for the user's shell (`$SHELL`).
-fn shell_line(dir: &Path) -> String {
-    let shell = std::env::var("SHELL").unwrap_or_default();
+fn shell_line(process: &Process, dir: &Path) -> String {
+    let shell = process.var(SHELL).unwrap_or_default();
     let shell = Path::new(&shell)
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -148,8 +151,8 @@ fn shell_line(dir: &Path) -> String {
 }
 
 /// Warns when `dir` is missing from PATH or comes after the directory of the real go.
-fn warn_about_path_order(dir: &Path) {
-    let Some(path) = std::env::var_os("PATH") else {
+fn warn_about_path_order(process: &Process, dir: &Path) {
+    let Some(path) = process.var_os(PATH) else {
         return;
     };
     let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
@@ -162,10 +165,10 @@ fn warn_about_path_order(dir: &Path) {
         );
         return;
     };
-    let Ok(input) = SearchInput::from_process() else {
+    let Ok(input) = SearchInput::from_process(process) else {
         return;
     };
-    if let Ok(real) = exec::find_real_go(&input)
+    if let Ok(real) = realgo::find_real_go(&input)
         && let Some(real_dir) = real.path.parent().map(canon)
         && let Some(real_pos) = dirs.iter().position(|d| canon(d) == real_dir)
         && real_pos < pos
@@ -180,7 +183,15 @@ fn warn_about_path_order(dir: &Path) {
     }
 }
 
+/// The running goshim binary, canonical.
+fn running_binary(process: &Process) -> Result<PathBuf, String> {
+    process
+        .current_exe()
+        .ok_or_else(|| std::io::Error::other("the OS does not say"))
+        .and_then(Path::canonicalize)
+        .map_err(|err| format!("cannot locate the running goshim binary: {err}"))
+}
+
 fn fail(message: &str) -> ExitCode {
-    eprintln!("goshim: error: {message}");
-    ExitCode::from(1)
+    exit::fail(message, Exit::Problem)
 }

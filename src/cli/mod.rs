@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::process::Process;
+
 mod cache;
 mod completions;
 mod doctor;
@@ -134,24 +136,30 @@ enum CacheAction {
 }
 
 /// Parses the command line and runs the subcommand.
-pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+pub fn run(process: &Process) -> ExitCode {
+    let cli = Cli::parse_from(process_args());
     match cli.command {
-        Command::Exec { args } => exec::run(args),
-        Command::Which => which::run(),
-        Command::Install { dir, force } => install::install(dir, force),
-        Command::Uninstall { dir } => install::uninstall(dir),
+        Command::Exec { args } => exec::run(process, &args),
+        Command::Which => which::run(process),
+        Command::Install { dir, force } => install::install(process, dir, force),
+        Command::Uninstall { dir } => install::uninstall(process, dir),
         Command::Trust { list: true, .. } => trust::list(),
-        Command::Trust { path, .. } => trust::trust(path),
-        Command::Untrust { path } => trust::untrust(path),
-        Command::Probe(args) => probe::run(args),
-        Command::Doctor { json } => doctor::run(json),
-        Command::Env { format } => env::run(format),
-        Command::Explain { var } => explain::run(var),
-        Command::Route { module, json } => route::run(module, json),
+        Command::Trust { path, .. } => trust::trust(process, path),
+        Command::Untrust { path } => trust::untrust(process, path),
+        Command::Probe(args) => probe::run(process, args),
+        Command::Doctor { json } => doctor::run(process, json),
+        Command::Env { format } => env::run(process, format),
+        Command::Explain { var } => explain::run(process, var),
+        Command::Route { module, json } => route::run(process, module, json),
         Command::Cache {
             action: CacheAction::Clear,
-        } => cache::clear(),
+        } => cache::clear(process),
         Command::Completions { shell } => completions::run(shell),
     }
+}
+
+/// The command line, read once.
+#[allow(clippy::disallowed_methods)] // argv is not part of the environment `Process` carries
+fn process_args() -> Vec<OsString> {
+    std::env::args_os().collect()
 }

@@ -7,14 +7,16 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 
 use crate::config::{self, LoadInput};
-use crate::decide;
-use crate::env_vars::{GOSHIM_MANAGED, GOSHIM_PROBE_REQUEST};
-use crate::exec::{self, SearchInput};
+use crate::env_vars::GOSHIM_PROBE_REQUEST;
+use crate::exit::{self, Exit};
 use crate::goenv::GoEnv;
 use crate::health::cache::{RefreshRequest, Store};
 use crate::health::{
-    self, Candidate, Candidates, Origin, Settings, Status, SumDb, Verdict, Verdicts,
+    self, Candidate, Candidates, Settings, Status, SumdbEndpoint, Verdict, VerdictSource, Verdicts,
 };
+use crate::plan::{self, ProbeRequest};
+use crate::process::Process;
+use crate::realgo::{self, SearchInput};
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
@@ -48,46 +50,40 @@ pub struct ProbeArgs {
     deadline_ms: Option<u64>,
 }
 
-pub fn run(args: ProbeArgs) -> ExitCode {
+pub fn run(process: &Process, args: ProbeArgs) -> ExitCode {
     let request = if args.background {
-        std::env::var(GOSHIM_PROBE_REQUEST)
-            .ok()
-            .and_then(|j| serde_json::from_str::<RefreshRequest>(&j).ok())
+        process
+            .var(GOSHIM_PROBE_REQUEST)
+            .and_then(|j| serde_json::from_str::<RefreshRequest>(j).ok())
     } else {
         None
     };
     let (candidates, settings) = match request {
         Some(r) => (r.candidates, r.settings),
-        None => match inputs(&args) {
+        None => match inputs(process, &args) {
             Ok(v) => v,
-            Err(msg) => {
-                eprintln!("goshim: error: {msg}");
-                return ExitCode::from(2);
-            }
+            Err(msg) => return exit::fail(msg, Exit::Usage),
         },
     };
     let now = SystemTime::now();
-    let store = Store::default_location();
+    let store = Store::default_location(process);
     if args.background {
         // Quiet by design: the refresh runs detached, nobody reads its output.
         return match store.refresh(&candidates, &settings, now) {
             Ok(_) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::FAILURE,
+            Err(_) => Exit::Problem.into(),
         };
     }
     let verdicts = if args.cached {
-        health::verdicts(&candidates, &settings, now)
+        health::verdicts(process, &candidates, &settings, now)
     } else {
         let round = store.probe_now(&candidates, &settings, now);
-        Verdicts::from_round(&candidates, &settings, round, Origin::Probed)
+        Verdicts::from_round(&candidates, &settings, round, VerdictSource::Probed)
     };
     if args.json {
         match serde_json::to_string_pretty(&verdicts) {
             Ok(text) => println!("{text}"),
-            Err(err) => {
-                eprintln!("goshim: error: {err}");
-                return ExitCode::FAILURE;
-            }
+            Err(err) => return exit::fail(err, Exit::Problem),
         }
     } else {
         print!("{}", table(&verdicts));
@@ -95,37 +91,36 @@ pub fn run(args: ProbeArgs) -> ExitCode {
     if verdicts.best().is_some() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::FAILURE
+        Exit::Problem.into()
     }
 }
 
 /// The candidates and settings from the flags and the effective go environment.
-fn inputs(args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
-    let process = crate::env_vars::process_env();
-    let cwd =
-        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
-    let real_go = SearchInput::from_process()
+fn inputs(process: &Process, args: &ProbeArgs) -> Result<(Candidates, Settings), String> {
+    // Unlike a go command, a probe needs neither a real go (GOROOT's go.env is only read when
+    // one is found) nor goshim enabled.
+    let cwd = process.cwd().map_err(|e| e.to_string())?;
+    let real_go = SearchInput::from_process(process)
         .ok()
-        .and_then(|i| exec::find_real_go(&i).ok())
+        .and_then(|i| realgo::find_real_go(&i).ok())
         .map(|g| g.path);
-    let env = GoEnv::load(process, real_go.as_deref(), &cwd);
-    let loaded = config::load(&LoadInput::from_process(cwd)).map_err(|e| e.to_string())?;
-    let cfg = &loaded.config;
-    let managed: Vec<String> = std::env::var(GOSHIM_MANAGED)
-        .map(|m| m.split(',').map(str::to_string).collect())
-        .unwrap_or_default();
-    let mut candidates = decide::candidates(&env, &managed, cfg);
+    let env = GoEnv::load(process.go_view(), real_go.as_deref(), cwd);
+    let loaded = config::load(&LoadInput::from_process(process, cwd.to_path_buf()))
+        .map_err(|e| e.to_string())?;
+    let ProbeRequest {
+        mut candidates,
+        mut settings,
+    } = plan::probe_request(&env, &plan::managed(process), &loaded.config);
     if !args.candidates.is_empty() {
         candidates.proxies = args.candidates.iter().map(Candidate::new).collect();
     }
-    let mut settings = Settings::for_go(&cfg.health, &env);
     if !args.sumdbs.is_empty() {
         settings.sumdbs = args
             .sumdbs
             .iter()
             .map(|s| {
                 s.split_once('=')
-                    .map(|(name, url)| SumDb {
+                    .map(|(name, url)| SumdbEndpoint {
                         name: name.to_string(),
                         url: url.to_string(),
                     })
@@ -188,8 +183,8 @@ fn table(v: &Verdicts) -> String {
         out.push('\n');
     }
     let origin = match v.origin {
-        Origin::Cache => "from the cache",
-        Origin::Probed => "probed",
+        VerdictSource::Cache => "from the cache",
+        VerdictSource::Probed => "probed",
     };
     out.push_str(&format!(
         "decided in {:.2} ms ({origin})\n",

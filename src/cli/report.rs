@@ -4,39 +4,25 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use crate::goenv::Origin as GoOrigin;
-use crate::health::{Verdict, redact};
-use crate::shim::{self, Plan};
+use crate::exit;
+use crate::plan::{self, Plan};
+use crate::process::Process;
+
+use crate::goenv::GoOrigin;
+use crate::health::Verdict;
+use crate::http::redact;
 
 /// The go command the reporting subcommands decide for: one that reaches the network, so the
 /// variables shown are the ones a download from this directory would get.
 pub const NETWORK_ARGV: &[&str] = &["mod", "download"];
 
-/// The plan for [`NETWORK_ARGV`] here; on failure prints the error and returns the exit code.
-pub fn network_plan() -> Result<Plan, ExitCode> {
+/// The plan for [`NETWORK_ARGV`] here, its notices (and debug trace) printed on stderr as the
+/// shim would print them; on failure prints the error and returns the exit code.
+pub fn network_plan(process: &Process) -> Result<Plan, ExitCode> {
     let argv: Vec<OsString> = NETWORK_ARGV.iter().map(OsString::from).collect();
-    shim::plan(&argv).map_err(|err| {
-        eprintln!("goshim: error: {err}");
-        ExitCode::from(err.exit_code())
-    })
-}
-
-/// Prints the configuration notices and the decision's notice on stderr (unless quiet), as the
-/// shim would before running go.
-pub fn print_notices(plan: &Plan) {
-    if let Some(loaded) = &plan.loaded {
-        shim::print_notices(loaded);
-        if loaded.config.shim.quiet.value {
-            return;
-        }
-    }
-    if let Some(notice) = plan
-        .decided
-        .as_ref()
-        .and_then(|d| d.decision.notice.as_ref())
-    {
-        eprintln!("{notice}");
-    }
+    let plan = plan::plan(process, &argv).map_err(|err| exit::fail(&err, err.exit()))?;
+    plan.report();
+    Ok(plan)
 }
 
 /// A go environment origin as a short machine word.

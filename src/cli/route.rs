@@ -6,40 +6,32 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use super::report::{self, network_plan, redact_text};
+use crate::exit::{self, Exit};
 use crate::goenv::route::{Fetch, Route, RouteVars, SumCheck, SumStep, route};
-use crate::goenv::{Fallback, GoEnv, ProxyEntry};
-use crate::health::redact;
+use crate::goenv::{Fallback, ProxyEntry};
+use crate::http::redact;
+use crate::process::Process;
 
-pub fn run(module: String, as_json: bool) -> ExitCode {
+pub fn run(process: &Process, module: String, as_json: bool) -> ExitCode {
     if module.is_empty() || module.starts_with('-') || module.contains(char::is_whitespace) {
-        eprintln!(
-            "goshim: error: {module:?} is not a module path; pass MODULE or MODULE@VERSION, e.g. golang.org/x/text@v0.3.0"
+        return exit::fail(
+            format_args!(
+                "{module:?} is not a module path; pass MODULE or MODULE@VERSION, e.g. golang.org/x/text@v0.3.0"
+            ),
+            Exit::Usage,
         );
-        return ExitCode::from(2);
     }
-    let plan = match network_plan() {
+    let plan = match network_plan(process) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    report::print_notices(&plan);
-    let env = match plan.final_go_env() {
-        Some(env) => env,
-        None => {
-            // goshim decides nothing here (disabled, or go will reject the project): go's own.
-            let process = crate::env_vars::process_env();
-            let cwd = std::env::current_dir().unwrap_or_default();
-            GoEnv::load(process, Some(&plan.real.path), &cwd)
-        }
-    };
+    let env = plan.final_go_env(process);
     let vars = RouteVars::from_env(&env);
     let r = route(&module, &vars);
     if as_json {
         match serde_json::to_string_pretty(&to_json(&module, &vars, &r)) {
             Ok(text) => println!("{text}"),
-            Err(err) => {
-                eprintln!("goshim: error: {err}");
-                return ExitCode::FAILURE;
-            }
+            Err(err) => return exit::fail(err, Exit::Problem),
         }
     } else {
         print!("{}", text(&module, &vars, &r));

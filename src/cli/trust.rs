@@ -7,23 +7,24 @@ use std::process::ExitCode;
 use crate::config::load::{GOMODRC, trust_store_path};
 use crate::config::schema::parse_layer;
 use crate::config::trust::{TrustStore, digest};
+use crate::exit::{self, Exit};
+use crate::process::Process;
 
 /// A failure of one of these commands: the message and the exit status.
-struct Failure(String, u8);
+struct Failure(String, Exit);
 
 fn finish(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message, code)) => {
-            eprintln!("goshim: error: {message}");
-            ExitCode::from(code)
-        }
+        Err(Failure(message, code)) => exit::fail(message, code),
     }
 }
 
-fn cwd() -> Result<PathBuf, Failure> {
-    std::env::current_dir()
-        .map_err(|e| Failure(format!("cannot read the working directory: {e}"), 2))
+fn cwd(process: &Process) -> Result<PathBuf, Failure> {
+    process
+        .cwd()
+        .map(Path::to_path_buf)
+        .map_err(|e| Failure(e.to_string(), Exit::Usage))
 }
 
 fn open_store() -> Result<TrustStore, Failure> {
@@ -31,7 +32,7 @@ fn open_store() -> Result<TrustStore, Failure> {
         Failure(
             "cannot find the user data directory for the trust store; set HOME or XDG_DATA_HOME"
                 .into(),
-            2,
+            Exit::Usage,
         )
     })?;
     let (store, corrupt) = TrustStore::load(&path);
@@ -55,25 +56,35 @@ fn target(path: Option<PathBuf>, cwd: &Path) -> Result<PathBuf, Failure> {
                         "no {GOMODRC} in {} or any parent directory; name the file: goshim trust PATH",
                         cwd.display()
                     ),
-                    1,
+                    Exit::Problem,
                 )
             }),
     }
 }
 
 /// `goshim trust [PATH]`: checks the file parses, then records its path and SHA-256.
-pub fn trust(path: Option<PathBuf>) -> ExitCode {
+pub fn trust(process: &Process, path: Option<PathBuf>) -> ExitCode {
     finish((|| {
-        let file = target(path, &cwd()?)?;
-        let canonical = file
-            .canonicalize()
-            .map_err(|e| Failure(format!("cannot trust {}: {e}", file.display()), 1))?;
-        let bytes = std::fs::read(&canonical)
-            .map_err(|e| Failure(format!("cannot read {}: {e}", canonical.display()), 1))?;
-        parse_layer(&canonical, &bytes).map_err(|e| Failure(format!("not trusted: {e}"), 2))?;
+        let file = target(path, &cwd(process)?)?;
+        let canonical = file.canonicalize().map_err(|e| {
+            Failure(
+                format!("cannot trust {}: {e}", file.display()),
+                Exit::Problem,
+            )
+        })?;
+        let bytes = std::fs::read(&canonical).map_err(|e| {
+            Failure(
+                format!("cannot read {}: {e}", canonical.display()),
+                Exit::Problem,
+            )
+        })?;
+        parse_layer(&canonical, &bytes)
+            .map_err(|e| Failure(format!("not trusted: {e}"), Exit::Usage))?;
         let mut store = open_store()?;
         store.trust(canonical.clone(), &bytes);
-        store.save().map_err(|e| Failure(e.to_string(), 1))?;
+        store
+            .save()
+            .map_err(|e| Failure(e.to_string(), Exit::Problem))?;
         eprintln!(
             "goshim: trusted {} (sha256 {}); editing it makes it untrusted again",
             canonical.display(),
@@ -84,13 +95,15 @@ pub fn trust(path: Option<PathBuf>) -> ExitCode {
 }
 
 /// `goshim untrust [PATH]`: forgets the file; a file that was not trusted is not an error.
-pub fn untrust(path: Option<PathBuf>) -> ExitCode {
+pub fn untrust(process: &Process, path: Option<PathBuf>) -> ExitCode {
     finish((|| {
-        let file = target(path, &cwd()?)?;
+        let file = target(path, &cwd(process)?)?;
         let key = file.canonicalize().unwrap_or(file);
         let mut store = open_store()?;
         if store.untrust(&key) {
-            store.save().map_err(|e| Failure(e.to_string(), 1))?;
+            store
+                .save()
+                .map_err(|e| Failure(e.to_string(), Exit::Problem))?;
             eprintln!("goshim: untrusted {}", key.display());
         } else {
             eprintln!("goshim: {} was not trusted", key.display());

@@ -2,25 +2,22 @@
 
 use std::process::ExitCode;
 
-use crate::exec::{self, FindError, Found, SearchInput};
+use crate::exit::{self, Exit};
+use crate::plan;
+use crate::process::Process;
+use crate::realgo::{self, FindError, Found, SearchInput};
 
-pub fn run() -> ExitCode {
-    let mut input = match SearchInput::from_process() {
+pub fn run(process: &Process) -> ExitCode {
+    let mut input = match SearchInput::from_process(process) {
         Ok(input) => input,
-        Err(err) => {
-            eprintln!("goshim: error: cannot read the working directory: {err}");
-            return ExitCode::from(2);
-        }
+        Err(err) => return exit::fail(err, Exit::Usage),
     };
-    match crate::shim::load_config(&mut input) {
-        Ok(Some(loaded)) => crate::shim::print_notices(&loaded),
+    match plan::load_config(process, &mut input) {
+        Ok(Some(loaded)) => plan::print_config_notices(&loaded),
         Ok(None) => {}
-        Err(err) => {
-            eprintln!("goshim: error: {err}");
-            return ExitCode::from(err.exit_code());
-        }
+        Err(err) => return exit::fail(err, Exit::Usage),
     }
-    match exec::find_real_go(&input) {
+    match realgo::find_real_go(&input) {
         Ok(real) => {
             for s in &real.skipped {
                 eprintln!("goshim: skipped {s}");
@@ -38,8 +35,7 @@ pub fn run() -> ExitCode {
                     eprintln!("goshim: skipped {s}");
                 }
             }
-            eprintln!("goshim: error: {err}");
-            ExitCode::from(err.exit_code())
+            exit::fail(&err, err.exit())
         }
     }
 }

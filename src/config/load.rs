@@ -15,6 +15,7 @@
 //! everything else it sets is ignored and reported in [`Loaded::ignored`]. `[shim] go` is only
 //! read from the system and user files.
 
+use crate::process::Process;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io;
@@ -68,10 +69,11 @@ pub fn trust_store_path() -> Option<PathBuf> {
 }
 
 impl LoadInput {
-    /// The inputs as the running process sees them, for working directory `dir`.
-    pub fn from_process(dir: PathBuf) -> Self {
-        let env: BTreeMap<String, OsString> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+    /// The inputs as the process sees them, for working directory `dir`.
+    pub fn from_process(process: &Process, dir: PathBuf) -> Self {
+        let env: BTreeMap<String, OsString> = process
+            .vars_os()
+            .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v.to_os_string())))
             .filter(|(k, _)| k.starts_with("GOSHIM_"))
             .collect();
         let system_config = env

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Where an effective value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub enum GoOrigin {
     /// A non-empty process environment variable.
     Process,
     /// The user env file (`go env -w`), at this path.
@@ -25,20 +25,7 @@ pub enum Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvValue {
     pub value: String,
-    pub origin: Origin,
-}
-
-/// This process's environment as a map (names and values that are not UTF-8 are converted
-/// lossily), the input [`GoEnv::load`] expects.
-pub fn process_env() -> HashMap<String, String> {
-    std::env::vars_os()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
-        .collect()
+    pub origin: GoOrigin,
 }
 
 /// The variables [`GoEnv`] resolves as go's `cfg` package does.
@@ -146,32 +133,32 @@ impl GoEnv {
             let v = env.getenv(key);
             env.values.insert(key, v);
         }
-        let auth = env.or_default("GOAUTH", "netrc", Origin::Default);
+        let auth = env.or_default("GOAUTH", "netrc", GoOrigin::Default);
         env.values.insert("GOAUTH", auth);
         let private = env.values["GOPRIVATE"].value.clone();
         for key in ["GONOPROXY", "GONOSUMDB"] {
-            let v = env.or_default(key, &private, Origin::Derived);
+            let v = env.or_default(key, &private, GoOrigin::Derived);
             env.values.insert(key, v);
         }
         let home = env.process.get(home_var()).filter(|h| !h.is_empty());
         let default_gopath = home
             .map(|h| clean(&Path::new(h).join("go")).display().to_string())
             .unwrap_or_default();
-        let gopath = env.or_default("GOPATH", &default_gopath, Origin::Default);
+        let gopath = env.or_default("GOPATH", &default_gopath, GoOrigin::Default);
         let first = std::env::split_paths(&gopath.value).next();
         let default_modcache = match first {
             Some(p) if !p.as_os_str().is_empty() => clean(&p.join("pkg/mod")).display().to_string(),
             _ => String::new(),
         };
-        let modcache = env.or_default("GOMODCACHE", &default_modcache, Origin::Derived);
+        let modcache = env.or_default("GOMODCACHE", &default_modcache, GoOrigin::Derived);
         env.values.insert("GOMODCACHE", modcache);
         // main.go: a GOPATH inferred from a relative $HOME is dropped rather than fatal.
         let relative = std::env::split_paths(&gopath.value)
             .any(|p| !p.as_os_str().is_empty() && !p.is_absolute());
-        let gopath = if relative && gopath.origin == Origin::Default {
+        let gopath = if relative && gopath.origin == GoOrigin::Default {
             EnvValue {
                 value: String::new(),
-                origin: Origin::Default,
+                origin: GoOrigin::Default,
             }
         } else {
             gopath
@@ -180,24 +167,24 @@ impl GoEnv {
         let goenv = match env.process.get("GOENV").filter(|v| !v.is_empty()) {
             Some(v) if v == "off" => EnvValue {
                 value: String::new(),
-                origin: Origin::Process,
+                origin: GoOrigin::Process,
             },
             Some(v) => EnvValue {
                 value: v.clone(),
-                origin: Origin::Process,
+                origin: GoOrigin::Process,
             },
             None => EnvValue {
                 value: user_env_file(&env.process)
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
-                origin: Origin::Derived,
+                origin: GoOrigin::Derived,
             },
         };
         env.values.insert("GOENV", goenv);
         let goroot = match env.process.get("GOROOT").filter(|v| !v.is_empty()) {
             Some(v) => EnvValue {
                 value: v.clone(),
-                origin: Origin::Process,
+                origin: GoOrigin::Process,
             },
             None => {
                 // findGOROOT: the user file's GOROOT (cleaned) wins over the executable's.
@@ -208,8 +195,8 @@ impl GoEnv {
                         .map(|g| g.display().to_string())
                         .unwrap_or_default(),
                     origin: match (&env.user_path, from_file) {
-                        (Some(p), true) => Origin::EnvFile(p.clone()),
-                        _ => Origin::Derived,
+                        (Some(p), true) => GoOrigin::EnvFile(p.clone()),
+                        _ => GoOrigin::Derived,
                     },
                 }
             }
@@ -219,34 +206,34 @@ impl GoEnv {
     }
 
     /// `cfg.Getenv` for any key: non-empty process value, else the user file (even empty),
-    /// else go.env, else "" with [`Origin::Default`].
+    /// else go.env, else "" with [`GoOrigin::Default`].
     pub fn getenv(&self, key: &str) -> EnvValue {
         if let Some(v) = self.process.get(key).filter(|v| !v.is_empty()) {
             return EnvValue {
                 value: v.clone(),
-                origin: Origin::Process,
+                origin: GoOrigin::Process,
             };
         }
         if let (Some(v), Some(p)) = (self.user.get(key), &self.user_path) {
             return EnvValue {
                 value: v.clone(),
-                origin: Origin::EnvFile(p.clone()),
+                origin: GoOrigin::EnvFile(p.clone()),
             };
         }
         if let (Some(v), Some(p)) = (self.goroot_vars.get(key), &self.goroot_path) {
             return EnvValue {
                 value: v.clone(),
-                origin: Origin::GoRootEnv(p.clone()),
+                origin: GoOrigin::GoRootEnv(p.clone()),
             };
         }
         EnvValue {
             value: String::new(),
-            origin: Origin::Default,
+            origin: GoOrigin::Default,
         }
     }
 
     /// `cfg.EnvOrAndChanged`: the Getenv value when non-empty, else `def`.
-    fn or_default(&self, key: &str, def: &str, origin: Origin) -> EnvValue {
+    fn or_default(&self, key: &str, def: &str, origin: GoOrigin) -> EnvValue {
         let v = self.getenv(key);
         if v.value.is_empty() {
             EnvValue {
@@ -457,7 +444,7 @@ mod tests {
             Option<&'a str>,
             &'a str,
             &'a str,
-            Origin,
+            GoOrigin,
         );
         let rows: Vec<Row> = vec![
             (
@@ -465,168 +452,180 @@ mod tests {
                 None,
                 "GOPROXY",
                 "https://proxy.golang.org,direct",
-                Origin::GoRootEnv(gofile.clone()),
+                GoOrigin::GoRootEnv(gofile.clone()),
             ),
             (
                 &[("GOPROXY", "")],
                 None,
                 "GOPROXY",
                 "https://proxy.golang.org,direct",
-                Origin::GoRootEnv(gofile.clone()),
+                GoOrigin::GoRootEnv(gofile.clone()),
             ),
             (
                 &[("GOPROXY", "off")],
                 Some("GOPROXY=direct"),
                 "GOPROXY",
                 "off",
-                Origin::Process,
+                GoOrigin::Process,
             ),
             (
                 &[],
                 Some("GOPROXY=direct"),
                 "GOPROXY",
                 "direct",
-                Origin::EnvFile(file.clone()),
+                GoOrigin::EnvFile(file.clone()),
             ),
             (
                 &[],
                 Some("GOPROXY="),
                 "GOPROXY",
                 "",
-                Origin::EnvFile(file.clone()),
+                GoOrigin::EnvFile(file.clone()),
             ),
-            (&[], None, "GOAUTH", "netrc", Origin::Default),
-            (&[], Some("GOAUTH="), "GOAUTH", "netrc", Origin::Default),
+            (&[], None, "GOAUTH", "netrc", GoOrigin::Default),
+            (&[], Some("GOAUTH="), "GOAUTH", "netrc", GoOrigin::Default),
             (
                 &[("GOPRIVATE", "corp.example")],
                 None,
                 "GONOPROXY",
                 "corp.example",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[("GOPRIVATE", "corp.example"), ("GONOPROXY", "")],
                 None,
                 "GONOSUMDB",
                 "corp.example",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[("GOPRIVATE", "env.example")],
                 Some("GONOPROXY=file.example"),
                 "GONOPROXY",
                 "file.example",
-                Origin::EnvFile(file.clone()),
+                GoOrigin::EnvFile(file.clone()),
             ),
             (
                 &[("GOPRIVATE", "env.example")],
                 Some("GONOPROXY=file.example"),
                 "GONOSUMDB",
                 "env.example",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[("GOPRIVATE", "p"), ("GONOPROXY", "none")],
                 None,
                 "GONOPROXY",
                 "none",
-                Origin::Process,
+                GoOrigin::Process,
             ),
-            (&[("HOME", "/h")], None, "GOPATH", "/h/go", Origin::Default),
+            (
+                &[("HOME", "/h")],
+                None,
+                "GOPATH",
+                "/h/go",
+                GoOrigin::Default,
+            ),
             (
                 &[("HOME", "/h/")],
                 None,
                 "GOMODCACHE",
                 "/h/go/pkg/mod",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[("HOME", "/h"), ("GOPATH", "/a:/b")],
                 None,
                 "GOMODCACHE",
                 "/a/pkg/mod",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[("HOME", "/h"), ("GOPATH", ":/b")],
                 None,
                 "GOMODCACHE",
                 "",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[],
                 Some("GOPATH=/f"),
                 "GOMODCACHE",
                 "/f/pkg/mod",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
-            (&[], None, "GOPATH", "", Origin::Default),
+            (&[], None, "GOPATH", "", GoOrigin::Default),
             (
                 &[("GOMODCACHE", "/m")],
                 None,
                 "GOMODCACHE",
                 "/m",
-                Origin::Process,
+                GoOrigin::Process,
             ),
-            (&[], None, "GOROOT", "/goroot", Origin::Derived),
-            (&[("GOROOT", "/r/")], None, "GOROOT", "/r/", Origin::Process),
-            (&[("GOENV", "off")], None, "GOENV", "", Origin::Process),
+            (&[], None, "GOROOT", "/goroot", GoOrigin::Derived),
+            (
+                &[("GOROOT", "/r/")],
+                None,
+                "GOROOT",
+                "/r/",
+                GoOrigin::Process,
+            ),
+            (&[("GOENV", "off")], None, "GOENV", "", GoOrigin::Process),
             (
                 &[("GOENV", "rel/env")],
                 None,
                 "GOENV",
                 "rel/env",
-                Origin::Process,
+                GoOrigin::Process,
             ),
             (
                 &[("HOME", "/h")],
                 None,
                 "GOENV",
                 "/h/.config/go/env",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[("HOME", "/h"), ("XDG_CONFIG_HOME", "/x/")],
                 None,
                 "GOENV",
                 "/x/go/env",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[("HOME", "/h"), ("XDG_CONFIG_HOME", "rel")],
                 None,
                 "GOENV",
                 "",
-                Origin::Derived,
+                GoOrigin::Derived,
             ),
             (
                 &[],
                 Some("GOWORK=off"),
                 "GOWORK",
                 "off",
-                Origin::EnvFile(file.clone()),
+                GoOrigin::EnvFile(file.clone()),
             ),
             (
                 &[],
                 None,
                 "GOTOOLCHAIN",
                 "auto",
-                Origin::GoRootEnv(gofile.clone()),
+                GoOrigin::GoRootEnv(gofile.clone()),
             ),
             (
                 &[],
                 Some("GOFLAGS=-mod=mod"),
                 "GOFLAGS",
                 "-mod=mod",
-                Origin::EnvFile(file.clone()),
+                GoOrigin::EnvFile(file.clone()),
             ),
             (
                 &[("GOFLAGS", "-x")],
                 Some("GOFLAGS=-mod=mod"),
                 "GOFLAGS",
                 "-x",
-                Origin::Process,
+                GoOrigin::Process,
             ),
         ];
         for (process, user, key, want, origin) in rows {
@@ -646,7 +645,7 @@ mod tests {
         assert_eq!(e.get("GOPROXY"), "");
         assert_eq!(
             e.value("GOSUMDB").map(|v| &v.origin),
-            Some(&Origin::Default)
+            Some(&GoOrigin::Default)
         );
     }
 
@@ -661,7 +660,7 @@ mod tests {
             e.value("GOROOT"),
             Some(&EnvValue {
                 value: "/custom/go".into(),
-                origin: Origin::EnvFile(PathBuf::from("/f/env")),
+                origin: GoOrigin::EnvFile(PathBuf::from("/f/env")),
             })
         );
     }
@@ -669,7 +668,7 @@ mod tests {
     #[test]
     fn goroot_line_in_go_env_is_ignored() {
         let e = env(&[], None, Some(GO_ENV));
-        assert_eq!(e.getenv("GOROOT").origin, Origin::Default);
+        assert_eq!(e.getenv("GOROOT").origin, GoOrigin::Default);
         assert_eq!(e.get("GOROOT"), "/goroot");
     }
 

@@ -80,7 +80,7 @@ impl ModFile {
 
 /// Which grammar to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
+pub enum ModFileKind {
     GoMod,
     GoWork,
 }
@@ -103,12 +103,12 @@ impl fmt::Display for ModFileError {
 
 /// Parses a go.mod file; `file` names it in errors.
 pub fn parse_go_mod(file: &str, text: &str) -> Result<ModFile, ModFileError> {
-    parse(file, text, FileKind::GoMod)
+    parse(file, text, ModFileKind::GoMod)
 }
 
 /// Parses a go.work file; `file` names it in errors.
 pub fn parse_go_work(file: &str, text: &str) -> Result<ModFile, ModFileError> {
-    parse(file, text, FileKind::GoWork)
+    parse(file, text, ModFileKind::GoWork)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -465,7 +465,7 @@ impl Parser<'_> {
     }
 }
 
-fn parse(file: &str, text: &str, kind: FileKind) -> Result<ModFile, ModFileError> {
+fn parse(file: &str, text: &str, kind: ModFileKind) -> Result<ModFile, ModFileError> {
     let mut parser = Parser {
         lex: Lexer {
             file,
@@ -485,10 +485,10 @@ fn parse(file: &str, text: &str, kind: FileKind) -> Result<ModFile, ModFileError
         msg,
     };
     let block_verbs: &[&str] = match kind {
-        FileKind::GoMod => &[
+        ModFileKind::GoMod => &[
             "module", "godebug", "require", "exclude", "replace", "retract", "tool", "ignore",
         ],
-        FileKind::GoWork => &["use", "replace", "godebug"],
+        ModFileKind::GoWork => &["use", "replace", "godebug"],
     };
     for stmt in stmts {
         match stmt {
@@ -514,7 +514,7 @@ fn parse(file: &str, text: &str, kind: FileKind) -> Result<ModFile, ModFileError
 /// One directive, as `modfile.(*File).add` / `(*WorkFile).add` handle it.
 fn add(
     f: &mut ModFile,
-    kind: FileKind,
+    kind: ModFileKind,
     verb: &str,
     args: &[String],
     line: &Line,
@@ -565,7 +565,7 @@ fn add(
             f.godebug.push((k.to_string(), v.to_string()));
         }
         (_, "replace") => f.replaces.push(parse_replace(args)?),
-        (FileKind::GoMod, "module") => {
+        (ModFileKind::GoMod, "module") => {
             if f.module.is_some() {
                 return Err("repeated module statement".into());
             }
@@ -575,7 +575,7 @@ fn add(
             let p = parse_string(&args[0]).map_err(|e| format!("invalid quoted string: {e}"))?;
             f.module = Some(p);
         }
-        (FileKind::GoMod, "require" | "exclude") => {
+        (ModFileKind::GoMod, "require" | "exclude") => {
             if args.len() != 2 {
                 return Err(format!("usage: {verb} module/path v1.2.3"));
             }
@@ -594,7 +594,7 @@ fn add(
                 f.excludes.push((path, version));
             }
         }
-        (FileKind::GoMod, "retract") => {
+        (ModFileKind::GoMod, "retract") => {
             let (r, rest) = parse_version_interval(args)?;
             if let Some(extra) = rest.first() {
                 return Err(format!(
@@ -604,9 +604,9 @@ fn add(
             }
             f.retracts.push(r);
         }
-        (FileKind::GoMod, "tool") => f.tools.push(one("tool")?),
-        (FileKind::GoMod, "ignore") => f.ignores.push(one("ignore")?),
-        (FileKind::GoWork, "use") => f.uses.push(match args {
+        (ModFileKind::GoMod, "tool") => f.tools.push(one("tool")?),
+        (ModFileKind::GoMod, "ignore") => f.ignores.push(one("ignore")?),
+        (ModFileKind::GoWork, "use") => f.uses.push(match args {
             [a] => parse_string(a).map_err(|e| format!("invalid quoted string: {e}"))?,
             _ => return Err("usage: use local/dir".into()),
         }),
@@ -1034,125 +1034,125 @@ ignore (
 
     #[test]
     fn errors_carry_positions() {
-        let rows: &[(FileKind, &str, &str)] = &[
+        let rows: &[(ModFileKind, &str, &str)] = &[
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nfoo bar\n",
                 "go.mod:2:1: unknown directive: foo",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\ngo 1.22.x\n",
                 "go.mod:2:1: invalid go version '1.22.x': must match format 1.23.0",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\ngo 1.21\ngo 1.22\n",
                 "go.mod:3:1: repeated go statement",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nrequire (\n\tx.com/a\n)\n",
                 "go.mod:3:2: usage: require module/path v1.2.3",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nrequire (\n\tx.com/a v1.0.0\n",
                 "go.mod:4:1: syntax error (unterminated block started at go.mod:2:1)",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module \"m\n",
                 "go.mod:1:10: unexpected newline in string",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m /* x */\n",
                 "go.mod:1:10: mod files must use // comments (not /* */ comments)",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\ntoolchain 1.22\n",
                 "go.mod:2:1: invalid toolchain version '1.22': must match format go1.23.0 or default",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nreplace a => b\n",
                 "go.mod:2:1: replacement module without version must be directory path (rooted or starting with . or ..)",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nretract [v1, v2\n",
                 "go.mod:2:1: expected ']' after version",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nrequire x.com/a master\n",
                 "go.mod:2:1: require x.com/a: version \"master\" invalid: must be of the form v1.2.3",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nrequire (\n\tx.com/a v2.0.0\n)\n",
                 "go.mod:3:2: require x.com/a: version \"v2.0.0\" invalid: should be v0 or v1, not v2",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nexclude x.com/a/v2 v1.0.0\n",
                 "go.mod:2:1: exclude x.com/a/v2: version \"v1.0.0\" invalid: should be v2, not v1",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nrequire x.com/a/v1 v1.0.0\n",
                 "go.mod:2:1: invalid module path",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nretract v1.0\nretract bad\n",
                 "go.mod:3:1: retract: version \"bad\" invalid: must be of the form v1.2.3",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module `m`\n",
                 "go.mod:1:1: invalid quoted string: unquoted string cannot contain quote",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nrequire (\n) x\n",
                 "go.mod:3:4: syntax error (expected newline after closing paren)",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nmodule n\n",
                 "go.mod:2:1: repeated module statement",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\nuse ./a\n",
                 "go.mod:2:1: unknown directive: use",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module m\ngo (\n\t1.21\n)\n",
                 "go.mod:2:1: unknown block type: go",
             ),
             (
-                FileKind::GoMod,
+                ModFileKind::GoMod,
                 "module \"a\\q\"\n",
                 "go.mod:1:1: invalid quoted string: invalid syntax",
             ),
             (
-                FileKind::GoWork,
+                ModFileKind::GoWork,
                 "go 1.22\nmodule m\n",
                 "go.work:2:1: unknown directive: module",
             ),
             (
-                FileKind::GoWork,
+                ModFileKind::GoWork,
                 "go 1.22\nuse a b\n",
                 "go.work:2:1: usage: use local/dir",
             ),
         ];
         for &(kind, text, want) in rows {
-            let name = if kind == FileKind::GoMod {
+            let name = if kind == ModFileKind::GoMod {
                 "go.mod"
             } else {
                 "go.work"
@@ -1230,9 +1230,9 @@ ignore (
                 }
             }
             let kind = if i % 2 == 0 {
-                FileKind::GoMod
+                ModFileKind::GoMod
             } else {
-                FileKind::GoWork
+                ModFileKind::GoWork
             };
             if let Err(e) = parse("f", &text, kind) {
                 let lines = text.split('\n').count();

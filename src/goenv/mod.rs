@@ -12,13 +12,15 @@
 //! ```no_run
 //! use std::path::Path;
 //! use goshim::goenv::{self, GoEnv, project::ProjectContext};
+//! use goshim::process::Process;
 //!
-//! let cwd = std::env::current_dir().unwrap();
+//! let process = Process::current();
+//! let cwd = process.cwd().unwrap();
 //! let real_go = Path::new("/usr/local/go/bin/go");
-//! let argv: Vec<String> = std::env::args().skip(1).collect();
-//! let env = GoEnv::load(goenv::env::process_env(), Some(real_go), &cwd);
-//! let ctx = ProjectContext { env: &env, go_version: "1.27.3", temp_dir: &std::env::temp_dir() };
-//! let project = goenv::project::inspect(&cwd, &argv, &ctx).unwrap();
+//! let argv: Vec<String> = vec!["build".into(), "./...".into()];
+//! let env = GoEnv::load(process.go_view(), Some(real_go), cwd);
+//! let ctx = ProjectContext { env: &env, go_version: "1.27.3", temp_dir: process.temp_dir() };
+//! let project = goenv::project::inspect(cwd, &argv, &ctx).unwrap();
 //! let proxies = goenv::parse_proxy_list(env.get("GOPROXY"), !env.get("GONOPROXY").is_empty());
 //! let private = goenv::match_prefix_patterns(env.get("GOPRIVATE"), "corp.example/x");
 //! let online = goenv::command::may_reach_network(&project, &env, "1.27.3");
@@ -47,7 +49,7 @@ pub mod sumdb;
 #[cfg(test)]
 mod testgen;
 
-pub use env::{EnvSources, EnvValue, GoEnv, Origin};
+pub use env::{EnvSources, EnvValue, GoEnv, GoOrigin};
 pub use pattern::{BadPattern, malformed_globs, match_prefix_patterns, path_match};
 pub use proxy::{
     Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, escape_module_path,

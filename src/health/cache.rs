@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::probe::{self, Known, Round, Until};
-use super::{Candidates, Origin, Settings, Status, Verdict, Verdicts, redact, unix_secs};
+use super::{Candidates, Settings, Status, Verdict, VerdictSource, Verdicts, unix_secs};
 use crate::env_vars::GOSHIM_PROBE_REQUEST;
+use crate::http::{NetEnv, redact};
+use crate::process::Process;
 
 /// The cache file format version; any other version is ignored and replaced.
 pub const FORMAT_VERSION: u32 = 1;
@@ -92,24 +94,19 @@ pub fn freshness(v: &Verdict, settings: &Settings, now: u64) -> Freshness {
     }
 }
 
-/// The network this machine is on now: proxy and TLS variables, resolver configuration, local
+/// The network this machine is on now: proxy and TLS settings, resolver configuration, local
 /// interface addresses. Reading it costs a few small /proc files.
-pub fn fingerprint() -> String {
-    const VARS: &[&str] = &[
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
+pub fn fingerprint(net: &NetEnv) -> String {
+    let vars = [
+        &net.http_proxy,
+        &net.https_proxy,
+        &net.no_proxy,
+        &net.ssl_cert_file,
+        &net.ssl_cert_dir,
     ];
     let mut h = Sha256::new();
-    for k in VARS {
-        h.update(k.as_bytes());
-        h.update([0]);
-        h.update(std::env::var_os(k).unwrap_or_default().as_encoded_bytes());
+    for v in vars {
+        h.update(v.as_deref().unwrap_or_default().as_bytes());
         h.update([0]);
     }
     h.update(std::fs::read("/etc/resolv.conf").unwrap_or_default());
@@ -158,15 +155,18 @@ pub struct Store {
     dir: Option<PathBuf>,
     /// The goshim binary that runs `probe --background`; `None`: never refresh in the background.
     refresher: Option<PathBuf>,
+    /// The HTTP settings probes use, and the network fingerprint is made of.
+    net: NetEnv,
 }
 
 impl Store {
     /// `<user cache dir>/goshim` (`$XDG_CACHE_HOME/goshim` on Linux), refreshed in the background
     /// by this very binary.
-    pub fn default_location() -> Store {
+    pub fn default_location(process: &Process) -> Store {
         Store {
             dir: directories::BaseDirs::new().map(|d| d.cache_dir().join("goshim")),
-            refresher: std::env::current_exe().ok(),
+            refresher: process.current_exe().map(Path::to_path_buf),
+            net: NetEnv::of(process),
         }
     }
 
@@ -175,6 +175,7 @@ impl Store {
         Store {
             dir: Some(dir.into()),
             refresher: None,
+            net: NetEnv::default(),
         }
     }
 
@@ -212,16 +213,17 @@ impl Store {
         now: SystemTime,
     ) -> Verdicts {
         let started = Instant::now();
-        let fp = fingerprint();
+        let fp = fingerprint(&self.net);
         let file = self.load();
         let net = file.networks.get(&fp);
         let label = probe::probe_label(candidates, settings);
-        let plan = Plan::make(candidates, settings, net, &label, unix_secs(now));
+        let plan = CachePlan::make(candidates, settings, net, &label, unix_secs(now));
         let mut refresh = plan.refresh;
         let (proxies, sumdbs, origin) = if plan.sync {
             let round = probe::run(
                 candidates,
                 settings,
+                &self.net,
                 plan.fresh_known(),
                 Until::Decided,
                 now,
@@ -230,12 +232,12 @@ impl Store {
             let _ = self.record(&fp, candidates, settings, &round);
             refresh |= round.proxies.iter().any(|v| v.status == Status::Unknown)
                 || round.sumdbs.iter().any(|v| v.status == Status::Unknown);
-            (round.proxies, round.sumdbs, Origin::Probed)
+            (round.proxies, round.sumdbs, VerdictSource::Probed)
         } else {
             (
                 plan.usable_proxies(&label),
                 plan.usable_sumdbs(),
-                Origin::Cache,
+                VerdictSource::Cache,
             )
         };
         let refresh_started = refresh && self.spawn_refresh(candidates, settings);
@@ -261,11 +263,12 @@ impl Store {
         let round = probe::run(
             candidates,
             settings,
+            &self.net,
             Known::nothing(candidates, settings),
             Until::All,
             now,
         );
-        let _ = self.record(&fingerprint(), candidates, settings, &round);
+        let _ = self.record(&fingerprint(&self.net), candidates, settings, &round);
         round
     }
 
@@ -286,10 +289,10 @@ impl Store {
             return Ok(None);
         }
         let started = Instant::now();
-        let fp = fingerprint();
+        let fp = fingerprint(&self.net);
         let file = self.load();
         let label = probe::probe_label(candidates, settings);
-        let plan = Plan::make(
+        let plan = CachePlan::make(
             candidates,
             settings,
             file.networks.get(&fp),
@@ -300,7 +303,7 @@ impl Store {
         if known.proxies.iter().all(Option::is_some) && known.sumdbs.iter().all(Option::is_some) {
             return Ok(None);
         }
-        let round = probe::run(candidates, settings, known, Until::All, now);
+        let round = probe::run(candidates, settings, &self.net, known, Until::All, now);
         self.record(&fp, candidates, settings, &round)?;
         let probed = round.observed_proxies.iter().filter(|o| **o).count()
             + round.observed_sumdbs.iter().filter(|o| **o).count();
@@ -447,7 +450,7 @@ fn merge(map: &mut BTreeMap<String, Verdict>, key: String, new: &Verdict) {
 }
 
 /// What the cache says about one call's candidates.
-struct Plan {
+struct CachePlan {
     proxies: Vec<Option<(Verdict, Freshness)>>,
     sumdbs: Vec<Option<(Verdict, Freshness)>>,
     /// Something the decision needs is missing or expired.
@@ -456,14 +459,14 @@ struct Plan {
     refresh: bool,
 }
 
-impl Plan {
+impl CachePlan {
     fn make(
         candidates: &Candidates,
         settings: &Settings,
         net: Option<&Network>,
         label: &str,
         now: u64,
-    ) -> Plan {
+    ) -> CachePlan {
         let lookup = |map: Option<&BTreeMap<String, Verdict>>, key: &str, probe: &str| {
             map.and_then(|m| m.get(key))
                 .filter(|v| v.probe == probe)
@@ -506,7 +509,7 @@ impl Plan {
                 }
             }
         }
-        Plan {
+        CachePlan {
             proxies,
             sumdbs,
             sync,
@@ -653,7 +656,7 @@ mod tests {
         let fresh_ok = v(Status::Healthy, now - 5, 0);
         // The best is fresh and healthy: what ranks below may be unknown (refreshed later).
         let net = network(&[("https://a", fresh_ok.clone())]);
-        let p = Plan::make(
+        let p = CachePlan::make(
             &cands(&["https://a", "https://b"]),
             &s,
             Some(&net),
@@ -664,7 +667,7 @@ mod tests {
         assert!(p.refresh);
         // Unknown above the best: must probe now.
         let net = network(&[("https://b", fresh_ok.clone())]);
-        let p = Plan::make(
+        let p = CachePlan::make(
             &cands(&["https://a", "https://b"]),
             &s,
             Some(&net),
@@ -674,17 +677,17 @@ mod tests {
         assert!(p.sync);
         // A stale best is used, refreshed in the background.
         let net = network(&[("https://a", v(Status::Healthy, now - 700, 0))]);
-        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
+        let p = CachePlan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
         assert!(!p.sync && p.refresh);
         // Without sumdb support through the best proxy, the direct databases are needed.
         let mut no_sumdb = fresh_ok.clone();
         no_sumdb.sumdb = SumdbSupport::NotSupported;
         let net = network(&[("https://a", no_sumdb)]);
-        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
+        let p = CachePlan::make(&cands(&["https://a"]), &s, Some(&net), label, now);
         assert!(p.sync, "sum.golang.org's reachability is unknown");
         // A verdict for another probe module does not count.
         let net = network(&[("https://a", fresh_ok)]);
-        let p = Plan::make(&cands(&["https://a"]), &s, Some(&net), "reachability", now);
+        let p = CachePlan::make(&cands(&["https://a"]), &s, Some(&net), "reachability", now);
         assert!(p.sync);
     }
 

@@ -10,10 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::redact;
+
 pub mod cache;
-pub mod netrc;
 pub mod probe;
-mod roots;
 
 /// One proxy the decision may use, as listed (GOPROXY entry or configured candidate). Public
 /// and private proxies are probed alike: with the probe module unless the private patterns
@@ -41,7 +41,7 @@ pub struct Candidates {
 
 /// A checksum database whose `/latest` is probed directly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SumDb {
+pub struct SumdbEndpoint {
     /// The name go uses (`sum.golang.org`, `sum.golang.google.cn`).
     pub name: String,
     /// Base URL; `<base>/latest` is fetched.
@@ -70,71 +70,9 @@ pub struct Settings {
     /// Longest back-off.
     pub backoff_max: Duration,
     /// Checksum databases probed directly.
-    pub sumdbs: Vec<SumDb>,
+    pub sumdbs: Vec<SumdbEndpoint>,
     /// Send `.netrc` credentials (go's GOAUTH includes `netrc`, the default).
     pub netrc: bool,
-}
-
-impl Default for Settings {
-    /// The configuration's built-in defaults.
-    fn default() -> Settings {
-        Settings::from_config(&crate::config::Config::default().health)
-    }
-}
-
-impl Settings {
-    /// The probe settings of a configuration's `[health]` table. `probe` is `path@version`
-    /// (a value without `@` keeps the default module). The connect timeout is the shorter of
-    /// one second and `timeout`.
-    pub fn from_config(h: &crate::config::schema::HealthConfig) -> Settings {
-        let (module, version) = h
-            .probe
-            .value
-            .rsplit_once('@')
-            .unwrap_or(("golang.org/x/text", "v0.3.0"));
-        let timeout = h.timeout.value;
-        Settings {
-            probe_module: module.to_string(),
-            probe_version: version.to_string(),
-            connect_timeout: timeout.min(Duration::from_secs(1)),
-            timeout,
-            deadline: h.deadline.value,
-            ttl: h.ttl.value,
-            stale: h.stale.value,
-            backoff_base: Duration::from_secs(30),
-            backoff_max: Duration::from_secs(60 * 60),
-            sumdbs: vec![
-                SumDb {
-                    name: "sum.golang.org".into(),
-                    url: "https://sum.golang.org".into(),
-                },
-                SumDb {
-                    name: "sum.golang.google.cn".into(),
-                    url: "https://sum.golang.google.cn".into(),
-                },
-            ],
-            netrc: true,
-        }
-    }
-}
-
-impl Settings {
-    /// The probe settings for go with this environment: `[health]`, and `.netrc` credentials
-    /// only when GOAUTH uses them (its default `netrc`; `off` disables them).
-    pub fn for_go(h: &crate::config::schema::HealthConfig, env: &crate::goenv::GoEnv) -> Settings {
-        Settings {
-            netrc: goauth_uses_netrc(env.get("GOAUTH")),
-            ..Settings::from_config(h)
-        }
-    }
-}
-
-/// GOAUTH's default is `netrc`; `off` disables it; a list uses it only when it names it.
-fn goauth_uses_netrc(goauth: &str) -> bool {
-    goauth.is_empty()
-        || goauth
-            .split(';')
-            .any(|c| c.split_whitespace().next() == Some("netrc"))
 }
 
 /// The outcome class of a probe.
@@ -324,7 +262,7 @@ impl Verdict {
 /// Where the verdicts of one call came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Origin {
+pub enum VerdictSource {
     /// Everything needed was fresh in the cache.
     Cache,
     /// Some probing happened in this process.
@@ -336,7 +274,7 @@ pub enum Origin {
 pub struct Verdicts {
     pub proxies: Vec<(String, Verdict)>,
     pub sumdbs: Vec<(String, Verdict)>,
-    pub origin: Origin,
+    pub origin: VerdictSource,
     /// A background refresh was started by this call.
     pub refresh_started: bool,
     /// Time the call took, in microseconds (cache read, probing, refresh start).
@@ -349,7 +287,7 @@ impl Verdicts {
         candidates: &Candidates,
         settings: &Settings,
         round: probe::Round,
-        origin: Origin,
+        origin: VerdictSource,
     ) -> Verdicts {
         let mut v = Verdicts::labelled(
             candidates,
@@ -368,7 +306,7 @@ impl Verdicts {
         settings: &Settings,
         proxies: Vec<Verdict>,
         sumdbs: Vec<Verdict>,
-        origin: Origin,
+        origin: VerdictSource,
         refresh_started: bool,
     ) -> Verdicts {
         Verdicts {
@@ -401,8 +339,13 @@ impl Verdicts {
 
 /// The verdicts the shim decides with, from the cache when it can answer, probing only what is
 /// missing or expired. Never fails: an unusable cache means probing without caching.
-pub fn verdicts(candidates: &Candidates, settings: &Settings, now: SystemTime) -> Verdicts {
-    cache::Store::default_location().verdicts(candidates, settings, now)
+pub fn verdicts(
+    process: &crate::process::Process,
+    candidates: &Candidates,
+    settings: &Settings,
+    now: SystemTime,
+) -> Verdicts {
+    cache::Store::default_location(process).verdicts(candidates, settings, now)
 }
 
 /// Seconds since the Unix epoch (0 before it).
@@ -410,63 +353,4 @@ pub(crate) fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// `url` with any password replaced by `xxxxx`, as go's `URL.Redacted`.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            if userinfo.contains(':') {
-                format!("{scheme}://{user}:xxxxx@{host}{path}")
-            } else {
-                format!("{scheme}://{user}@{host}{path}")
-            }
-        }
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn goauth_netrc() {
-        assert!(goauth_uses_netrc(""));
-        assert!(goauth_uses_netrc("netrc"));
-        assert!(goauth_uses_netrc("git /x; netrc"));
-        assert!(!goauth_uses_netrc("off"));
-        assert!(!goauth_uses_netrc("git /x"));
-    }
-
-    use super::*;
-
-    #[test]
-    fn settings_follow_the_configuration() {
-        let mut h = crate::config::Config::default().health;
-        h.probe.value = "example.com/m@v1.2.3".into();
-        h.timeout.value = Duration::from_millis(400);
-        let s = Settings::from_config(&h);
-        assert_eq!(
-            (s.probe_module.as_str(), s.probe_version.as_str()),
-            ("example.com/m", "v1.2.3")
-        );
-        assert_eq!(s.connect_timeout, Duration::from_millis(400));
-        assert_eq!(Settings::default().probe_module, "golang.org/x/text");
-    }
-
-    #[test]
-    fn redacts_passwords_only() {
-        assert_eq!(
-            redact("https://u:secret@h.example:8443/p"),
-            "https://u:xxxxx@h.example:8443/p"
-        );
-        assert_eq!(redact("https://u@h.example/p"), "https://u@h.example/p");
-        assert_eq!(redact("https://h.example/a@b"), "https://h.example/a@b");
-        assert_eq!(redact("file:///x"), "file:///x");
-    }
 }

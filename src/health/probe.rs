@@ -15,11 +15,12 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::{Client, Url};
 use tokio::task::JoinSet;
 
-use super::netrc::Netrc;
 use super::{
-    Candidate, Candidates, Reason, Settings, Status, SumDb, SumdbSupport, Verdict, roots, unix_secs,
+    Candidate, Candidates, Reason, Settings, Status, SumdbEndpoint, SumdbSupport, Verdict,
+    unix_secs,
 };
 use crate::goenv::escape_module_path;
+use crate::http::{self, ClientOptions, NetEnv, Netrc};
 
 /// The User-Agent of go 1.27, tagged so proxy operators can tell probes apart.
 const USER_AGENT: &str = "GoCommand/1 (+https://go.dev/cmd/go) goshim-probe";
@@ -80,6 +81,7 @@ pub fn probe_label(candidates: &Candidates, settings: &Settings) -> String {
 pub fn run(
     candidates: &Candidates,
     settings: &Settings,
+    net: &NetEnv,
     known: Known,
     until: Until,
     now: SystemTime,
@@ -103,7 +105,7 @@ pub fn run(
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the probe runtime: {e}"));
-        let ctx = ProbeCtx::new(candidates, settings, &label, now, to_probe);
+        let ctx = ProbeCtx::new(candidates, settings, net, &label, now, to_probe);
         match runtime.and_then(|rt| Ok((rt, ctx?))) {
             Ok((rt, ctx)) => {
                 let deadline = tokio::time::Instant::from_std(started + settings.deadline);
@@ -267,6 +269,7 @@ impl ProbeCtx {
     fn new(
         candidates: &Candidates,
         settings: &Settings,
+        net: &NetEnv,
         label: &str,
         now: SystemTime,
         to_probe: ToProbe<'_>,
@@ -282,12 +285,16 @@ impl ProbeCtx {
                 .iter()
                 .zip(to_probe.sumdbs)
                 .any(|(d, probe)| *probe && https(&d.url));
-        let client = build_client(settings, needs_tls)?;
-        let netrc = if settings.netrc {
-            Netrc::from_env()
-        } else {
-            Netrc::default()
-        };
+        let client = http::client(
+            net,
+            ClientOptions {
+                connect: settings.connect_timeout,
+                total: Some(settings.timeout),
+                needs_tls,
+                user_agent: USER_AGENT,
+            },
+        )?;
+        let netrc = net.netrc(settings.netrc);
         Ok(ProbeCtx {
             client,
             netrc,
@@ -478,7 +485,7 @@ impl ProbeCtx {
         v
     }
 
-    async fn probe_sumdb(&self, db: &SumDb) -> Verdict {
+    async fn probe_sumdb(&self, db: &SumdbEndpoint) -> Verdict {
         let url = format!("{}/latest", db.url.trim_end_matches('/'));
         let start = Instant::now();
         let got = self.fetch(&url, false).await;
@@ -508,13 +515,7 @@ impl ProbeCtx {
         if module_fetch {
             req = req.header("Disable-Module-Fetch", "true");
         }
-        let has_userinfo =
-            Url::parse(url).is_ok_and(|u| !u.username().is_empty() || u.password().is_some());
-        let mut sent = has_userinfo;
-        if !has_userinfo && let Some((login, password)) = self.netrc.lookup(url) {
-            req = req.basic_auth(login, Some(password));
-            sent = true;
-        }
+        let (req, sent) = http::with_credentials(req, url, &self.netrc);
         let start = Instant::now();
         let resp = req
             .send()
@@ -615,99 +616,6 @@ fn last_cause(e: &reqwest::Error) -> String {
     std::iter::successors(std::error::Error::source(e), |s| s.source())
         .last()
         .map_or_else(|| e.to_string(), |s| s.to_string())
-}
-
-/// The reqwest client a go command's HTTP stack corresponds to.
-fn build_client(settings: &Settings, needs_tls: bool) -> Result<Client, String> {
-    let mut builder = Client::builder()
-        .connect_timeout(settings.connect_timeout)
-        .timeout(settings.timeout)
-        .user_agent(USER_AGENT)
-        .redirect(go_redirect_policy())
-        .no_proxy();
-    for proxy in go_env_proxies() {
-        builder = builder.proxy(proxy);
-    }
-    let env = |k: &str| std::env::var(k).ok();
-    if let Some((files, dirs)) = roots::go_root_sources(
-        env("SSL_CERT_FILE").as_deref(),
-        env("SSL_CERT_DIR").as_deref(),
-    ) {
-        let mut store = rustls::RootCertStore::empty();
-        if needs_tls {
-            store.add_parsable_certificates(
-                roots::load(&files, &dirs)
-                    .into_iter()
-                    .map(rustls::pki_types::CertificateDer::from),
-            );
-        }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup failed: {e}"))?
-            .with_root_certificates(store)
-            .with_no_client_auth();
-        builder = builder.tls_backend_preconfigured(config);
-    }
-    builder
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
-}
-
-/// At most 10 redirects, and never from https to http (`web/http.go`).
-fn go_redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let previous = attempt.previous();
-        if previous.first().is_some_and(|u| u.scheme() == "https")
-            && attempt.url().scheme() != "https"
-        {
-            let last = previous
-                .last()
-                .map(|u| super::redact(u.as_str()))
-                .unwrap_or_default();
-            let next = super::redact(attempt.url().as_str());
-            return attempt.error(format!(
-                "redirected from secure URL {last} to insecure URL {next}"
-            ));
-        }
-        if previous.len() >= 10 {
-            return attempt.error("stopped after 10 redirects");
-        }
-        attempt.follow()
-    })
-}
-
-/// `http.ProxyFromEnvironment`: upper case wins over lower case, `HTTP_PROXY` is ignored under
-/// CGI (`REQUEST_METHOD` set), a value without a scheme means `http://`, and loopback hosts are
-/// never proxied.
-fn go_env_proxies() -> Vec<reqwest::Proxy> {
-    let get = |upper: &str, lower: &str| {
-        [upper, lower]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-    };
-    let no_proxy = get("NO_PROXY", "no_proxy").unwrap_or_default();
-    let no_proxy = format!("localhost,127.0.0.0/8,::1,{no_proxy}");
-    let with_scheme = |v: String| {
-        if v.contains("://") {
-            v
-        } else {
-            format!("http://{v}")
-        }
-    };
-    let mut out = Vec::new();
-    let cgi = std::env::var_os("REQUEST_METHOD").is_some();
-    if let Some(p) = get("HTTP_PROXY", "http_proxy").filter(|_| !cgi)
-        && let Ok(p) = reqwest::Proxy::http(with_scheme(p))
-    {
-        out.push(p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
-    }
-    if let Some(p) = get("HTTPS_PROXY", "https_proxy")
-        && let Ok(p) = reqwest::Proxy::https(with_scheme(p))
-    {
-        out.push(p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
-    }
-    out
 }
 
 /// Whether `path` matches the private patterns (Go's `MatchPrefixPatterns`).

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use goshim::health::cache::{FILE_NAME, REFRESH_LOG, Store};
 use goshim::health::probe::{self, Known, Until};
-use goshim::health::{Candidate, Candidates, Settings, Status, SumDb};
+use goshim::health::{Candidate, Candidates, Settings, Status, SumdbEndpoint};
+use goshim::http::NetEnv;
 use serde_json::Value;
 
 use crate::support::modules::Module;
@@ -351,7 +352,7 @@ fn settings(deadline_ms: u64, timeout_ms: u64, sumdb: &str) -> Settings {
     Settings {
         timeout: Duration::from_millis(timeout_ms),
         deadline: Duration::from_millis(deadline_ms),
-        sumdbs: vec![SumDb {
+        sumdbs: vec![SumdbEndpoint {
             name: "sum.golang.org".into(),
             url: sumdb.to_string(),
         }],
@@ -385,6 +386,7 @@ fn three_hang_one_answers_within_the_deadline() {
     let round = probe::run(
         &c,
         &s,
+        &NetEnv::default(),
         Known::nothing(&c, &s),
         Until::Decided,
         SystemTime::now(),
@@ -413,6 +415,7 @@ fn three_hang_one_answers_within_the_deadline() {
     let round = probe::run(
         &c,
         &s,
+        &NetEnv::default(),
         Known::nothing(&c, &s),
         Until::Decided,
         SystemTime::now(),
@@ -441,20 +444,20 @@ fn cache_answers_without_probing_until_it_expires() {
     let s = settings(2000, 1000, &ok.url());
     let now = SystemTime::now();
     let first = store.verdicts(&c, &s, now);
-    assert_eq!(first.origin, goshim::health::Origin::Probed);
+    assert_eq!(first.origin, goshim::health::VerdictSource::Probed);
     assert_eq!(first.best(), Some(ok.url().as_str()));
     let asked = ok.requests().len();
     // Within the ttl and the failing candidate's back-off: no request at all.
     let second = store.verdicts(&c, &s, now + Duration::from_secs(20));
-    assert_eq!(second.origin, goshim::health::Origin::Cache);
+    assert_eq!(second.origin, goshim::health::VerdictSource::Cache);
     assert_eq!(second.best(), Some(ok.url().as_str()));
     assert_eq!(ok.requests().len(), asked);
     // Past the back-off of the refused one (30 s) it is stale: used, not probed synchronously.
     let third = store.verdicts(&c, &s, now + Duration::from_secs(45));
-    assert_eq!(third.origin, goshim::health::Origin::Cache);
+    assert_eq!(third.origin, goshim::health::VerdictSource::Cache);
     // Past `stale`: probed again.
     let fourth = store.verdicts(&c, &s, now + s.stale + Duration::from_secs(1));
-    assert_eq!(fourth.origin, goshim::health::Origin::Probed);
+    assert_eq!(fourth.origin, goshim::health::VerdictSource::Probed);
     assert!(ok.requests().len() > asked);
     let failures = store.load().networks.values().next().unwrap().proxies[&down].failures;
     assert_eq!(failures, 2, "consecutive failures are counted");

@@ -1,4 +1,4 @@
-//! Finding the real `go` and handing control to it.
+//! Finding the real `go`.
 //!
 //! The real go is `GOSHIM_GO` when set, else the first `go` on `PATH` that is not goshim itself.
 //! "Itself" means the same canonical file or the same device and inode as the running binary
@@ -9,9 +9,10 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
 
-use crate::env_vars::{GOSHIM_DEPTH, GOSHIM_GO, MAX_DEPTH};
+use crate::env_vars::{GOSHIM_DEPTH, GOSHIM_GO, MAX_DEPTH, PATH};
+use crate::exit::Exit;
+use crate::process::{CwdError, Process};
 
 /// What the search needs from the process, gathered once so the search itself is testable.
 #[derive(Debug, Clone)]
@@ -24,6 +25,15 @@ pub struct SearchInput {
     pub cwd: PathBuf,
     /// The running goshim binary.
     pub current_exe: PathBuf,
+}
+
+/// Why the search cannot even start.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchInputError {
+    #[error(transparent)]
+    Cwd(#[from] CwdError),
+    #[error("cannot tell where the running goshim binary is")]
+    CurrentExe,
 }
 
 /// Where an explicit real-go path came from.
@@ -45,14 +55,18 @@ impl fmt::Display for ExplicitSource {
 }
 
 impl SearchInput {
-    /// The inputs as the running process sees them.
-    pub fn from_process() -> io::Result<Self> {
+    /// The inputs as the process sees them.
+    pub fn from_process(process: &Process) -> Result<Self, SearchInputError> {
         Ok(SearchInput {
-            explicit: crate::env_vars::non_empty(GOSHIM_GO)
+            explicit: process
+                .non_empty(GOSHIM_GO)
                 .map(|p| (PathBuf::from(p), ExplicitSource::Env)),
-            path: std::env::var_os("PATH"),
-            cwd: std::env::current_dir()?,
-            current_exe: std::env::current_exe()?,
+            path: process.var_os(PATH).map(OsStr::to_os_string),
+            cwd: process.cwd()?.to_path_buf(),
+            current_exe: process
+                .current_exe()
+                .ok_or(SearchInputError::CurrentExe)?
+                .to_path_buf(),
         })
     }
 }
@@ -137,8 +151,8 @@ fn not_found_message(skipped: &[Skipped]) -> String {
 
 impl FindError {
     /// The exit status the shim ends with: 127, as a shell does for a missing command.
-    pub fn exit_code(&self) -> u8 {
-        127
+    pub fn exit(&self) -> Exit {
+        Exit::NoGo
     }
 }
 
@@ -290,9 +304,9 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// The current hop count from `GOSHIM_DEPTH`; anything unparsable counts as zero.
-pub fn current_depth() -> u32 {
-    std::env::var(GOSHIM_DEPTH)
-        .ok()
+pub fn current_depth(process: &Process) -> u32 {
+    process
+        .var(GOSHIM_DEPTH)
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
 }
@@ -314,46 +328,5 @@ pub fn check_depth(depth: u32) -> Result<(), LoopError> {
         Err(LoopError { depth })
     } else {
         Ok(())
-    }
-}
-
-/// The real go with its arguments and the variables goshim adds.
-#[derive(Debug)]
-pub struct Launch<'a> {
-    pub go: &'a Path,
-    pub argv0: &'a OsStr,
-    pub args: &'a [OsString],
-    pub set: Vec<(OsString, OsString)>,
-}
-
-/// Hands over to the real go. On Unix this replaces the process and only returns on failure; on
-/// Windows it waits for go and returns its exit code.
-pub fn launch(launch: Launch<'_>) -> ExitCode {
-    let mut cmd = Command::new(launch.go);
-    cmd.args(launch.args);
-    for (k, v) in &launch.set {
-        cmd.env(k, v);
-    }
-    hand_over(cmd, launch.argv0, launch.go)
-}
-
-#[cfg(unix)]
-fn hand_over(mut cmd: Command, argv0: &OsStr, go: &Path) -> ExitCode {
-    use std::os::unix::process::CommandExt;
-    cmd.arg0(argv0);
-    let err = cmd.exec();
-    eprintln!("goshim: error: cannot run {}: {err}", go.display());
-    ExitCode::from(126)
-}
-
-#[cfg(windows)]
-fn hand_over(mut cmd: Command, _argv0: &OsStr, go: &Path) -> ExitCode {
-    match cmd.status() {
-        // The full 32-bit code: ExitCode only carries u8, so exit directly.
-        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
-        Err(err) => {
-            eprintln!("goshim: error: cannot run {}: {err}", go.display());
-            ExitCode::from(126)
-        }
     }
 }

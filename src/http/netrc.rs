@@ -98,17 +98,6 @@ impl Netrc {
         Netrc { by_prefix }
     }
 
-    /// Reads the file go would read in this process environment. A missing or unreadable file
-    /// gives no credentials (go reports unreadable files only under `-x`).
-    pub fn from_env() -> Netrc {
-        let env = std::env::var("NETRC").ok();
-        let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
-        match path(env.as_deref(), home.as_deref()).map(std::fs::read_to_string) {
-            Some(Ok(text)) => Netrc::from_lines(parse(&text)),
-            _ => Netrc::default(),
-        }
-    }
-
     /// True when there are no credentials at all.
     pub fn is_empty(&self) -> bool {
         self.by_prefix.is_empty()

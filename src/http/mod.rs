@@ -1,0 +1,255 @@
+//! go's HTTP client as seen from the outside, for everything goshim sends upstream (the health
+//! probes and the module router):
+//!
+//! - proxies from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` as `net/http.ProxyFromEnvironment` reads
+//!   them (loopback never proxied);
+//! - go's TLS roots on Linux, `SSL_CERT_FILE`/`SSL_CERT_DIR` included (`crypto/x509`,
+//!   [`roots`]);
+//! - credentials as `cmd/go/internal/web` and `cmd/go/internal/auth` attach them: https userinfo,
+//!   else `.netrc` by go's host:port prefix rule ([`netrc`]), never over http;
+//! - at most 10 redirects and never https→http (`web/http.go` `checkRedirect`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Client, RequestBuilder, Url};
+
+use crate::env_vars::{
+    HTTP_PROXY, HTTPS_PROXY, NETRC, NO_PROXY, REQUEST_METHOD, SSL_CERT_DIR, SSL_CERT_FILE,
+};
+use crate::process::Process;
+
+pub mod netrc;
+mod roots;
+
+pub use netrc::Netrc;
+
+/// What go's HTTP stack reads from the process environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetEnv {
+    /// `HTTP_PROXY` (upper case wins); `None` under CGI (`REQUEST_METHOD` set), as in net/http.
+    pub http_proxy: Option<String>,
+    /// `HTTPS_PROXY` (upper case wins).
+    pub https_proxy: Option<String>,
+    /// `NO_PROXY` (upper case wins).
+    pub no_proxy: Option<String>,
+    /// `SSL_CERT_FILE`.
+    pub ssl_cert_file: Option<String>,
+    /// `SSL_CERT_DIR`.
+    pub ssl_cert_dir: Option<String>,
+    /// The `.netrc` go would read (`NETRC`, else in the home directory).
+    pub netrc_path: Option<PathBuf>,
+}
+
+impl NetEnv {
+    /// The settings of this process.
+    pub fn of(process: &Process) -> NetEnv {
+        let get = |[upper, lower]: [&str; 2]| {
+            process
+                .non_empty_str(upper)
+                .or_else(|| process.non_empty_str(lower))
+                .map(str::to_string)
+        };
+        let home = process
+            .non_empty(if cfg!(windows) { "USERPROFILE" } else { "HOME" })
+            .map(PathBuf::from);
+        NetEnv {
+            http_proxy: get(HTTP_PROXY).filter(|_| process.var_os(REQUEST_METHOD).is_none()),
+            https_proxy: get(HTTPS_PROXY),
+            no_proxy: get(NO_PROXY),
+            ssl_cert_file: process.var(SSL_CERT_FILE).map(str::to_string),
+            ssl_cert_dir: process.var(SSL_CERT_DIR).map(str::to_string),
+            netrc_path: netrc::path(process.var(NETRC), home.as_deref()),
+        }
+    }
+
+    /// The `.netrc` credentials go would send (none when `use_netrc` is false: `GOAUTH=off`).
+    pub fn netrc(&self, use_netrc: bool) -> Netrc {
+        if !use_netrc {
+            return Netrc::default();
+        }
+        match self.netrc_path.as_deref().map(std::fs::read_to_string) {
+            Some(Ok(text)) => Netrc::from_lines(netrc::parse(&text)),
+            _ => Netrc::default(),
+        }
+    }
+
+    /// `http.ProxyFromEnvironment` as reqwest proxies: a value without a scheme means
+    /// `http://`, and loopback hosts are never proxied.
+    fn proxies(&self) -> Vec<reqwest::Proxy> {
+        let no_proxy = format!(
+            "localhost,127.0.0.0/8,::1,{}",
+            self.no_proxy.as_deref().unwrap_or_default()
+        );
+        let with_scheme = |v: &str| {
+            if v.contains("://") {
+                v.to_string()
+            } else {
+                format!("http://{v}")
+            }
+        };
+        let mut out = Vec::new();
+        if let Some(p) = &self.http_proxy
+            && let Ok(p) = reqwest::Proxy::http(with_scheme(p))
+        {
+            out.push(p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
+        }
+        if let Some(p) = &self.https_proxy
+            && let Ok(p) = reqwest::Proxy::https(with_scheme(p))
+        {
+            out.push(p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
+        }
+        out
+    }
+}
+
+/// How a client is built.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientOptions {
+    /// TCP + TLS connect timeout.
+    pub connect: Duration,
+    /// The whole request, body included; `None`: the caller bounds it.
+    pub total: Option<Duration>,
+    /// Load go's roots (skipped when only http and file URLs will be used: reading every
+    /// certificate costs milliseconds).
+    pub needs_tls: bool,
+    pub user_agent: &'static str,
+}
+
+/// The reqwest client go's HTTP stack corresponds to.
+pub fn client(net: &NetEnv, opts: ClientOptions) -> Result<Client, String> {
+    let mut builder = Client::builder()
+        .connect_timeout(opts.connect)
+        .user_agent(opts.user_agent)
+        .redirect(go_redirect_policy())
+        .no_proxy();
+    if let Some(total) = opts.total {
+        builder = builder.timeout(total);
+    }
+    for proxy in net.proxies() {
+        builder = builder.proxy(proxy);
+    }
+    if let Some((files, dirs)) =
+        roots::go_root_sources(net.ssl_cert_file.as_deref(), net.ssl_cert_dir.as_deref())
+    {
+        let mut store = rustls::RootCertStore::empty();
+        if opts.needs_tls {
+            store.add_parsable_certificates(
+                roots::load(&files, &dirs)
+                    .into_iter()
+                    .map(rustls::pki_types::CertificateDer::from),
+            );
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .with_root_certificates(store)
+            .with_no_client_auth();
+        builder = builder.tls_backend_preconfigured(config);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// At most 10 redirects, and never from https to http (`web/http.go`).
+fn go_redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let previous = attempt.previous();
+        if previous.first().is_some_and(|u| u.scheme() == "https")
+            && attempt.url().scheme() != "https"
+        {
+            let last = previous
+                .last()
+                .map(|u| redact(u.as_str()))
+                .unwrap_or_default();
+            let next = redact(attempt.url().as_str());
+            return attempt.error(format!(
+                "redirected from secure URL {last} to insecure URL {next}"
+            ));
+        }
+        if previous.len() >= 10 {
+            return attempt.error("stopped after 10 redirects");
+        }
+        attempt.follow()
+    })
+}
+
+/// Adds the credentials go would send for `url`: its own userinfo (reqwest sends it), else the
+/// `.netrc` entry for an https URL. Returns the request and whether credentials go with it.
+pub fn with_credentials(req: RequestBuilder, url: &str, netrc: &Netrc) -> (RequestBuilder, bool) {
+    let has_userinfo =
+        Url::parse(url).is_ok_and(|u| !u.username().is_empty() || u.password().is_some());
+    if has_userinfo {
+        return (req, true);
+    }
+    match netrc.lookup(url) {
+        Some((login, password)) => (req.basic_auth(login, Some(password)), true),
+        None => (req, false),
+    }
+}
+
+/// `url` with any password replaced by `xxxxx`, as go's `URL.Redacted`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:xxxxx@{host}{path}")
+            } else {
+                format!("{scheme}://{user}@{host}{path}")
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_variables_read_like_net_http() {
+        let p = Process::with(
+            [
+                ("HTTP_PROXY", "up:1"),
+                ("http_proxy", "low:1"),
+                ("https_proxy", "low:2"),
+                ("NO_PROXY", ""),
+                ("no_proxy", "corp"),
+                ("NETRC", "/n/.netrc"),
+            ],
+            "/",
+            None,
+        );
+        let net = NetEnv::of(&p);
+        assert_eq!(net.http_proxy.as_deref(), Some("up:1"));
+        assert_eq!(net.https_proxy.as_deref(), Some("low:2"));
+        assert_eq!(net.no_proxy.as_deref(), Some("corp"));
+        assert_eq!(net.netrc_path, Some(PathBuf::from("/n/.netrc")));
+        let cgi = Process::with(
+            [("HTTP_PROXY", "up:1"), ("REQUEST_METHOD", "GET")],
+            "/",
+            None,
+        );
+        assert_eq!(NetEnv::of(&cgi).http_proxy, None);
+    }
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact("https://u:secret@h.example:8443/p"),
+            "https://u:xxxxx@h.example:8443/p"
+        );
+        assert_eq!(redact("https://u@h.example/p"), "https://u@h.example/p");
+        assert_eq!(redact("https://h.example/a@b"), "https://h.example/a@b");
+        assert_eq!(redact("file:///x"), "file:///x");
+    }
+}

@@ -1,0 +1,495 @@
+//! The planning stage: everything one go invocation gathers, in order, and the decision made
+//! from it.
+//!
+//! 1. find the real go ([`crate::realgo`]), after the configuration had its say (`shim.go`);
+//! 2. load the configuration for the directory go will run in ([`crate::config`]);
+//! 3. resolve go's own environment ([`crate::goenv::env`]) and inspect the project;
+//! 4. choose what to probe ([`probe_request`]) and read the verdicts ([`crate::health`]);
+//! 5. decide ([`crate::decide`]).
+//!
+//! The shim, `env`, `explain`, `doctor`, `route`, `which` and `probe` all start here, so they
+//! see the same thing. [`Plan::report`] is the one place notices and the debug trace are printed.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::config::schema::HealthConfig;
+use crate::config::{self, ConfigError, LoadInput, Loaded, Origin};
+use crate::decide::{self, Decision, Inputs, ProjectFacts};
+use crate::env_vars::{GOSHIM_DISABLE, GOSHIM_MANAGED};
+use crate::exit::Exit;
+use crate::goenv::gomod::ModFile;
+use crate::goenv::project::{Project, ProjectContext};
+use crate::goenv::{self, GoEnv};
+use crate::health::{self, Candidates, Settings, SumdbEndpoint, Verdicts};
+use crate::process::Process;
+use crate::realgo::{self, ExplicitSource, FindError, RealGo, SearchInput, SearchInputError};
+
+/// Everything gathered for one go invocation, and what goshim decided.
+#[derive(Debug)]
+pub struct Plan {
+    /// The real go.
+    pub real: RealGo,
+    /// The configuration; `None` with `GOSHIM_DISABLE=1`.
+    pub loaded: Option<Loaded>,
+    /// The decision and its inputs; `None` when goshim is disabled or the project could not be
+    /// inspected (go then reports the problem itself).
+    pub decided: Option<Decided>,
+    /// Why the project could not be inspected, when it could not.
+    pub project_error: Option<String>,
+}
+
+/// The decision and the facts it was made from.
+#[derive(Debug)]
+pub struct Decided {
+    pub go_env: GoEnv,
+    pub project: Project,
+    pub go_version: String,
+    pub network: bool,
+    pub verdicts: Option<Verdicts>,
+    pub decision: Decision,
+}
+
+/// Why goshim cannot run go at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Input(#[from] SearchInputError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Find(#[from] FindError),
+}
+
+impl PlanError {
+    /// [`Exit::Usage`] for unusable input, [`Exit::NoGo`] when there is no real go.
+    pub fn exit(&self) -> Exit {
+        match self {
+            PlanError::Input(_) | PlanError::Config(_) => Exit::Usage,
+            PlanError::Find(err) => err.exit(),
+        }
+    }
+}
+
+/// The names in `GOSHIM_MANAGED`: the go variables a goshim further up the process tree set.
+/// Their values are goshim's, not the user's, so this goshim may recompute them.
+pub fn managed(process: &Process) -> Vec<String> {
+    process
+        .var(GOSHIM_MANAGED)
+        .map(|m| {
+            m.split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the later steps work from: the real go, the configuration and go's own environment,
+/// for the directory go runs in.
+#[derive(Debug)]
+pub struct Context {
+    pub real: RealGo,
+    pub loaded: Loaded,
+    pub go_env: GoEnv,
+    pub managed: Vec<String>,
+    /// The directory goshim was started in (go reads its env files from there, before `-C`).
+    pub cwd: PathBuf,
+}
+
+/// Steps 1–3 up to go's environment, for go running with `args`. `Ok(Err(real))`: goshim is
+/// disabled (`GOSHIM_DISABLE=1`), only the real go was looked for.
+pub fn context(process: &Process, args: &[String]) -> Result<Result<Context, RealGo>, PlanError> {
+    let mut input = SearchInput::from_process(process)?;
+    if process.is_true(GOSHIM_DISABLE) {
+        return Ok(Err(realgo::find_real_go(&input)?));
+    }
+    let dir = goenv::project::parse_invocation(&input.cwd, args).dir;
+    let loaded = load_config_in(process, &mut input, dir)?;
+    let real = realgo::find_real_go(&input)?;
+    let go_env = GoEnv::load(process.go_view(), Some(&real.path), &input.cwd);
+    Ok(Ok(Context {
+        real,
+        loaded,
+        go_env,
+        managed: managed(process),
+        cwd: input.cwd,
+    }))
+}
+
+/// Gathers everything for running go with `args` from here, and decides.
+pub fn plan(process: &Process, args: &[OsString]) -> Result<Plan, PlanError> {
+    // go's own view of the arguments; anything that is not UTF-8 cannot be a flag go reads here.
+    let argv: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let ctx = match context(process, &argv)? {
+        Ok(ctx) => ctx,
+        Err(real) => {
+            return Ok(Plan {
+                real,
+                loaded: None,
+                decided: None,
+                project_error: None,
+            });
+        }
+    };
+    let Context {
+        real,
+        loaded,
+        go_env,
+        managed,
+        cwd,
+    } = ctx;
+    let go_version = go_version(&go_env);
+    let project = goenv::project::inspect(
+        &cwd,
+        &argv,
+        &ProjectContext {
+            env: &go_env,
+            go_version: &go_version,
+            temp_dir: process.temp_dir(),
+        },
+    );
+    let project = match project {
+        Ok(project) => project,
+        Err(err) => {
+            return Ok(Plan {
+                real,
+                loaded: Some(loaded),
+                decided: None,
+                project_error: Some(err.to_string()),
+            });
+        }
+    };
+    let network = goenv::command::may_reach_network(&project, &go_env, &go_version);
+    let config = &loaded.config;
+    let verdicts = decide::needs_verdicts(network, &go_env, &managed, config).then(|| {
+        let request = probe_request(&go_env, &managed, config);
+        health::verdicts(
+            process,
+            &request.candidates,
+            &request.settings,
+            SystemTime::now(),
+        )
+    });
+    let facts = project_facts(&project, &go_env, &go_version);
+    let modcache = Path::new(go_env.get("GOMODCACHE"));
+    let download_dir = modcache.is_absolute().then(|| {
+        modcache
+            .join("cache")
+            .join("download")
+            .display()
+            .to_string()
+    });
+    let decision = decide::decide(&Inputs {
+        network,
+        project: &facts,
+        go_env: &go_env,
+        managed: &managed,
+        config,
+        verdicts: verdicts.as_ref(),
+        download_dir: download_dir.as_deref(),
+    });
+    Ok(Plan {
+        real,
+        loaded: Some(loaded),
+        decided: Some(Decided {
+            go_env,
+            project,
+            go_version,
+            network,
+            verdicts,
+            decision,
+        }),
+        project_error: None,
+    })
+}
+
+/// What the health checks probe for a decision, and how.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    pub candidates: Candidates,
+    pub settings: Settings,
+}
+
+/// The one step that chooses what to probe: the decision's candidates
+/// ([`decide::candidates`]) with the `[health]` settings for this go. Used by the shim and by
+/// `goshim probe` alike.
+pub fn probe_request(go_env: &GoEnv, managed: &[String], config: &config::Config) -> ProbeRequest {
+    ProbeRequest {
+        candidates: decide::candidates(go_env, managed, config),
+        settings: probe_settings(&config.health, go_env),
+    }
+}
+
+/// The probe settings of a `[health]` table for go with this environment. `probe` is
+/// `path@version` (a value without `@` keeps the default module); the connect timeout is the
+/// shorter of one second and `timeout`; `.netrc` credentials are sent only when GOAUTH uses
+/// them (its default `netrc`; `off` disables them).
+pub fn probe_settings(h: &HealthConfig, go_env: &GoEnv) -> Settings {
+    let (module, version) = h
+        .probe
+        .value
+        .rsplit_once('@')
+        .unwrap_or(("golang.org/x/text", "v0.3.0"));
+    let timeout = h.timeout.value;
+    Settings {
+        probe_module: module.to_string(),
+        probe_version: version.to_string(),
+        connect_timeout: timeout.min(Duration::from_secs(1)),
+        timeout,
+        deadline: h.deadline.value,
+        ttl: h.ttl.value,
+        stale: h.stale.value,
+        backoff_base: Duration::from_secs(30),
+        backoff_max: Duration::from_secs(60 * 60),
+        sumdbs: vec![
+            SumdbEndpoint {
+                name: "sum.golang.org".into(),
+                url: "https://sum.golang.org".into(),
+            },
+            SumdbEndpoint {
+                name: "sum.golang.google.cn".into(),
+                url: "https://sum.golang.google.cn".into(),
+            },
+        ],
+        netrc: goauth_uses_netrc(go_env.get("GOAUTH")),
+    }
+}
+
+impl Default for Settings {
+    /// The configuration's built-in defaults, for go with its default GOAUTH.
+    fn default() -> Settings {
+        probe_settings(
+            &config::Config::default().health,
+            &GoEnv::from_sources(goenv::env::EnvSources::default()),
+        )
+    }
+}
+
+/// GOAUTH's default is `netrc`; `off` disables it; a list uses it only when it names it.
+fn goauth_uses_netrc(goauth: &str) -> bool {
+    goauth.is_empty()
+        || goauth
+            .split(';')
+            .any(|c| c.split_whitespace().next() == Some("netrc"))
+}
+
+impl Plan {
+    /// The variables to export to the real go: the decision's, and `GOSHIM_MANAGED` naming them.
+    pub fn variables(&self) -> Vec<(OsString, OsString)> {
+        let Some(decided) = &self.decided else {
+            return Vec::new();
+        };
+        let mut vars: Vec<(OsString, OsString)> = decided
+            .decision
+            .set
+            .iter()
+            .map(|s| (OsString::from(s.name), OsString::from(&s.value)))
+            .collect();
+        if !vars.is_empty() {
+            vars.push((
+                OsString::from(GOSHIM_MANAGED),
+                OsString::from(decided.decision.managed()),
+            ));
+        }
+        vars
+    }
+
+    /// The environment go sees once goshim's variables are exported: the process environment
+    /// with the decision applied, resolved as go resolves it (GONOPROXY/GONOSUMDB fall back to
+    /// the final GOPRIVATE, and so on). Without a decision, go's own environment.
+    pub fn final_go_env(&self, process: &Process) -> GoEnv {
+        let mut env = process.go_view();
+        let dir = match &self.decided {
+            Some(decided) => {
+                for s in &decided.decision.set {
+                    env.insert(s.name.to_string(), s.value.clone());
+                }
+                decided.project.layout.invocation.dir.clone()
+            }
+            None => process.cwd().map(Path::to_path_buf).unwrap_or_default(),
+        };
+        GoEnv::load(env, Some(&self.real.path), &dir)
+    }
+
+    /// Prints what goshim has to say before go runs, on stderr: with `GOSHIM_LOG=debug` the
+    /// configuration and decision traces; unless quiet, the configuration notices and the
+    /// decision's notice.
+    pub fn report(&self) {
+        let Some(loaded) = &self.loaded else {
+            return;
+        };
+        print_config_notices(loaded);
+        let debug = loaded.config.debug_log.value;
+        if debug && let Some(err) = &self.project_error {
+            eprintln!(
+                "goshim: debug: project not inspected, nothing decided (go reports it): {err}"
+            );
+        }
+        let Some(decided) = &self.decided else {
+            return;
+        };
+        if debug {
+            for line in decided.trace() {
+                eprintln!("{line}");
+            }
+        }
+        if !loaded.config.shim.quiet.value
+            && let Some(notice) = &decided.decision.notice
+        {
+            eprintln!("{notice}");
+        }
+    }
+}
+
+impl Decided {
+    /// The decision trace: one line per variable set or kept, with its reasons.
+    pub fn trace(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "goshim: debug: go {} at {}, network: {}",
+            self.go_version,
+            self.project.layout.invocation.dir.display(),
+            if self.network { "yes" } else { "no" }
+        )];
+        for (verb, settings) in [("set", &self.decision.set), ("kept", &self.decision.kept)] {
+            for s in settings {
+                lines.push(format!(
+                    "goshim: debug: {verb} {}={} ({})",
+                    s.name,
+                    crate::http::redact(&s.value),
+                    s.reasons.join("; ")
+                ));
+            }
+        }
+        for w in &self.decision.warnings {
+            lines.push(format!("goshim: debug: warning: {w}"));
+        }
+        lines
+    }
+}
+
+/// The real go's version without the `go` prefix (`1.27.3`), from `$GOROOT/VERSION`; empty
+/// when unreadable (a development build).
+fn go_version(go_env: &GoEnv) -> String {
+    let text = std::fs::read_to_string(Path::new(go_env.get("GOROOT")).join("VERSION"))
+        .unwrap_or_default();
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("go"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What the decision needs to know about the project.
+fn project_facts(project: &Project, go_env: &GoEnv, go_version: &str) -> ProjectFacts {
+    let mut files: Vec<&ModFile> = project.module.iter().collect();
+    if let Some(ws) = &project.workspace {
+        files.push(&ws.work);
+    }
+    let mut modules: Vec<String> = files.iter().filter_map(|f| f.module.clone()).collect();
+    if let Some(ws) = &project.workspace {
+        modules.extend(ws.modules.iter().filter_map(|m| m.module_path.clone()));
+    }
+    let mut requires: Vec<String> = files
+        .iter()
+        .flat_map(|f| f.requires.iter().map(|r| r.path.clone()))
+        .collect();
+    if let Some(ws) = &project.workspace {
+        requires.extend(ws.modules.iter().flat_map(|m| m.requires.iter().cloned()));
+    }
+    let toolchain_switch = goenv::command::toolchain_switch(&project.layout, go_env, go_version)
+        .ok()
+        .flatten()
+        .filter(|s| s.may_download)
+        .map(|s| s.target.trim_start_matches("go").to_string());
+    ProjectFacts {
+        workspace: project.workspace.is_some(),
+        modules,
+        requires,
+        toolchain_switch,
+    }
+}
+
+/// Loads the configuration for the working directory (nothing when `GOSHIM_DISABLE=1`) and
+/// lets a `[shim] go` from the user or system config choose the real go when `GOSHIM_GO` does
+/// not.
+pub fn load_config(
+    process: &Process,
+    input: &mut SearchInput,
+) -> Result<Option<Loaded>, ConfigError> {
+    if process.is_true(GOSHIM_DISABLE) {
+        return Ok(None);
+    }
+    let dir = input.cwd.clone();
+    load_config_in(process, input, dir).map(Some)
+}
+
+/// Loads the configuration for the project directory `dir` (where go runs after `-C`).
+fn load_config_in(
+    process: &Process,
+    input: &mut SearchInput,
+    dir: PathBuf,
+) -> Result<Loaded, ConfigError> {
+    let loaded = config::load(&LoadInput::from_process(process, dir))?;
+    if input.explicit.is_none()
+        && let Some(go) = &loaded.config.shim.go
+        && matches!(go.origin, Origin::File { .. })
+    {
+        input.explicit = Some((go.value.clone(), ExplicitSource::Config));
+    }
+    Ok(loaded)
+}
+
+/// Prints the configuration notices on stderr unless quiet, and the configuration trace when
+/// `GOSHIM_LOG=debug`.
+pub fn print_config_notices(loaded: &Loaded) {
+    if loaded.config.debug_log.value {
+        for line in loaded.trace() {
+            eprintln!("{line}");
+        }
+    }
+    if !loaded.config.shim.quiet.value {
+        for line in loaded.notices() {
+            eprintln!("{line}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goauth_netrc() {
+        assert!(goauth_uses_netrc(""));
+        assert!(goauth_uses_netrc("netrc"));
+        assert!(goauth_uses_netrc("git /x; netrc"));
+        assert!(!goauth_uses_netrc("off"));
+        assert!(!goauth_uses_netrc("git /x"));
+    }
+
+    #[test]
+    fn probe_settings_follow_the_configuration() {
+        let mut h = crate::config::Config::default().health;
+        h.probe.value = "example.com/m@v1.2.3".into();
+        h.timeout.value = Duration::from_millis(400);
+        let s = probe_settings(&h, &GoEnv::from_sources(Default::default()));
+        assert_eq!(
+            (s.probe_module.as_str(), s.probe_version.as_str()),
+            ("example.com/m", "v1.2.3")
+        );
+        assert_eq!(s.connect_timeout, Duration::from_millis(400));
+        assert_eq!(Settings::default().probe_module, "golang.org/x/text");
+    }
+
+    #[test]
+    fn managed_names_are_split_once_without_empties() {
+        let p = Process::with([(GOSHIM_MANAGED, "GOPROXY,,GOSUMDB")], "/", None);
+        assert_eq!(managed(&p), ["GOPROXY", "GOSUMDB"]);
+        assert!(managed(&Process::with([("X", "1")], "/", None)).is_empty());
+    }
+}
