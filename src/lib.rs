@@ -12,6 +12,7 @@ pub mod decide;
 pub mod env_vars;
 pub mod exit;
 pub mod goenv;
+pub mod goroot;
 pub mod health;
 pub mod http;
 pub mod plan;

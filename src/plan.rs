@@ -22,6 +22,7 @@ use crate::exit::Exit;
 use crate::goenv::gomod::ModFile;
 use crate::goenv::project::{Project, ProjectContext};
 use crate::goenv::{self, GoEnv};
+use crate::goroot;
 use crate::health::{self, Candidates, Settings, SumdbEndpoint, Verdicts};
 use crate::process::Process;
 use crate::realgo::{self, ExplicitSource, FindError, RealGo, SearchInput, SearchInputError};
@@ -96,6 +97,8 @@ pub struct Context {
     pub managed: Vec<String>,
     /// The directory goshim was started in (go reads its env files from there, before `-C`).
     pub cwd: PathBuf,
+    /// Why the GOROOT of a go outside any GOROOT (a wrapper) could not be learned.
+    pub goroot_error: Option<String>,
 }
 
 /// Steps 1–3 up to go's environment, for go running with `args`. `Ok(Err(real))`: goshim is
@@ -108,13 +111,25 @@ pub fn context(process: &Process, args: &[String]) -> Result<Result<Context, Rea
     let dir = goenv::project::parse_invocation(&input.cwd, args).dir;
     let loaded = load_config_in(process, &mut input, dir)?;
     let real = realgo::find_real_go(&input)?;
-    let go_env = GoEnv::load(process.go_view(), Some(&real.path), &input.cwd);
+    let mut go_env = GoEnv::load(process.go_view(), Some(&real.path), &input.cwd);
+    let mut goroot_error = None;
+    if go_env.get("GOROOT").is_empty() {
+        // A go outside any GOROOT: a version manager's wrapper. Ask it.
+        let cache = health::cache::default_dir();
+        match goroot::learn(process, &real.path, &input.cwd, cache.as_deref()) {
+            Ok(goroot) => {
+                go_env = GoEnv::load_with_goroot(process.go_view(), &goroot, &input.cwd);
+            }
+            Err(err) => goroot_error = Some(err.to_string()),
+        }
+    }
     Ok(Ok(Context {
         real,
         loaded,
         go_env,
         managed: managed(process),
         cwd: input.cwd,
+        goroot_error,
     }))
 }
 
@@ -142,6 +157,7 @@ pub fn plan(process: &Process, args: &[OsString]) -> Result<Plan, PlanError> {
         go_env,
         managed,
         cwd,
+        goroot_error,
     } = ctx;
     let go_version = go_version(&go_env);
     let project = goenv::project::inspect(
@@ -156,11 +172,15 @@ pub fn plan(process: &Process, args: &[OsString]) -> Result<Plan, PlanError> {
     let project = match project {
         Ok(project) => project,
         Err(err) => {
+            let why = match goroot_error {
+                Some(learn) => format!("{err} ({learn})"),
+                None => err.to_string(),
+            };
             return Ok(Plan {
                 real,
                 loaded: Some(loaded),
                 decided: None,
-                project_error: Some(err.to_string()),
+                project_error: Some(why),
             });
         }
     };
@@ -304,16 +324,21 @@ impl Plan {
     /// the final GOPRIVATE, and so on). Without a decision, go's own environment.
     pub fn final_go_env(&self, process: &Process) -> GoEnv {
         let mut env = process.go_view();
-        let dir = match &self.decided {
-            Some(decided) => {
-                for s in &decided.decision.set {
-                    env.insert(s.name.to_string(), s.value.clone());
-                }
-                decided.project.layout.invocation.dir.clone()
-            }
-            None => process.cwd().map(Path::to_path_buf).unwrap_or_default(),
+        let Some(decided) = &self.decided else {
+            let cwd = process.cwd().map(Path::to_path_buf).unwrap_or_default();
+            return GoEnv::load(env, Some(&self.real.path), &cwd);
         };
-        GoEnv::load(env, Some(&self.real.path), &dir)
+        for s in &decided.decision.set {
+            env.insert(s.name.to_string(), s.value.clone());
+        }
+        // The GOROOT already found (derived, or learned from a wrapper); goshim never sets it.
+        let goroot = decided.go_env.get("GOROOT");
+        let dir = &decided.project.layout.invocation.dir;
+        if goroot.is_empty() {
+            GoEnv::load(env, Some(&self.real.path), dir)
+        } else {
+            GoEnv::load_with_goroot(env, Path::new(goroot), dir)
+        }
     }
 
     /// Prints what goshim has to say before go runs, on stderr: with `GOSHIM_LOG=debug` the

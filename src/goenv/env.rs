@@ -77,6 +77,25 @@ impl GoEnv {
     /// GOROOT as go does; `cwd` resolves a relative GOENV and must be the directory go starts
     /// in, before `-C` (go reads its env files at package init, before it changes directory).
     pub fn load(process: HashMap<String, String>, real_go: Option<&Path>, cwd: &Path) -> GoEnv {
+        GoEnv::load_from(process, cwd, |file_goroot, process| {
+            find_goroot(file_goroot, process, real_go)
+        })
+    }
+
+    /// [`GoEnv::load`] for a go whose GOROOT cannot be derived from its path (a version
+    /// manager's wrapper script) and was learned by asking it: `goroot` stands where go would
+    /// derive its own, below an explicit GOROOT of the environment or the user env file.
+    pub fn load_with_goroot(process: HashMap<String, String>, goroot: &Path, cwd: &Path) -> GoEnv {
+        GoEnv::load_from(process, cwd, |file_goroot, process| {
+            find_goroot(file_goroot, process, None).or_else(|| Some(clean(goroot)))
+        })
+    }
+
+    fn load_from(
+        process: HashMap<String, String>,
+        cwd: &Path,
+        goroot: impl FnOnce(Option<&str>, &HashMap<String, String>) -> Option<PathBuf>,
+    ) -> GoEnv {
         let user_file = user_env_file(&process).and_then(|p| {
             let path = if p.is_absolute() { p } else { cwd.join(p) };
             let text = std::fs::read(&path).ok()?;
@@ -85,7 +104,7 @@ impl GoEnv {
         let file_goroot = user_file
             .as_ref()
             .and_then(|(_, text)| parse_env_file(text).remove("GOROOT"));
-        let goroot = find_goroot(file_goroot.as_deref(), &process, real_go);
+        let goroot = goroot(file_goroot.as_deref(), &process);
         let goroot_env = goroot.as_ref().and_then(|g| {
             let text = std::fs::read(g.join("go.env")).ok()?;
             Some(String::from_utf8_lossy(&text).into_owned())

@@ -142,6 +142,11 @@ fn local_addresses() -> String {
     all.join("\n")
 }
 
+/// goshim's cache directory: `<user cache dir>/goshim` (`$XDG_CACHE_HOME/goshim` on Linux).
+pub fn default_dir() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|d| d.cache_dir().join("goshim"))
+}
+
 /// The request a background refresh works on, passed in `GOSHIM_PROBE_REQUEST`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshRequest {
@@ -164,7 +169,7 @@ impl Store {
     /// by this very binary.
     pub fn default_location(process: &Process) -> Store {
         Store {
-            dir: directories::BaseDirs::new().map(|d| d.cache_dir().join("goshim")),
+            dir: default_dir(),
             refresher: process.current_exe().map(Path::to_path_buf),
             net: NetEnv::of(process),
         }

@@ -16,3 +16,4 @@ mod health;
 mod install;
 mod shim_exec;
 mod usage;
+mod version_managers;
