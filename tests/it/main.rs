@@ -10,6 +10,7 @@ mod support;
 mod config;
 mod decision;
 mod fixture_proxy;
+mod fixture_sumdb;
 mod goenv_diff;
 mod goenv_gosrc;
 mod health;

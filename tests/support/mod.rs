@@ -1,5 +1,6 @@
 //! The test bed: the real Go toolchain, a fake `go` that reports what it received, helpers
-//! to run goshim, fixture Go modules (`modules`) and the fixture GOPROXY server (`proxy`).
+//! to run goshim, fixture Go modules (`modules`), the fixture GOPROXY server (`proxy`) and a
+//! fixture checksum database (`sumdb`).
 
 #![allow(dead_code)] // each test module uses its own part of the bed
 
@@ -11,3 +12,4 @@ pub mod realgo;
 pub mod rng;
 pub mod sandbox;
 pub mod shim;
+pub mod sumdb;

@@ -15,6 +15,10 @@
 //! TLS: [`Proxy::https_trusted`] presents a certificate for `127.0.0.1`/`localhost` issued by a
 //! fixture CA whose PEM is at [`ca_pem_path`] (point `SSL_CERT_FILE` at it);
 //! [`Proxy::https_untrusted`] presents a self-signed one that no bundle holds.
+//!
+//! Checksum database: [`Proxy::proxy_sumdb`] proxies a fixture [`SumDb`] at
+//! `/sumdb/<name>/...` as a GOPROXY does; [`Proxy::serve_sumdb`] (or [`SumDb::start_server`])
+//! serves it directly at the root.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,6 +37,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use super::modules::{Module, ModuleSet, ProxyRequest};
+use super::sumdb::SumDb;
 
 /// The `.info` `Version` served under [`Fault::WrongVersion`].
 pub const WRONG_VERSION: &str = "v0.0.0-fixture-wrong";
@@ -66,7 +71,8 @@ pub enum Fault {
     BasicAuth { user: String, password: String },
 }
 
-/// What `/sumdb/sum.golang.org/supported` answers when the proxy serves normally.
+/// What `/sumdb/sum.golang.org/supported` answers when the proxy serves normally (unless a
+/// database named `sum.golang.org` is attached with [`Proxy::proxy_sumdb`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SumdbSupport {
     /// 200: the proxy says it proxies sum.golang.org.
@@ -114,10 +120,19 @@ struct State {
     /// (path prefix without the leading `/`, fault); the longest matching prefix wins.
     faults: Vec<(String, Fault)>,
     sumdb: SumdbSupport,
+    /// Checksum databases attached with [`Proxy::proxy_sumdb`] and [`Proxy::serve_sumdb`].
+    sumdbs: Vec<SumdbMount>,
     /// The base path (`/api/go`, or empty) every served path starts with.
     base: String,
     /// Whether the port is open (false while a whole-proxy [`Fault::Refused`] holds).
     listening: bool,
+}
+
+/// A checksum database served at `prefix` (empty: the root; `sumdb/<name>/` when proxied,
+/// which also answers `supported`).
+struct SumdbMount {
+    prefix: String,
+    db: SumDb,
 }
 
 impl State {
@@ -178,6 +193,7 @@ impl Proxy {
                 modules: ModuleSet::new(),
                 faults: Vec::new(),
                 sumdb: SumdbSupport::NotFound,
+                sumdbs: Vec::new(),
                 base: String::new(),
                 listening: true,
             }),
@@ -297,6 +313,28 @@ impl Proxy {
     /// What `/sumdb/sum.golang.org/supported` answers (default [`SumdbSupport::NotFound`]).
     pub fn set_sumdb(&self, support: SumdbSupport) {
         lock(&self.inner.state).sumdb = support;
+    }
+
+    /// Proxies the checksum database `db` as a GOPROXY does: `/sumdb/<name>/supported`
+    /// answers 200 and `/sumdb/<name>/{latest,lookup/...,tile/...}` come from `db` (which may
+    /// keep growing). go reaches it with GOSUMDB = [`SumDb::gosumdb`] and GOPROXY = this proxy.
+    pub fn proxy_sumdb(&self, db: &SumDb) {
+        self.mount_sumdb(format!("sumdb/{}/", db.name()), db);
+    }
+
+    /// Serves the checksum database `db` itself at the root (below the base path): `/latest`,
+    /// `/lookup/...`, `/tile/...`. go reaches it with GOSUMDB = [`SumDb::gosumdb_at`]`(url())`.
+    pub fn serve_sumdb(&self, db: &SumDb) {
+        self.mount_sumdb(String::new(), db);
+    }
+
+    fn mount_sumdb(&self, prefix: String, db: &SumDb) {
+        let mut state = lock(&self.inner.state);
+        state.sumdbs.retain(|m| m.prefix != prefix);
+        state.sumdbs.push(SumdbMount {
+            prefix,
+            db: db.clone(),
+        });
     }
 
     /// Every request received so far, in order (TLS handshakes that failed are not requests).
@@ -499,6 +537,22 @@ impl Inner {
     fn normal_answer(&self, path: &str) -> Option<Answer> {
         let path = path.trim_start_matches('/');
         let state = lock(&self.state);
+        for mount in &state.sumdbs {
+            let Some(rest) = path.strip_prefix(mount.prefix.as_str()) else {
+                continue;
+            };
+            if !mount.prefix.is_empty() && rest == "supported" {
+                return Some(Answer::new(200, "text/plain; charset=utf-8", b""));
+            }
+            if let Some(a) = mount.db.serve(rest) {
+                return Some(Answer {
+                    status: a.status,
+                    content_type: a.content_type,
+                    body: a.body,
+                    extra: Vec::new(),
+                });
+            }
+        }
         if let Some(rest) = path.strip_prefix("sumdb/") {
             if rest == "sum.golang.org/supported" {
                 return match state.sumdb {
