@@ -1,18 +1,21 @@
 //! The fixture checksum database is a real one: the real go (run directly, no goshim)
-//! verifies fixture modules against it, directly and through a fixture proxy, as it grows,
-//! and switches to the fake toolchain with verification on.
+//! verifies fixture modules against it, directly and through a fixture proxy, as it grows;
+//! it catches tampered downloads; it switches to the fake toolchain with verification on.
+//! And the fixture-proxy faults added for the module router behave as documented.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
 use crate::support::bounded::{self, Bounded};
-use crate::support::modules::{Module, TOOLCHAIN_MODULE, escape_path, toolchain_version};
-use crate::support::proxy::{Proxy, base64};
+use crate::support::modules::{
+    Module, TAMPER_LINE, TOOLCHAIN_MODULE, escape_path, toolchain_version,
+};
+use crate::support::proxy::{Fault, Proxy, base64};
 use crate::support::sumdb::{FIXTURE_SUMDB_NAME, SumDb, Tile, lookup_path};
 use crate::support::{realgo, shim};
 
@@ -64,6 +67,8 @@ fn go(env: &[(String, String)], dir: &Path, args: &[&str], limit: Duration) -> B
 }
 
 const FINISHES: Duration = Duration::from_secs(120);
+/// How long a go that should hang is left running before it is killed.
+const HANGS: Duration = Duration::from_secs(4);
 
 fn succeeded(run: &Bounded) -> bool {
     run.status.is_some_and(|s| s.success())
@@ -300,7 +305,7 @@ fn database_answers_as_x_mod_s_server_does() {
 #[should_panic(expected = "already in the checksum database with other hashes")]
 fn a_record_never_changes() {
     let db = SumDb::of(&[hello()]);
-    db.add(&Module::new("example.com/hello", "v1.0.0").file("hello.go", "package hello\n"));
+    db.add(&hello().tampered());
 }
 
 // ---- the real go against it ----
@@ -453,6 +458,33 @@ fn real_go_follows_the_database_as_it_grows_and_catches_a_fork() {
 }
 
 #[test]
+fn real_go_rejects_a_tampered_zip_or_mod_the_database_vouches_against() {
+    for (fault, what) in [(Fault::TamperZip, "zip"), (Fault::TamperMod, "go.mod")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        let p = Proxy::serving([hello()]);
+        let db = SumDb::of(&[hello()]);
+        p.proxy_sumdb(&db);
+        p.set_fault(fault);
+        let env = verified_env(&home, &p.url(), &db.gosumdb());
+
+        let run = mod_download(&env, tmp.path(), &[&hello()], FINISHES);
+        assert!(!succeeded(&run), "{what}: {}", show(&run));
+        let stderr = run.stderr_text();
+        assert!(
+            stderr.contains("SECURITY ERROR") && stderr.contains("checksum mismatch"),
+            "{what}: {}",
+            show(&run)
+        );
+        assert!(p.saw("/sumdb/sum.fixture.test/lookup/example.com/hello@v1.0.0"));
+        assert!(
+            !extracted(&home, &hello()).exists(),
+            "{what}: the tampered module was extracted"
+        );
+    }
+}
+
+#[test]
 fn real_go_switches_to_the_fake_toolchain_with_verification_on() {
     let toolchain = Module::toolchain("go1.99.0");
     for in_db in [true, false] {
@@ -500,4 +532,216 @@ fn real_go_switches_to_the_fake_toolchain_with_verification_on() {
             assert!(!stdout.contains("fake toolchain"), "{}", show(&run));
         }
     }
+}
+
+// ---- the faults for the module router ----
+
+#[test]
+fn hang_on_zips_serves_the_rest_and_go_hangs_on_the_zip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Proxy::serving([hello()]);
+    let db = SumDb::of(&[hello()]);
+    p.proxy_sumdb(&db);
+    p.set_fault(Fault::Hang.on_zips());
+    let mod_file = get(p.addr(), "/example.com/hello/@v/v1.0.0.mod");
+    assert_eq!(mod_file.status, 200);
+    assert_eq!(mod_file.text(), hello().mod_file());
+
+    let env = verified_env(&tmp.path().join("home"), &p.url(), &db.gosumdb());
+    let run = mod_download(&env, tmp.path(), &[&hello()], HANGS);
+    assert!(run.timed_out(), "go finished: {}", show(&run));
+    for path in [
+        "/example.com/hello/@v/v1.0.0.info",
+        "/example.com/hello/@v/v1.0.0.zip",
+    ] {
+        assert!(p.saw(path), "no {path}: {:?}", p.paths());
+    }
+    let started = Instant::now();
+    drop(p);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn stall_mid_body_sends_the_full_length_and_half_the_body() {
+    let p = Proxy::serving([hello()]);
+    p.set_fault(Fault::StallMidBody);
+    let zip = hello().zip_bytes();
+    let half = zip.len() / 2;
+    let mut s = send(p.addr(), "/example.com/hello/@v/v1.0.0.zip");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let received_half = |raw: &[u8]| {
+        raw.windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .is_some_and(|end| raw.len() - end - 4 >= half)
+    };
+    while !received_half(&raw) {
+        match s.read(&mut buf) {
+            Ok(0) => panic!("the connection ended: {:?}", String::from_utf8_lossy(&raw)),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("{e} after {:?}", String::from_utf8_lossy(&raw)),
+        }
+    }
+    let r = split_response(&raw);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some(zip.len().to_string()));
+    assert_eq!(r.body, zip[..half]);
+    // Nothing more comes, and the connection stays open.
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let more = s.read(&mut buf);
+    assert!(
+        more.as_ref().is_err_and(|e| matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )),
+        "{more:?}"
+    );
+    assert_eq!(p.paths(), ["/example.com/hello/@v/v1.0.0.zip"]);
+
+    // Dropping the proxy ends the stalled connection.
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    drop(p);
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(rest.is_empty());
+}
+
+#[test]
+fn stall_mid_zip_hangs_go() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Proxy::serving([hello()]);
+    let db = SumDb::of(&[hello()]);
+    p.proxy_sumdb(&db);
+    p.set_fault(Fault::StallMidBody.on_zips());
+    let env = verified_env(&tmp.path().join("home"), &p.url(), &db.gosumdb());
+    let run = mod_download(&env, tmp.path(), &[&hello()], HANGS);
+    assert!(run.timed_out(), "go finished: {}", show(&run));
+    assert!(p.saw("/example.com/hello/@v/v1.0.0.zip"), "{:?}", p.paths());
+    assert!(!extracted(&tmp.path().join("home"), &hello()).exists());
+}
+
+#[test]
+fn fail_every_nth_request_answers_502() {
+    let p = Proxy::serving([hello()]);
+    p.set_fault(Fault::FailEvery(3));
+    let path = "/example.com/hello/@v/v1.0.0.info";
+    let statuses: Vec<u16> = (0..7).map(|_| get(p.addr(), path).status).collect();
+    assert_eq!(statuses, [200, 200, 502, 200, 200, 502, 200]);
+    assert_eq!(p.paths().len(), 7);
+
+    // The count starts again when the faults change; paths the fault does not govern are not
+    // counted.
+    p.clear_faults();
+    p.set_fault_under("example.com/hello/", Fault::FailEvery(2));
+    assert_eq!(get(p.addr(), "/example.com/other/@v/list").status, 404);
+    let statuses: Vec<u16> = (0..4).map(|_| get(p.addr(), path).status).collect();
+    assert_eq!(statuses, [200, 502, 200, 502]);
+    let served = get(p.addr(), path);
+    assert_eq!(served.text(), hello().info_json());
+}
+
+#[test]
+fn too_many_requests_sends_retry_after() {
+    let p = Proxy::serving([hello()]);
+    let path = "/example.com/hello/@v/v1.0.0.info";
+    p.set_fault(Fault::TooManyRequests {
+        retry_after_secs: 7,
+        first: Some(2),
+    });
+    let answers: Vec<Response> = (0..3).map(|_| get(p.addr(), path)).collect();
+    assert_eq!(
+        answers.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [429, 429, 200]
+    );
+    assert_eq!(answers[0].header("retry-after").as_deref(), Some("7"));
+    assert!(
+        answers[0]
+            .head
+            .starts_with("HTTP/1.1 429 Too Many Requests")
+    );
+    assert_eq!(answers[2].text(), hello().info_json());
+
+    p.set_fault(Fault::TooManyRequests {
+        retry_after_secs: 1,
+        first: None,
+    });
+    for _ in 0..3 {
+        let r = get(p.addr(), path);
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+    }
+    assert_eq!(p.paths().len(), 6);
+}
+
+#[test]
+fn delay_answers_correctly_after_waiting() {
+    let p = Proxy::serving([hello()]);
+    let delay = Duration::from_millis(300);
+    p.set_fault(Fault::Delay(delay));
+    let started = Instant::now();
+    let zip = get(p.addr(), "/example.com/hello/@v/v1.0.0.zip");
+    assert!(started.elapsed() >= delay);
+    assert_eq!(zip.status, 200);
+    assert_eq!(zip.body, hello().zip_bytes());
+    assert_eq!(p.paths(), ["/example.com/hello/@v/v1.0.0.zip"]);
+}
+
+#[test]
+fn tampered_files_differ_and_keep_exact_lengths() {
+    let m = hello();
+    let p = Proxy::serving([m.clone()]);
+    let zip_path = "/example.com/hello/@v/v1.0.0.zip";
+    let mod_path = "/example.com/hello/@v/v1.0.0.mod";
+
+    p.set_fault(Fault::TamperZip);
+    let zip = get(p.addr(), zip_path);
+    assert_eq!(zip.status, 200);
+    assert_ne!(zip.body, m.zip_bytes());
+    assert_eq!(zip.body, m.tampered().zip_bytes());
+    assert_eq!(
+        zip.header("content-length"),
+        Some(zip.body.len().to_string())
+    );
+    assert_ne!(m.tampered().go_sum(), m.go_sum());
+    assert_eq!(get(p.addr(), mod_path).text(), m.mod_file());
+
+    p.set_fault(Fault::TamperMod);
+    let tampered = get(p.addr(), mod_path);
+    assert_eq!(tampered.text(), m.mod_file() + TAMPER_LINE);
+    assert_eq!(
+        tampered.header("content-length"),
+        Some(tampered.body.len().to_string())
+    );
+    assert_eq!(get(p.addr(), zip_path).body, m.zip_bytes());
+    assert_eq!(p.paths().len(), 4);
+}
+
+#[test]
+fn sumdb_lookup_hang_claims_the_database_and_hangs_go() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = Proxy::serving([hello()]);
+    let db = SumDb::of(&[hello()]);
+    p.proxy_sumdb(&db);
+    p.set_fault(Fault::SumdbLookupHang);
+    let supported = get(p.addr(), "/sumdb/sum.other.test/supported");
+    assert_eq!(supported.status, 200);
+    assert_eq!(
+        get(p.addr(), "/example.com/hello/@v/v1.0.0.info").text(),
+        hello().info_json()
+    );
+
+    let env = verified_env(&tmp.path().join("home"), &p.url(), &db.gosumdb());
+    let run = mod_download(&env, tmp.path(), &[&hello()], HANGS);
+    assert!(run.timed_out(), "go finished: {}", show(&run));
+    for path in [
+        "/sumdb/sum.fixture.test/supported",
+        "/sumdb/sum.fixture.test/lookup/example.com/hello@v1.0.0",
+    ] {
+        assert!(p.saw(path), "no {path}: {:?}", p.paths());
+    }
+    let started = Instant::now();
+    drop(p);
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

@@ -22,6 +22,9 @@ use zip::write::{SimpleFileOptions, ZipWriter};
 /// The module path of Go toolchains served through GOPROXY.
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 
+/// The line [`Module::tampered`] (and a tampered `.mod`) gains.
+pub const TAMPER_LINE: &str = "// tampered by the fixture proxy\n";
+
 /// One version of one module.
 #[derive(Clone, Debug)]
 pub struct Module {
@@ -147,6 +150,20 @@ impl Module {
             path = self.path,
             v = self.version
         )
+    }
+
+    /// A copy whose zip holds other bytes (and so another `h1:` hash): its first file gets
+    /// [`TAMPER_LINE`] appended, or, with no file besides `go.mod`, a file `TAMPERED` is added.
+    /// The `go.mod` is unchanged.
+    pub fn tampered(&self) -> Module {
+        let mut copy = self.clone();
+        match copy.files.first_mut() {
+            Some((_, contents)) => contents.extend_from_slice(TAMPER_LINE.as_bytes()),
+            None => copy
+                .files
+                .push(("TAMPERED".to_string(), TAMPER_LINE.as_bytes().to_vec())),
+        }
+        copy
     }
 
     /// The path of this module's files under a proxy root, e.g. `example.com/!my!mod/@v/`.
@@ -301,7 +318,8 @@ impl ModuleSet {
         &self.modules
     }
 
-    fn find(&self, path: &str, version: &str) -> Option<&Module> {
+    /// The module `path@version`, if the set holds it.
+    pub fn find(&self, path: &str, version: &str) -> Option<&Module> {
         self.modules
             .iter()
             .find(|m| m.path == path && m.version == version)

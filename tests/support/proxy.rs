@@ -8,6 +8,7 @@
 //! // GOPROXY=p.url() ...
 //! p.set_fault(Fault::Status(503));                       // every path now answers 503
 //! p.set_fault_under("private.example/", Fault::Hang);   // only these paths hang
+//! p.set_fault(Fault::Hang.on_zips());                   // zips hang, the rest is served
 //! assert!(p.saw("/example.com/hello/@v/v1.0.0.zip"));
 //! p.assert_never_saw("private.example");
 //! ```
@@ -36,7 +37,7 @@ use rcgen::{
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use super::modules::{Module, ModuleSet, ProxyRequest};
+use super::modules::{Module, ModuleSet, ProxyRequest, TAMPER_LINE};
 use super::sumdb::SumDb;
 
 /// The `.info` `Version` served under [`Fault::WrongVersion`].
@@ -69,6 +70,43 @@ pub enum Fault {
     Redirect(String),
     /// Serve normally only with `Authorization: Basic base64(user:password)`; else 401.
     BasicAuth { user: String, password: String },
+    /// Apply the inner fault to `.zip` requests only and serve every other path normally
+    /// (build it with [`Fault::on_zips`]; `Fault::Hang.on_zips()` hangs on zips only).
+    ZipOnly(Box<Fault>),
+    /// Send the headers of the normal answer (with its full `Content-Length`) and the first
+    /// half of its body (rounded down), then stall until the proxy is dropped.
+    StallMidBody,
+    /// Answer 502 to every Nth request this fault governs (the Nth, 2Nth, ...; `FailEvery(1)`
+    /// fails them all), serve the others. Requests are counted per proxy from the last
+    /// `set_fault*`/`clear_faults` call.
+    FailEvery(u64),
+    /// Answer 429 with `Retry-After: <retry_after_secs>` to the first `first` requests this
+    /// fault governs (every request when `None`), then serve normally. Counted as
+    /// [`Fault::FailEvery`] counts.
+    TooManyRequests {
+        retry_after_secs: u64,
+        first: Option<u64>,
+    },
+    /// Answer everything normally after waiting this long (the connection stays silent).
+    Delay(Duration),
+    /// Serve normally, except that a module's `.zip` holds other bytes
+    /// ([`Module::tampered`]: a file changed, `Content-Length` exact), so go's h1 check fails.
+    TamperZip,
+    /// Serve normally, except that a module's `.mod` gains [`TAMPER_LINE`] (`Content-Length`
+    /// exact), so go's go.mod h1 check fails.
+    TamperMod,
+    /// Claim a checksum database and never deliver: `/sumdb/<any name>/supported` answers
+    /// 200, every other checksum-database request (`/sumdb/...`, and on a database served at
+    /// the root `/lookup/...`, `/tile/...`, `/latest`) hangs until the proxy is dropped;
+    /// module files are served normally.
+    SumdbLookupHang,
+}
+
+impl Fault {
+    /// This fault for `.zip` requests only ([`Fault::ZipOnly`]).
+    pub fn on_zips(self) -> Fault {
+        Fault::ZipOnly(Box::new(self))
+    }
 }
 
 /// What `/sumdb/sum.golang.org/supported` answers when the proxy serves normally (unless a
@@ -149,6 +187,9 @@ struct Inner {
     wake: Condvar,
     stopping: AtomicBool,
     log: Mutex<Vec<Request>>,
+    /// Requests governed by a counting fault ([`Fault::FailEvery`],
+    /// [`Fault::TooManyRequests`]) since the faults last changed.
+    counted: AtomicU64,
     accepted: AtomicUsize,
     next_conn: AtomicU64,
     conns: Mutex<HashMap<u64, TcpStream>>,
@@ -200,6 +241,7 @@ impl Proxy {
             wake: Condvar::new(),
             stopping: AtomicBool::new(false),
             log: Mutex::new(Vec::new()),
+            counted: AtomicU64::new(0),
             accepted: AtomicUsize::new(0),
             next_conn: AtomicU64::new(0),
             conns: Mutex::new(HashMap::new()),
@@ -275,6 +317,7 @@ impl Proxy {
         let mut state = lock(&self.inner.state);
         state.faults.retain(|(p, _)| *p != prefix);
         state.faults.push((prefix, fault));
+        self.inner.counted.store(0, Ordering::SeqCst);
         drop(state);
         self.sync_listener();
     }
@@ -282,6 +325,7 @@ impl Proxy {
     /// Back to serving normally everywhere.
     pub fn clear_faults(&self) {
         lock(&self.inner.state).faults.clear();
+        self.inner.counted.store(0, Ordering::SeqCst);
         self.sync_listener();
     }
 
@@ -616,7 +660,7 @@ fn serve_conn<S: Read + Write>(inner: &Inner, stream: &mut S) {
         let _ = stream.flush();
         return;
     };
-    let answer = match inner.fault_for(&path) {
+    let answer = match resolve(inner.fault_for(&path), &path) {
         Fault::Refused => None,
         Fault::Hang => {
             inner.wait_or_stop(Duration::from_secs(3600));
@@ -681,11 +725,129 @@ fn serve_conn<S: Read + Write>(inner: &Inner, stream: &mut S) {
             }
             return;
         }
+        Fault::StallMidBody => {
+            if let Some(a) = inner.normal_answer(&path) {
+                let half = &a.body[..a.body.len() / 2];
+                let sent = stream.write_all(&head(&a)).is_ok()
+                    && stream.write_all(half).is_ok()
+                    && stream.flush().is_ok();
+                if sent {
+                    inner.wait_or_stop(Duration::from_secs(3600));
+                }
+            }
+            return;
+        }
+        Fault::FailEvery(n) => {
+            let count = inner.counted.fetch_add(1, Ordering::SeqCst) + 1;
+            if count.is_multiple_of(n.max(1)) {
+                Some(Answer::new(
+                    502,
+                    "text/plain; charset=utf-8",
+                    format!("fixture: request {count} fails (every {n})\n").as_bytes(),
+                ))
+            } else {
+                inner.normal_answer(&path)
+            }
+        }
+        Fault::TooManyRequests {
+            retry_after_secs,
+            first,
+        } => {
+            let count = inner.counted.fetch_add(1, Ordering::SeqCst) + 1;
+            if first.is_none_or(|k| count <= k) {
+                let mut a = Answer::new(429, "text/plain; charset=utf-8", b"fixture: slow down\n");
+                a.extra
+                    .push(("Retry-After".into(), retry_after_secs.to_string()));
+                Some(a)
+            } else {
+                inner.normal_answer(&path)
+            }
+        }
+        Fault::Delay(delay) => {
+            if inner.wait_or_stop(delay) {
+                return;
+            }
+            inner.normal_answer(&path)
+        }
+        Fault::TamperZip => inner.tampered_answer(&path, Tamper::Zip),
+        Fault::TamperMod => inner.tampered_answer(&path, Tamper::Mod),
+        Fault::SumdbLookupHang => {
+            let p = path.trim_start_matches('/');
+            if p.starts_with("sumdb/") && p.ends_with("/supported") {
+                Some(Answer::new(200, "text/plain; charset=utf-8", b""))
+            } else if p.starts_with("sumdb/")
+                || p.starts_with("lookup/")
+                || p.starts_with("tile/")
+                || p == "latest"
+            {
+                inner.wait_or_stop(Duration::from_secs(3600));
+                None
+            } else {
+                inner.normal_answer(&path)
+            }
+        }
+        Fault::ZipOnly(_) => unreachable!("resolve() unwraps ZipOnly"),
     };
     if let Some(a) = answer {
         let _ = stream.write_all(&head(&a));
         let _ = stream.write_all(&a.body);
         let _ = stream.flush();
+    }
+}
+
+/// The fault that applies to `path`: [`Fault::ZipOnly`]'s inner fault for a zip, else `Serve`.
+fn resolve(fault: Fault, path: &str) -> Fault {
+    match fault {
+        Fault::ZipOnly(inner) => {
+            let zip = matches!(
+                ProxyRequest::parse(path.trim_start_matches('/')),
+                Some(ProxyRequest::Zip { .. })
+            );
+            if zip {
+                resolve(*inner, path)
+            } else {
+                Fault::Serve
+            }
+        }
+        other => other,
+    }
+}
+
+/// Which file [`Fault::TamperZip`] / [`Fault::TamperMod`] alters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tamper {
+    Zip,
+    Mod,
+}
+
+impl Inner {
+    /// The normal answer, with the module's zip or `.mod` (per `which`) altered.
+    fn tampered_answer(&self, path: &str, which: Tamper) -> Option<Answer> {
+        let tampered = {
+            let state = lock(&self.state);
+            match ProxyRequest::parse(path.trim_start_matches('/')) {
+                Some(ProxyRequest::Zip { module, version }) if which == Tamper::Zip => state
+                    .modules
+                    .find(&module, &version)
+                    .map(|m| ("application/zip", m.tampered().zip_bytes())),
+                Some(ProxyRequest::Mod { module, version }) if which == Tamper::Mod => {
+                    state.modules.find(&module, &version).map(|m| {
+                        let text = m.mod_file() + TAMPER_LINE;
+                        ("text/plain; charset=utf-8", text.into_bytes())
+                    })
+                }
+                _ => None,
+            }
+        };
+        match tampered {
+            Some((content_type, body)) => Some(Answer {
+                status: 200,
+                content_type,
+                body,
+                extra: Vec::new(),
+            }),
+            None => self.normal_answer(path),
+        }
     }
 }
 
@@ -729,6 +891,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         410 => "Gone",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
