@@ -383,8 +383,10 @@ fn debug_log_traces_the_configuration_files() {
         &format!(
             "goshim: debug: config {} (project, untrusted)\n\
              goshim: debug: project not inspected, nothing decided (go reports it): \
-             go: cannot find GOROOT directory: 'go' binary is trimmed and GOROOT is not set\n",
-            bed.gomodrc().display()
+             go: cannot find GOROOT directory: 'go' binary is trimmed and GOROOT is not set \
+             (`{}/real/go env GOROOT` printed \"\", which is not a Go installation)\n",
+            bed.gomodrc().display(),
+            bed.root.display()
         ),
     );
 }
