@@ -143,8 +143,8 @@ fn github(vars: &[(String, String)]) -> String {
     out
 }
 
-/// Files whose change changes the decision: the configuration files read, every `.gomodrc`
-/// place from the user configuration, go.mod and go.work.
+/// Files whose change changes the decision: the configuration files read, the user
+/// configuration, the trust store, the project's `.gomodrc`, go.mod and go.work.
 fn watched(plan: &Plan) -> Vec<String> {
     let mut files: Vec<String> = Vec::new();
     if let Some(loaded) = &plan.loaded {
@@ -157,6 +157,10 @@ fn watched(plan: &Plan) -> Vec<String> {
         );
     }
     if let Some(path) = crate::config::load::user_config_path() {
+        files.push(path.display().to_string());
+    }
+    // `goshim trust` changes what a .gomodrc may do: reload once the store changes.
+    if let Some(path) = crate::config::load::trust_store_path() {
         files.push(path.display().to_string());
     }
     if let Some(d) = &plan.decided {

@@ -9,6 +9,7 @@ mod support;
 
 mod config;
 mod decision;
+mod direnv_trust;
 mod fixture_proxy;
 mod fixture_sumdb;
 mod goenv_diff;
