@@ -22,6 +22,10 @@ pub const GOSHIM_DEPTH: &str = "GOSHIM_DEPTH";
 /// not the user's, so a nested goshim may recompute them.
 pub const GOSHIM_MANAGED: &str = "GOSHIM_MANAGED";
 
+/// A digest of the notices goshim printed before running go: a nested goshim (a go started by
+/// `go generate`, a test, a toolchain switch) does not print the same notices again.
+pub const GOSHIM_NOTICES: &str = "GOSHIM_NOTICES";
+
 /// Past this many nested goshim hops the shim refuses to go on: something execs it in a loop.
 pub const MAX_DEPTH: u32 = 8;
 

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use crate::config::schema::HealthConfig;
 use crate::config::{self, ConfigError, LoadInput, Loaded, Origin};
 use crate::decide::{self, Decision, Inputs, ProjectFacts};
-use crate::env_vars::{GOSHIM_DISABLE, GOSHIM_MANAGED};
+use crate::env_vars::{GOSHIM_DISABLE, GOSHIM_MANAGED, GOSHIM_NOTICES};
 use crate::exit::Exit;
 use crate::goenv::gomod::ModFile;
 use crate::goenv::project::{Project, ProjectContext};
@@ -343,32 +343,73 @@ impl Plan {
 
     /// Prints what goshim has to say before go runs, on stderr: with `GOSHIM_LOG=debug` the
     /// configuration and decision traces; unless quiet, the configuration notices and the
-    /// decision's notice.
-    pub fn report(&self) {
-        let Some(loaded) = &self.loaded else {
-            return;
-        };
-        print_config_notices(loaded);
-        let debug = loaded.config.debug_log.value;
-        if debug && let Some(err) = &self.project_error {
-            eprintln!(
-                "goshim: debug: project not inspected, nothing decided (go reports it): {err}"
-            );
-        }
-        let Some(decided) = &self.decided else {
-            return;
-        };
-        if debug {
-            for line in decided.trace() {
+    /// decision's notice — but not notices a goshim further up the process tree already printed
+    /// (`GOSHIM_NOTICES` holds their digest: a nested go from `go generate` or a test repeats
+    /// nothing). Returns the digest of this plan's notices, for the go it runs.
+    pub fn report(&self, process: &Process) -> Option<String> {
+        let lines = self.report_lines();
+        let notices: Vec<&str> = lines
+            .iter()
+            .filter(|(notice, _)| *notice)
+            .map(|(_, l)| l.as_str())
+            .collect();
+        let digest = (!notices.is_empty()).then(|| notices_digest(&notices));
+        let seen = digest.is_some() && process.var(GOSHIM_NOTICES) == digest.as_deref();
+        for (notice, line) in &lines {
+            if !(*notice && seen) {
                 eprintln!("{line}");
             }
         }
-        if !loaded.config.shim.quiet.value
-            && let Some(notice) = &decided.decision.notice
-        {
-            eprintln!("{notice}");
-        }
+        digest
     }
+
+    /// Everything [`Plan::report`] may print, in order; `true` marks a notice, `false` a debug
+    /// trace line.
+    fn report_lines(&self) -> Vec<(bool, String)> {
+        let Some(loaded) = &self.loaded else {
+            return Vec::new();
+        };
+        let debug = loaded.config.debug_log.value;
+        let quiet = loaded.config.shim.quiet.value;
+        let mut lines = Vec::new();
+        if debug {
+            lines.extend(loaded.trace().into_iter().map(|l| (false, l)));
+        }
+        if !quiet {
+            lines.extend(loaded.notices().into_iter().map(|l| (true, l)));
+        }
+        if debug && let Some(err) = &self.project_error {
+            lines.push((
+                false,
+                format!(
+                    "goshim: debug: project not inspected, nothing decided (go reports it): {err}"
+                ),
+            ));
+        }
+        if let Some(decided) = &self.decided {
+            if debug {
+                lines.extend(decided.trace().into_iter().map(|l| (false, l)));
+            }
+            if !quiet && let Some(notice) = &decided.decision.notice {
+                lines.push((true, notice.clone()));
+            }
+        }
+        lines
+    }
+}
+
+/// A short digest of notice lines, to recognise them in a nested goshim.
+fn notices_digest(lines: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(l.as_bytes());
+        h.update([b'\n']);
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Decided {

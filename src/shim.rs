@@ -4,7 +4,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use crate::env_vars::GOSHIM_DEPTH;
+use crate::env_vars::{GOSHIM_DEPTH, GOSHIM_NOTICES};
 use crate::exit::{self, Exit};
 use crate::plan;
 use crate::process::Process;
@@ -35,12 +35,15 @@ pub fn run(process: &Process, argv0: &OsStr, args: &[OsString]) -> ExitCode {
         Ok(plan) => plan,
         Err(err) => return exit::fail(&err, err.exit()),
     };
-    plan.report();
+    let notices = plan.report(process);
     let mut set = plan.variables();
     set.push((
         OsString::from(GOSHIM_DEPTH),
         OsString::from((depth + 1).to_string()),
     ));
+    if let Some(digest) = notices {
+        set.push((OsString::from(GOSHIM_NOTICES), OsString::from(digest)));
+    }
     let mut cmd = Command::new(&plan.real.path);
     cmd.args(args);
     cmd.envs(set);

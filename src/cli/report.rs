@@ -21,7 +21,7 @@ pub const NETWORK_ARGV: &[&str] = &["mod", "download"];
 pub fn network_plan(process: &Process) -> Result<Plan, ExitCode> {
     let argv: Vec<OsString> = NETWORK_ARGV.iter().map(OsString::from).collect();
     let plan = plan::plan(process, &argv).map_err(|err| exit::fail(&err, err.exit()))?;
-    plan.report();
+    plan.report(process);
     Ok(plan)
 }
 

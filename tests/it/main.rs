@@ -16,6 +16,7 @@ mod goenv_diff;
 mod goenv_gosrc;
 mod health;
 mod install;
+mod nested;
 mod shim_exec;
 mod usage;
 mod version_managers;
