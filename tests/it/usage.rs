@@ -475,6 +475,7 @@ fn env_in_every_format() {
              export GONOSUMDB='git.corp.example'\nexport GOPROXY='$P1'\n\
              export GOSHIM_MANAGED='{managed}'\n\
              watch_file '$ROOT/home/.config/goshim/config.toml'\n\
+             watch_file '$ROOT/home/.local/share/goshim/trust.json'\n\
              watch_file '$ROOT/proj/.gomodrc'\nwatch_file '$ROOT/proj/go.mod'\n"
         )
     );
