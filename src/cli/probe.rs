@@ -149,15 +149,13 @@ fn inputs(process: &Process, args: &ProbeArgs) -> Result<(Candidates, Settings),
 }
 
 fn table(v: &Verdicts) -> String {
-    let mut rows = vec![[
-        "CANDIDATE".to_string(),
-        "VERDICT".into(),
-        "LATENCY".into(),
-        "SUMDB".into(),
-        "REASON".into(),
-    ]];
+    let mut rows = vec![
+        ["CANDIDATE", "VERDICT", "LATENCY", "SUMDB", "REASON"]
+            .map(String::from)
+            .to_vec(),
+    ];
     let row = |name: &str, v: &Verdict, sumdb: String| {
-        [
+        vec![
             name.to_string(),
             v.status.to_string(),
             v.latency_ms.map_or("-".into(), |ms| format!("{ms} ms")),
@@ -171,17 +169,7 @@ fn table(v: &Verdicts) -> String {
     for (name, verdict) in &v.sumdbs {
         rows.push(row(&format!("{name} (direct)"), verdict, "-".into()));
     }
-    let widths: Vec<usize> = (0..4)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in &rows {
-        for (i, w) in widths.iter().enumerate() {
-            out.push_str(&format!("{:<w$}  ", r[i]));
-        }
-        out.push_str(&r[4]);
-        out.push('\n');
-    }
+    let mut out = super::report::columns(&rows);
     let origin = match v.origin {
         VerdictSource::Cache => "from the cache",
         VerdictSource::Probed => "probed",
