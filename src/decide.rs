@@ -9,11 +9,10 @@ use std::collections::BTreeSet;
 use crate::config::{Config, schema::Offline, schema::Order};
 use crate::goenv::env::{GoEnv, GoOrigin};
 use crate::goenv::pattern::match_prefix_patterns;
-use crate::goenv::proxy::{Fallback, ProxyEntry, ProxyList, ProxyScheme, parse_proxy_list};
+use crate::goenv::proxy::{ProxyEntry, ProxyList, ProxyScheme, parse_proxy_list, same_proxy};
+use crate::goenv::route::{SumdbEnd, Supported, TOOLCHAIN_MODULE, sumdb_walk};
+use crate::goenv::sumdb::{SumDb, parse_gosumdb};
 use crate::health::{Candidate, Candidates, Status, SumdbSupport, Verdict, Verdicts};
-
-/// The module path of Go toolchain downloads.
-pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 
 /// What decide needs to know about the project the command runs in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -196,10 +195,6 @@ fn user_goproxy_urls(go_env: &GoEnv, managed: &[String]) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn same_proxy(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// The public candidates in preference order: the user's own GOPROXY URLs first, then the
@@ -435,34 +430,6 @@ struct Chain {
     offline: bool,
 }
 
-/// Where go sends checksum lookups through `list` (`modfetch/sumdb.go` `initBase`): the first
-/// proxy that serves `/sumdb/<name>/supported`, moving on after 404/410 (or any error after `|`),
-/// and the database itself once `direct` or `off` is reached or the list ends.
-#[derive(Debug, PartialEq, Eq)]
-enum SumdbRoute {
-    Proxy(String),
-    Direct,
-    /// This proxy answers `supported` with an error and is followed by `,`: lookups fail.
-    Fails(String),
-}
-
-fn sumdb_route(list: &ProxyList, verdicts: Option<&Verdicts>) -> SumdbRoute {
-    for spec in list.explicit() {
-        match &spec.entry {
-            ProxyEntry::Url { url, .. } => match verdict_of(verdicts, url).map(|v| v.sumdb) {
-                Some(SumdbSupport::Supported) => return SumdbRoute::Proxy(url.clone()),
-                Some(SumdbSupport::Failed) if spec.fallback == Fallback::OnNotFound => {
-                    return SumdbRoute::Fails(url.clone());
-                }
-                _ => {}
-            },
-            ProxyEntry::Direct | ProxyEntry::Off => return SumdbRoute::Direct,
-            ProxyEntry::Noproxy => {}
-        }
-    }
-    SumdbRoute::Direct
-}
-
 fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Option<Chain> {
     let env = inp.go_env;
     if user_set(inp, "GOPROXY") {
@@ -654,12 +621,19 @@ fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
         );
         return;
     }
-    let route = chain
-        .list
-        .as_ref()
-        .map_or(SumdbRoute::Direct, |l| sumdb_route(l, inp.verdicts));
-    let blocked = match route {
-        SumdbRoute::Proxy(url) => {
+    // What each proxy answers for `supported`, from its health verdict.
+    let answer = |url: &str| match verdict_of(inp.verdicts, url).map(|v| v.sumdb) {
+        Some(SumdbSupport::Supported) => Supported::Serves,
+        Some(SumdbSupport::NotSupported) => Supported::NotFound,
+        Some(SumdbSupport::Failed) => Supported::Error,
+        Some(SumdbSupport::Unknown) | None => Supported::Unknown,
+    };
+    let end = match (&chain.list, parse_gosumdb(current_value)) {
+        (Some(list), Ok(SumDb::Db(spec))) => sumdb_walk(list, &spec, answer).end,
+        _ => SumdbEnd::Direct,
+    };
+    let blocked = match end {
+        SumdbEnd::Proxy(url) => {
             d.keep(
                 "GOSUMDB",
                 current_value,
@@ -670,8 +644,8 @@ fn decide_sumdb(inp: &Inputs<'_>, chain: Option<&Chain>, d: &mut Decision) {
             );
             return;
         }
-        SumdbRoute::Fails(url) => Some(url),
-        SumdbRoute::Direct => None,
+        SumdbEnd::Fails(url) => Some(url),
+        SumdbEnd::Direct => None,
     };
     let ok = |name| sumdb_verdict(inp, name).is_some_and(|v| v.status == Status::Healthy);
     if blocked.is_none() && ok("sum.golang.org") {

@@ -28,6 +28,7 @@ use crate::env_vars::{
     GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET, GOSHIM_SYSTEM_CONFIG, GOSHIM_TRUST_ALL,
     is_true_value,
 };
+use crate::goenv::proxy::same_proxy;
 
 /// The project configuration file's name.
 pub const GOMODRC: &str = ".gomodrc";
@@ -340,11 +341,6 @@ impl Allowed {
 
 fn values(list: &SourcedList) -> Vec<String> {
     list.value.iter().map(|s| s.value.clone()).collect()
-}
-
-/// Proxies compare equal with or without a trailing slash.
-fn same_proxy(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// A value as it would be written in a configuration file, for reports.

@@ -53,6 +53,6 @@ pub use env::{EnvSources, EnvValue, GoEnv, GoOrigin};
 pub use pattern::{BadPattern, malformed_globs, match_prefix_patterns, path_match};
 pub use proxy::{
     Fallback, ProxyEntry, ProxyList, ProxyListError, ProxyScheme, ProxySpec, escape_module_path,
-    parse_proxy_list, validate_proxy_url,
+    parse_proxy_list, same_proxy, validate_proxy_url,
 };
 pub use sumdb::{SumDb, SumDbError, SumDbSpec, parse_gosumdb};

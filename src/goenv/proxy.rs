@@ -146,6 +146,12 @@ pub fn validate_proxy_url(s: &str) -> Result<String, ProxyListError> {
     }
 }
 
+/// Whether two proxy URLs name the same proxy: a trailing `/` makes no difference to the
+/// requests go sends (it joins `/<module>/@v/...` and `/sumdb/...` onto either form alike).
+pub fn same_proxy(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
 /// Whitespace as Go's `strings.TrimSpace` sees it (Unicode White_Space).
 fn is_go_space(c: char) -> bool {
     c.is_whitespace()
@@ -401,6 +407,14 @@ mod tests {
                 .map_err(|e| e.to_string());
             assert_eq!(got, want.map_err(String::from), "GOPROXY={input:?}");
         }
+    }
+
+    #[test]
+    fn same_proxy_ignores_a_trailing_slash_only() {
+        assert!(same_proxy("https://goproxy.cn", "https://goproxy.cn/"));
+        assert!(same_proxy("https://a.example/go//", "https://a.example/go"));
+        assert!(!same_proxy("https://a.example/go", "https://a.example"));
+        assert!(!same_proxy("https://goproxy.cn", "http://goproxy.cn"));
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! How go fetches one module under a given environment: the GOPROXY entries in the order
 //! `modfetch.TryProxies` walks them (or the direct route a GONOPROXY match forces), and whether
 //! and where the checksum database is consulted (`modfetch/sumdb.go: useSumDB`, `initBase`).
+//!
+//! [`sumdb_walk`] is go's one walk for the checksum database along GOPROXY: `goshim route`
+//! lists every place it may ask, and the GOSUMDB decision follows it with the health verdicts.
 
 use super::env::GoEnv;
 use super::pattern::match_prefix_patterns;
-use super::proxy::{Fallback, ProxyEntry, parse_proxy_list};
-use super::sumdb::{SumDb, parse_gosumdb};
+use super::proxy::{Fallback, ProxyEntry, ProxyList, parse_proxy_list};
+use super::sumdb::{SumDb, SumDbSpec, parse_gosumdb};
 
 /// The module path of Go toolchain downloads; `go` and `toolchain` are looked up as it.
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
@@ -70,6 +73,74 @@ pub enum SumStep {
     Direct(String),
     /// The URL given in GOSUMDB: no proxy is asked.
     Explicit(String),
+}
+
+/// What a proxy answers for `<proxy>/sumdb/<name>/supported`, as far as the caller knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Supported {
+    /// 200: go sends every lookup for the database to `<proxy>/sumdb/<name>`.
+    Serves,
+    /// 404 or 410: go asks the next entry.
+    NotFound,
+    /// Any other error: go asks the next entry after `|`; after `,` the lookups fail.
+    Error,
+    /// Not known: go may move on, so the walk goes on to the next entry.
+    Unknown,
+}
+
+/// Where go's walk for the checksum database ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SumdbEnd {
+    /// This proxy serves the database: every lookup goes through it.
+    Proxy(String),
+    /// The database itself: a `direct` or `off` entry, or the end of the list, was reached.
+    Direct,
+    /// This proxy answers `supported` with an error and is followed by `,`: lookups fail.
+    Fails(String),
+}
+
+/// go's walk for a checksum database along GOPROXY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SumdbWalk {
+    /// The places go asks, in order: each proxy's `supported` URL up to where the walk ends,
+    /// then the database itself when the walk reaches it.
+    pub steps: Vec<SumStep>,
+    pub end: SumdbEnd,
+}
+
+/// How go finds the checksum database `spec` through `list` (`modfetch/sumdb.go: initBase`):
+/// each proxy URL is asked for `/sumdb/<name>/supported` until one serves it; go moves on
+/// after 404/410, and after any error only when `|` follows; a `direct` or `off` entry, or the
+/// end of the list, sends it to the database itself. `answer` says what a proxy answers.
+/// `spec` is reached through the proxies (no explicit URL: see [`SumDbSpec::via_proxy`]).
+pub fn sumdb_walk(
+    list: &ProxyList,
+    spec: &SumDbSpec,
+    mut answer: impl FnMut(&str) -> Supported,
+) -> SumdbWalk {
+    let mut steps = Vec::new();
+    for s in list.explicit() {
+        let ProxyEntry::Url { url, .. } = &s.entry else {
+            break;
+        };
+        let base = format!("{}/sumdb/{}", url.trim_end_matches('/'), spec.name);
+        steps.push(SumStep::Proxy {
+            supported: format!("{base}/supported"),
+            base,
+            then: s.fallback,
+        });
+        let end = match answer(url) {
+            Supported::Serves => SumdbEnd::Proxy(url.clone()),
+            Supported::Error if s.fallback == Fallback::OnNotFound => SumdbEnd::Fails(url.clone()),
+            Supported::NotFound | Supported::Error | Supported::Unknown => continue,
+        };
+        return SumdbWalk { steps, end };
+    }
+    steps.push(SumStep::Direct(spec.direct_url()));
+    SumdbWalk {
+        steps,
+        end: SumdbEnd::Direct,
+    }
 }
 
 /// Whether go verifies the module against the checksum database.
@@ -163,28 +234,8 @@ pub fn route(module: &str, vars: &RouteVars) -> Route {
                 let steps = match (&spec.url, &list) {
                     (Some(url), _) => vec![SumStep::Explicit(url.clone())],
                     (None, Err(_)) => Vec::new(),
-                    (None, Ok(list)) => {
-                        let mut steps = Vec::new();
-                        for s in list.explicit() {
-                            match &s.entry {
-                                ProxyEntry::Url { url, .. } => {
-                                    let base = format!(
-                                        "{}/sumdb/{}",
-                                        url.trim_end_matches('/'),
-                                        spec.name
-                                    );
-                                    steps.push(SumStep::Proxy {
-                                        supported: format!("{base}/supported"),
-                                        base,
-                                        then: s.fallback,
-                                    });
-                                }
-                                _ => break,
-                            }
-                        }
-                        steps.push(SumStep::Direct(spec.direct_url()));
-                        steps
-                    }
+                    // Nothing is known about the proxies' answers: every place go may ask.
+                    (None, Ok(list)) => sumdb_walk(list, &spec, |_| Supported::Unknown).steps,
                 };
                 SumCheck::Consulted {
                     name: spec.name,
@@ -287,13 +338,13 @@ mod tests {
     fn route_table() {
         const PG: &str = "https://proxy.golang.org";
         let pg_sum = "https://proxy.golang.org/sumdb/sum.golang.org/supported";
-        struct Row {
+        struct RouteRow {
             module: &'static str,
             env: Vec<(&'static str, &'static str)>,
             fetch: String,
             sum: String,
         }
-        let row = |module, env: &[(&'static str, &'static str)], fetch: &str, sum: &str| Row {
+        let row = |module, env: &[(&'static str, &'static str)], fetch: &str, sum: &str| RouteRow {
             module,
             env: env.to_vec(),
             fetch: fetch.to_string(),
@@ -532,6 +583,53 @@ mod tests {
             ])
         );
         assert_eq!(r.goprivate_match, None);
+    }
+
+    #[test]
+    fn sumdb_walk_follows_the_answers_as_init_base_does() {
+        use Supported::{Error, NotFound, Serves, Unknown};
+        let spec = SumDbSpec {
+            name: "sum.golang.org".into(),
+            key: crate::goenv::sumdb::SUM_GOLANG_ORG_KEY.into(),
+            url: None,
+        };
+        let (a, b, c) = (
+            "https://a.example",
+            "https://b.example/",
+            "http://c.example",
+        );
+        let list = parse_proxy_list(&format!("{a},{b}|{c},direct"), false).unwrap();
+        let direct = SumdbEnd::Direct;
+        let rows: [(&[Supported], usize, SumdbEnd); 7] = [
+            (&[Unknown, Unknown, Unknown], 4, direct.clone()),
+            (&[Serves], 1, SumdbEnd::Proxy(a.into())),
+            (&[NotFound, Serves], 2, SumdbEnd::Proxy(b.into())),
+            (&[Error], 1, SumdbEnd::Fails(a.into())),
+            (&[NotFound, Error, Serves], 3, SumdbEnd::Proxy(c.into())),
+            (&[NotFound, Error, Error], 3, SumdbEnd::Fails(c.into())),
+            (&[NotFound, NotFound, NotFound], 4, direct.clone()),
+        ];
+        for (answers, asked, end) in rows {
+            let mut next = answers.iter();
+            let walk = sumdb_walk(&list, &spec, |_| *next.next().unwrap());
+            assert_eq!((walk.steps.len(), &walk.end), (asked, &end), "{answers:?}");
+            assert_eq!(next.next(), None, "{answers:?}: every answer was asked for");
+        }
+        let walk = sumdb_walk(&list, &spec, |_| NotFound);
+        assert_eq!(
+            walk.steps[1],
+            SumStep::Proxy {
+                supported: "https://b.example/sumdb/sum.golang.org/supported".into(),
+                base: "https://b.example/sumdb/sum.golang.org".into(),
+                then: Fallback::OnAnyError,
+            }
+        );
+        assert_eq!(
+            walk.steps[3],
+            SumStep::Direct("https://sum.golang.org".into())
+        );
+        let off = parse_proxy_list(&format!("{a},off"), false).unwrap();
+        assert_eq!(sumdb_walk(&off, &spec, |_| NotFound).end, direct);
     }
 
     #[test]
