@@ -811,349 +811,40 @@ fn registrable_domain(host: &str) -> String {
 }
 
 #[cfg(test)]
+mod testcase;
+
+#[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::path::PathBuf;
+    use super::testcase::*;
+    use crate::config::schema::{Offline, Order};
+    use crate::health::{SumdbSupport, Verdict};
 
-    use super::*;
-    use crate::config::{Origin, Sourced};
-    use crate::goenv::env::EnvSources;
-    use crate::health::{Reason, VerdictSource};
-
-    const PG: &str = "https://proxy.golang.org";
-    const CN: &str = "https://goproxy.cn";
-    const IO: &str = "https://goproxy.io";
-    const CACHE: &str = "/home/u/go/pkg/mod/cache/download";
-
-    fn go_env(process: &[(&str, &str)], user_file: &[(&str, &str)]) -> GoEnv {
-        let process: HashMap<String, String> = process
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .chain([("HOME".to_string(), "/home/u".to_string())])
-            .collect();
-        let user_file = (!user_file.is_empty()).then(|| {
-            let text: String = user_file
-                .iter()
-                .map(|(k, v)| format!("{k}={v}\n"))
-                .collect();
-            (PathBuf::from("/home/u/.config/go/env"), text)
-        });
-        GoEnv::from_sources(EnvSources {
-            process,
-            user_file,
-            goroot: Some(PathBuf::from("/usr/local/go")),
-            goroot_env: Some(
-                "GOPROXY=https://proxy.golang.org,direct\nGOSUMDB=sum.golang.org\nGOTOOLCHAIN=auto\n"
-                    .into(),
-            ),
-        })
-    }
-
-    fn file(value: &str) -> Sourced<String> {
-        Sourced {
-            value: value.to_string(),
-            origin: Origin::File {
-                path: PathBuf::from("/etc/goshim/config.toml"),
-                line: 3,
-            },
-        }
-    }
-
-    fn list(items: &[&str]) -> crate::config::schema::SourcedList {
-        Sourced {
-            value: items.iter().map(|s| file(s)).collect(),
-            origin: Origin::File {
-                path: PathBuf::from("/etc/goshim/config.toml"),
-                line: 3,
-            },
-        }
-    }
-
-    fn verdict(
-        status: Status,
-        reason: Reason,
-        latency: Option<u64>,
-        sumdb: SumdbSupport,
-    ) -> Verdict {
-        Verdict {
-            status,
-            reason,
-            latency_ms: latency,
-            sumdb,
-            checked_at: 1,
-            failures: 0,
-            probe: "golang.org/x/text@v0.3.0".into(),
-        }
-    }
-
-    fn healthy(ms: u64) -> Verdict {
-        verdict(
-            Status::Healthy,
-            Reason::Answered,
-            Some(ms),
-            SumdbSupport::Supported,
-        )
-    }
-
-    fn down() -> Verdict {
-        verdict(
-            Status::Unhealthy,
-            Reason::Timeout {
-                stage: "response".into(),
-                ms: 1500,
-            },
-            None,
-            SumdbSupport::Unknown,
-        )
-    }
-
-    fn verdicts(proxies: &[(&str, Verdict)], sumdbs: &[(&str, Verdict)]) -> Verdicts {
-        Verdicts {
-            proxies: proxies
-                .iter()
-                .map(|(u, v)| (u.to_string(), v.clone()))
-                .collect(),
-            sumdbs: sumdbs
-                .iter()
-                .map(|(u, v)| (u.to_string(), v.clone()))
-                .collect(),
-            origin: VerdictSource::Cache,
-            refresh_started: false,
-            elapsed_us: 0,
-        }
-    }
-
-    struct Case {
-        network: bool,
-        env: GoEnv,
-        managed: Vec<String>,
-        config: Config,
-        verdicts: Option<Verdicts>,
-        project: ProjectFacts,
-    }
-
-    impl Case {
-        fn new() -> Case {
-            let mut config = Config::default();
-            config.proxy.order.value = Order::Listed;
-            Case {
-                network: true,
-                env: go_env(&[], &[]),
-                managed: Vec::new(),
-                config,
-                verdicts: Some(verdicts(
-                    &[(PG, healthy(30)), (CN, healthy(20)), (IO, healthy(10))],
-                    &[],
-                )),
-                project: ProjectFacts::default(),
-            }
-        }
-
-        fn run(&self) -> Decision {
-            decide(&Inputs {
-                network: self.network,
-                project: &self.project,
-                go_env: &self.env,
-                managed: &self.managed,
-                config: &self.config,
-                verdicts: self.verdicts.as_ref(),
-                download_dir: Some(CACHE),
-            })
-        }
-    }
-
+    #[rustfmt::skip]
     #[test]
     fn goproxy_table() {
-        struct Row {
-            name: &'static str,
-            case: Case,
-            goproxy: Option<&'static str>,
-            notice: Option<&'static str>,
-        }
-        let rows = vec![
-            Row {
-                name: "all healthy, listed order",
-                case: Case::new(),
-                goproxy: Some(
-                    "https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
-                ),
-                notice: None,
-            },
-            Row {
-                name: "all healthy, latency order",
-                case: {
-                    let mut c = Case::new();
-                    c.config.proxy.order.value = Order::Latency;
-                    c
-                },
-                goproxy: Some(
-                    "https://goproxy.io|https://goproxy.cn|https://proxy.golang.org|direct",
-                ),
-                notice: None,
-            },
-            Row {
-                name: "first down: left out, notice",
-                case: {
-                    let mut c = Case::new();
-                    c.verdicts = Some(verdicts(
-                        &[(PG, down()), (CN, healthy(20)), (IO, healthy(10))],
-                        &[],
-                    ));
-                    c
-                },
-                goproxy: Some("https://goproxy.cn|https://goproxy.io|direct"),
-                notice: Some(
-                    "goshim: proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn",
-                ),
-            },
-            Row {
-                name: "direct not allowed",
-                case: {
-                    let mut c = Case::new();
-                    c.config.proxy.direct.value = false;
-                    c
-                },
-                goproxy: Some("https://proxy.golang.org|https://goproxy.cn|https://goproxy.io"),
-                notice: None,
-            },
-            Row {
-                name: "nothing healthy: module cache, then direct",
-                case: {
-                    let mut c = Case::new();
-                    c.verdicts = Some(verdicts(&[(PG, down()), (CN, down()), (IO, down())], &[]));
-                    c
-                },
-                goproxy: Some("file:///home/u/go/pkg/mod/cache/download,direct"),
-                notice: Some(
-                    "goshim: no module proxy answers; using GOPROXY=file:///home/u/go/pkg/mod/cache/download,direct",
-                ),
-            },
-            Row {
-                name: "nothing healthy, offline = off",
-                case: {
-                    let mut c = Case::new();
-                    c.verdicts = Some(verdicts(&[(PG, down())], &[]));
-                    c.config.proxy.offline.value = Offline::Off;
-                    c
-                },
-                goproxy: Some("off"),
-                notice: Some("goshim: no module proxy answers; using GOPROXY=off"),
-            },
-            Row {
-                name: "nothing healthy, offline = direct",
-                case: {
-                    let mut c = Case::new();
-                    c.verdicts = Some(verdicts(&[(PG, down())], &[]));
-                    c.config.proxy.offline.value = Offline::Direct;
-                    c
-                },
-                goproxy: Some("direct"),
-                notice: Some("goshim: no module proxy answers; using GOPROXY=direct"),
-            },
-            Row {
-                name: "GOSHIM_OFFLINE: cache then off, nothing probed",
-                case: {
-                    let mut c = Case::new();
-                    c.config.force_offline.value = true;
-                    c.verdicts = None;
-                    c
-                },
-                goproxy: Some("file:///home/u/go/pkg/mod/cache/download,off"),
-                notice: Some(
-                    "goshim: offline mode; GOPROXY=file:///home/u/go/pkg/mod/cache/download,off",
-                ),
-            },
-            Row {
-                name: "user exported GOPROXY wins",
-                case: {
-                    let mut c = Case::new();
-                    c.env = go_env(&[("GOPROXY", "https://mine.example")], &[]);
-                    c
-                },
-                goproxy: None,
-                notice: None,
-            },
-            Row {
-                name: "respect_env = false overrides an exported GOPROXY",
-                case: {
-                    let mut c = Case::new();
-                    c.env = go_env(&[("GOPROXY", "https://mine.example")], &[]);
-                    c.config.shim.respect_env.value = false;
-                    c
-                },
-                goproxy: Some(
-                    "https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
-                ),
-                notice: None,
-            },
-            Row {
-                name: "a GOPROXY a previous goshim exported is recomputed",
-                case: {
-                    let mut c = Case::new();
-                    c.env = go_env(&[("GOPROXY", "https://goproxy.io|direct")], &[]);
-                    c.managed = vec!["GOPROXY".into()];
-                    c
-                },
-                goproxy: Some(
-                    "https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
-                ),
-                notice: None,
-            },
-            Row {
-                name: "go env -w GOPROXY counts as the preferred candidate",
-                case: {
-                    let mut c = Case::new();
-                    c.env = go_env(&[], &[("GOPROXY", "https://corp.example/go,direct")]);
-                    c.verdicts = Some(verdicts(
-                        &[("https://corp.example/go", healthy(50)), (PG, healthy(30))],
-                        &[],
-                    ));
-                    c
-                },
-                goproxy: Some("https://corp.example/go|https://proxy.golang.org|direct"),
-                notice: None,
-            },
-            Row {
-                name: "private proxies first with ','",
-                case: {
-                    let mut c = Case::new();
-                    c.config.proxy.private = list(&["https://athens.corp.example"]);
-                    c
-                },
-                goproxy: Some(
-                    "https://athens.corp.example,https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct",
-                ),
-                notice: None,
-            },
-            Row {
-                name: "private proxy, no public one healthy",
-                case: {
-                    let mut c = Case::new();
-                    c.config.proxy.private = list(&["https://athens.corp.example"]);
-                    c.verdicts = Some(verdicts(&[(PG, down())], &[]));
-                    c
-                },
-                goproxy: Some(
-                    "https://athens.corp.example,file:///home/u/go/pkg/mod/cache/download,direct",
-                ),
-                notice: Some(
-                    "goshim: no module proxy answers; using GOPROXY=file:///home/u/go/pkg/mod/cache/download,direct",
-                ),
-            },
-        ];
-        for row in rows {
-            let d = row.case.run();
-            assert_eq!(d.get("GOPROXY"), row.goproxy, "{}", row.name);
-            assert_eq!(d.notice.as_deref(), row.notice, "{}", row.name);
-        }
+        let cache_direct = "goshim: no module proxy answers; using GOPROXY=file:///home/u/go/pkg/mod/cache/download,direct";
+        Case::new("all healthy, listed order").sets("GOPROXY", LISTED).quiet().check();
+        Case::new("all healthy, latency order").order(Order::Latency).sets("GOPROXY", "https://goproxy.io|https://goproxy.cn|https://proxy.golang.org|direct").quiet().check();
+        Case::new("first down: left out, notice").verdicts(&[(PG, down()), (CN, healthy(20)), (IO, healthy(10))]).sets("GOPROXY", "https://goproxy.cn|https://goproxy.io|direct").notice("goshim: proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn").check();
+        Case::new("direct not allowed").direct(false).sets("GOPROXY", "https://proxy.golang.org|https://goproxy.cn|https://goproxy.io").quiet().check();
+        Case::new("nothing healthy: module cache, then direct").verdicts(&[(PG, down()), (CN, down()), (IO, down())]).sets("GOPROXY", "file:///home/u/go/pkg/mod/cache/download,direct").notice(cache_direct).check();
+        Case::new("nothing healthy, offline = off").verdicts(&[(PG, down())]).offline(Offline::Off).sets("GOPROXY", "off").notice("goshim: no module proxy answers; using GOPROXY=off").check();
+        Case::new("nothing healthy, offline = direct").verdicts(&[(PG, down())]).offline(Offline::Direct).sets("GOPROXY", "direct").notice("goshim: no module proxy answers; using GOPROXY=direct").check();
+        Case::new("GOSHIM_OFFLINE: cache then off, nothing probed").force_offline().sets("GOPROXY", "file:///home/u/go/pkg/mod/cache/download,off").notice("goshim: offline mode; GOPROXY=file:///home/u/go/pkg/mod/cache/download,off").check();
+        Case::new("user exported GOPROXY wins").user_env("GOPROXY", "https://mine.example").keeps("GOPROXY").quiet().check();
+        Case::new("respect_env = false overrides an exported GOPROXY").user_env("GOPROXY", "https://mine.example").respect_env(false).sets("GOPROXY", LISTED).quiet().check();
+        Case::new("a GOPROXY a previous goshim exported is recomputed").user_env("GOPROXY", "https://goproxy.io|direct").managed("GOPROXY").sets("GOPROXY", LISTED).quiet().check();
+        Case::new("go env -w GOPROXY counts as the preferred candidate").env_file("GOPROXY", "https://corp.example/go,direct").verdicts(&[("https://corp.example/go", healthy(50)), (PG, healthy(30))]).sets("GOPROXY", "https://corp.example/go|https://proxy.golang.org|direct").quiet().check();
+        Case::new("private proxies first with ','").private_proxy(ATHENS).sets("GOPROXY", "https://athens.corp.example,https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct").quiet().check();
+        Case::new("private proxy, no public one healthy").private_proxy(ATHENS).verdicts(&[(PG, down())]).sets("GOPROXY", "https://athens.corp.example,file:///home/u/go/pkg/mod/cache/download,direct").notice(cache_direct).check();
     }
 
     #[test]
     fn network_free_commands_and_goproxy_off_change_nothing() {
-        let mut c = Case::new();
-        c.network = false;
-        c.config.modules.private = list(&["git.corp.example"]);
-        let d = c.run();
+        let d = Case::new("no network")
+            .no_network()
+            .private(&["git.corp.example"])
+            .check();
         assert!(d.set.is_empty(), "{:?}", d.set);
         assert!(
             d.kept
@@ -1161,507 +852,137 @@ mod tests {
                 .all(|k| k.reasons[0].contains("does not reach the network"))
         );
 
-        let mut c = Case::new();
-        c.env = go_env(&[("GOPROXY", "off")], &[]);
-        c.config.modules.private = list(&["git.corp.example"]);
-        let d = c.run();
+        let d = Case::new("GOPROXY=off")
+            .user_env("GOPROXY", "off")
+            .private(&["git.corp.example"])
+            .check();
         assert!(d.set.is_empty(), "{:?}", d.set);
         assert_eq!(d.managed(), "");
     }
 
+    #[rustfmt::skip]
     #[test]
     fn private_patterns_table() {
-        struct Row {
-            name: &'static str,
-            process: Vec<(&'static str, &'static str)>,
-            user_file: Vec<(&'static str, &'static str)>,
-            private: Vec<&'static str>,
-            no_proxy: Vec<&'static str>,
-            no_sumdb: Vec<&'static str>,
-            private_proxy: bool,
-            want: [Option<&'static str>; 3],
-        }
-        let rows = vec![
-            Row {
-                name: "nothing configured: nothing written",
-                process: vec![("GOPRIVATE", "a.example")],
-                user_file: vec![],
-                private: vec![],
-                no_proxy: vec![],
-                no_sumdb: vec![],
-                private_proxy: false,
-                want: [None, None, None],
-            },
-            Row {
-                name: "configured private: all three written",
-                process: vec![],
-                user_file: vec![],
-                private: vec!["git.corp.example", "*.git.corp.example"],
-                no_proxy: vec![],
-                no_sumdb: vec![],
-                private_proxy: false,
-                want: [
-                    Some("git.corp.example,*.git.corp.example"),
-                    Some("git.corp.example,*.git.corp.example"),
-                    Some("git.corp.example,*.git.corp.example"),
-                ],
-            },
-            Row {
-                name: "union with the user's go env -w GOPRIVATE, duplicates removed",
-                process: vec![],
-                user_file: vec![("GOPRIVATE", "b.example,git.corp.example")],
-                private: vec!["git.corp.example"],
-                no_proxy: vec![],
-                no_sumdb: vec![],
-                private_proxy: false,
-                want: [
-                    Some("b.example,git.corp.example"),
-                    Some("b.example,git.corp.example"),
-                    Some("b.example,git.corp.example"),
-                ],
-            },
-            Row {
-                name: "user's explicit GONOPROXY is the base, not GOPRIVATE",
-                process: vec![],
-                user_file: vec![("GOPRIVATE", "b.example"), ("GONOPROXY", "c.example")],
-                private: vec!["git.corp.example"],
-                no_proxy: vec![],
-                no_sumdb: vec![],
-                private_proxy: false,
-                want: [
-                    Some("b.example,git.corp.example"),
-                    Some("c.example,git.corp.example"),
-                    Some("b.example,git.corp.example"),
-                ],
-            },
-            Row {
-                name: "a private proxy serves private modules: GONOPROXY says none",
-                process: vec![],
-                user_file: vec![],
-                private: vec!["git.corp.example"],
-                no_proxy: vec![],
-                no_sumdb: vec![],
-                private_proxy: true,
-                want: [
-                    Some("git.corp.example"),
-                    Some("none"),
-                    Some("git.corp.example"),
-                ],
-            },
-            Row {
-                name: "narrowing lists",
-                process: vec![],
-                user_file: vec![],
-                private: vec!["git.corp.example", "other.corp.example"],
-                no_proxy: vec!["other.corp.example"],
-                no_sumdb: vec!["git.corp.example"],
-                private_proxy: false,
-                want: [
-                    Some("git.corp.example,other.corp.example"),
-                    Some("other.corp.example"),
-                    Some("git.corp.example"),
-                ],
-            },
-            Row {
-                name: "an exported GOPRIVATE is kept; the other two still written",
-                process: vec![("GOPRIVATE", "mine.example")],
-                user_file: vec![],
-                private: vec!["git.corp.example"],
-                no_proxy: vec![],
-                no_sumdb: vec![],
-                private_proxy: false,
-                want: [
-                    None,
-                    Some("mine.example,git.corp.example"),
-                    Some("mine.example,git.corp.example"),
-                ],
-            },
-        ];
-        for row in rows {
-            let mut c = Case::new();
-            c.env = go_env(&row.process, &row.user_file);
-            c.config.modules.private = list(&row.private);
-            c.config.modules.no_proxy = list(&row.no_proxy);
-            c.config.modules.no_sumdb = list(&row.no_sumdb);
-            if row.private_proxy {
-                c.config.proxy.private = list(&["https://athens.corp.example"]);
-            }
-            let d = c.run();
-            let got = [d.get("GOPRIVATE"), d.get("GONOPROXY"), d.get("GONOSUMDB")];
-            assert_eq!(got, row.want, "{}", row.name);
-        }
+        const CORP: &str = "git.corp.example";
+        Case::new("nothing configured: nothing written").user_env("GOPRIVATE", "a.example").patterns([None, None, None]).check();
+        Case::new("configured private: all three written").private(&[CORP, "*.git.corp.example"]).patterns([Some("git.corp.example,*.git.corp.example"); 3]).check();
+        Case::new("union with the user's go env -w GOPRIVATE, duplicates removed").env_file("GOPRIVATE", "b.example,git.corp.example").private(&[CORP]).patterns([Some("b.example,git.corp.example"); 3]).check();
+        Case::new("user's explicit GONOPROXY is the base, not GOPRIVATE").env_file("GOPRIVATE", "b.example").env_file("GONOPROXY", "c.example").private(&[CORP]).patterns([Some("b.example,git.corp.example"), Some("c.example,git.corp.example"), Some("b.example,git.corp.example")]).check();
+        Case::new("a private proxy serves private modules: GONOPROXY says none").private(&[CORP]).private_proxy(ATHENS).patterns([Some(CORP), Some("none"), Some(CORP)]).check();
+        Case::new("narrowing lists").private(&[CORP, "other.corp.example"]).no_proxy(&["other.corp.example"]).no_sumdb(&[CORP]).patterns([Some("git.corp.example,other.corp.example"), Some("other.corp.example"), Some(CORP)]).check();
+        Case::new("an exported GOPRIVATE is kept; the other two still written").user_env("GOPRIVATE", "mine.example").private(&[CORP]).patterns([None, Some("mine.example,git.corp.example"), Some("mine.example,git.corp.example")]).check();
     }
 
+    #[rustfmt::skip]
     #[test]
     fn sumdb_table() {
-        let sup = |s| verdict(Status::Healthy, Reason::Answered, Some(10), s);
-        struct Row {
-            name: &'static str,
-            proxies: Vec<(&'static str, Verdict)>,
-            sumdbs: Vec<(&'static str, Verdict)>,
-            process: Vec<(&'static str, &'static str)>,
-            configured: Option<&'static str>,
-            want: Option<&'static str>,
-            warns: bool,
-        }
-        let rows = vec![
-            Row {
-                name: "first proxy serves the database",
-                proxies: vec![(PG, sup(SumdbSupport::Supported))],
-                sumdbs: vec![("sum.golang.org", down()), ("sum.golang.google.cn", down())],
-                process: vec![],
-                configured: None,
-                want: None,
-                warns: false,
-            },
-            Row {
-                name: "sum.golang.org answers directly",
-                proxies: vec![(PG, sup(SumdbSupport::NotSupported))],
-                sumdbs: vec![("sum.golang.org", healthy(10))],
-                process: vec![],
-                configured: None,
-                want: None,
-                warns: false,
-            },
-            Row {
-                name: "only the China mirror answers",
-                proxies: vec![(CN, sup(SumdbSupport::NotSupported))],
-                sumdbs: vec![
-                    ("sum.golang.org", down()),
-                    ("sum.golang.google.cn", healthy(10)),
-                ],
-                process: vec![],
-                configured: None,
-                want: Some("sum.golang.google.cn"),
-                warns: false,
-            },
-            Row {
-                name: "nothing answers: kept, never off, warned",
-                proxies: vec![(CN, sup(SumdbSupport::NotSupported))],
-                sumdbs: vec![("sum.golang.org", down()), ("sum.golang.google.cn", down())],
-                process: vec![],
-                configured: None,
-                want: None,
-                warns: true,
-            },
-            Row {
-                name: "user's GOSUMDB wins",
-                proxies: vec![(CN, sup(SumdbSupport::NotSupported))],
-                sumdbs: vec![("sum.golang.google.cn", healthy(10))],
-                process: vec![("GOSUMDB", "sum.golang.org")],
-                configured: None,
-                want: None,
-                warns: false,
-            },
-            Row {
-                name: "trusted config names a database",
-                proxies: vec![(PG, sup(SumdbSupport::Supported))],
-                sumdbs: vec![],
-                process: vec![],
-                configured: Some("sum.golang.google.cn"),
-                want: Some("sum.golang.google.cn"),
-                warns: false,
-            },
-        ];
-        for row in rows {
-            let mut c = Case::new();
-            c.config.proxy.candidates =
-                list(&row.proxies.iter().map(|(u, _)| *u).collect::<Vec<_>>());
-            c.verdicts = Some(verdicts(&row.proxies, &row.sumdbs));
-            c.env = go_env(&row.process, &[]);
-            if let Some(name) = row.configured {
-                c.config.sumdb.name = file(name);
-            }
-            let d = c.run();
-            assert_eq!(d.get("GOSUMDB"), row.want, "{}", row.name);
-            assert_ne!(d.get("GOSUMDB"), Some("off"), "{}", row.name);
-            let warned = d.warnings.iter().any(|w| w.contains("checksum database"));
-            assert_eq!(warned, row.warns, "{}: {:?}", row.name, d.warnings);
-        }
+        use SumdbSupport::{NotSupported, Supported};
+        const DB: &str = "checksum database";
+        let (org, cn) = ("sum.golang.org", "sum.golang.google.cn");
+        Case::new("first proxy serves the database").proxies(&[(PG, serves(Supported))]).sumdbs(&[(org, down()), (cn, down())]).keeps("GOSUMDB").no_warning(DB).check();
+        Case::new("sum.golang.org answers directly").proxies(&[(PG, serves(NotSupported))]).sumdbs(&[(org, healthy(10))]).keeps("GOSUMDB").no_warning(DB).check();
+        Case::new("only the China mirror answers").proxies(&[(CN, serves(NotSupported))]).sumdbs(&[(org, down()), (cn, healthy(10))]).sets("GOSUMDB", cn).no_warning(DB).check();
+        Case::new("nothing answers: kept, never off, warned").proxies(&[(CN, serves(NotSupported))]).sumdbs(&[(org, down()), (cn, down())]).keeps("GOSUMDB").warns(DB).check();
+        Case::new("user's GOSUMDB wins").proxies(&[(CN, serves(NotSupported))]).sumdbs(&[(cn, healthy(10))]).user_env("GOSUMDB", org).keeps("GOSUMDB").no_warning(DB).check();
+        Case::new("trusted config names a database").proxies(&[(PG, serves(Supported))]).sumdb_name(cn).sets("GOSUMDB", cn).no_warning(DB).check();
     }
 
+    #[rustfmt::skip]
     #[test]
     fn sumdb_follows_the_chain_as_go_does() {
-        let sup = |s| verdict(Status::Healthy, Reason::Answered, Some(10), s);
-        const ATHENS: &str = "https://athens.corp.example";
-        struct Row {
-            name: &'static str,
-            private: Option<Verdict>,
-            proxies: Vec<(&'static str, Verdict)>,
-            cn_healthy: bool,
-            want: Option<&'static str>,
-            warns: bool,
-        }
-        let rows = vec![
-            Row {
-                name: "the second proxy serves it after the first's 404",
-                private: None,
-                proxies: vec![
-                    (PG, sup(SumdbSupport::NotSupported)),
-                    (CN, sup(SumdbSupport::Supported)),
-                ],
-                cn_healthy: false,
-                want: None,
-                warns: false,
-            },
-            Row {
-                name: "an error from a proxy followed by '|' moves on",
-                private: None,
-                proxies: vec![
-                    (PG, sup(SumdbSupport::Failed)),
-                    (CN, sup(SumdbSupport::Supported)),
-                ],
-                cn_healthy: false,
-                want: None,
-                warns: false,
-            },
-            Row {
-                name: "an unprobed private proxy first, then a public one that serves it",
-                private: Some(Verdict::unknown("example.com/probe@v1.0.0")),
-                proxies: vec![(PG, sup(SumdbSupport::Supported))],
-                cn_healthy: false,
-                want: None,
-                warns: false,
-            },
-            Row {
-                name: "a private proxy failing 'supported' before ',': go would fail; the China mirror bypasses the proxies",
-                private: Some(sup(SumdbSupport::Failed)),
-                proxies: vec![(PG, sup(SumdbSupport::Supported))],
-                cn_healthy: true,
-                want: Some("sum.golang.google.cn"),
-                warns: false,
-            },
-            Row {
-                name: "a private proxy failing 'supported' and nothing else answers",
-                private: Some(sup(SumdbSupport::Failed)),
-                proxies: vec![(PG, sup(SumdbSupport::Supported))],
-                cn_healthy: false,
-                want: None,
-                warns: true,
-            },
-        ];
-        for row in rows {
-            let mut c = Case::new();
-            c.config.proxy.candidates =
-                list(&row.proxies.iter().map(|(u, _)| *u).collect::<Vec<_>>());
-            let mut proxies = row.proxies.clone();
-            if let Some(v) = row.private.clone() {
-                c.config.proxy.private = list(&[ATHENS]);
-                proxies.push((ATHENS, v));
-            }
-            let cn = if row.cn_healthy { healthy(5) } else { down() };
-            c.verdicts = Some(verdicts(
-                &proxies,
-                &[("sum.golang.org", down()), ("sum.golang.google.cn", cn)],
-            ));
-            let d = c.run();
-            assert_eq!(d.get("GOSUMDB"), row.want, "{}", row.name);
-            let warned = d.warnings.iter().any(|w| w.contains("checksum database"));
-            assert_eq!(warned, row.warns, "{}: {:?}", row.name, d.warnings);
-        }
+        use SumdbSupport::{Failed, NotSupported, Supported};
+        const DB: &str = "checksum database";
+        let sumdbs = |cn: Verdict| [("sum.golang.org", down()), ("sum.golang.google.cn", cn)];
+        let unprobed = Verdict::unknown("example.com/probe@v1.0.0");
+        Case::new("the second proxy serves it after the first's 404").proxies(&[(PG, serves(NotSupported)), (CN, serves(Supported))]).sumdbs(&sumdbs(down())).keeps("GOSUMDB").no_warning(DB).check();
+        Case::new("an error from a proxy followed by '|' moves on").proxies(&[(PG, serves(Failed)), (CN, serves(Supported))]).sumdbs(&sumdbs(down())).keeps("GOSUMDB").no_warning(DB).check();
+        Case::new("an unprobed private proxy first, then a public one that serves it").proxies(&[(PG, serves(Supported))]).private_proxy(ATHENS).verdict(ATHENS, unprobed).sumdbs(&sumdbs(down())).keeps("GOSUMDB").no_warning(DB).check();
+        Case::new("a private proxy failing 'supported' before ',': go would fail; the China mirror bypasses the proxies").proxies(&[(PG, serves(Supported))]).private_proxy(ATHENS).verdict(ATHENS, serves(Failed)).sumdbs(&sumdbs(healthy(5))).sets("GOSUMDB", "sum.golang.google.cn").no_warning(DB).check();
+        Case::new("a private proxy failing 'supported' and nothing else answers").proxies(&[(PG, serves(Supported))]).private_proxy(ATHENS).verdict(ATHENS, serves(Failed)).sumdbs(&sumdbs(down())).keeps("GOSUMDB").warns(DB).check();
     }
 
     #[test]
     fn an_unreachable_private_proxy_is_left_out_and_private_modules_go_direct() {
-        const ATHENS: &str = "https://athens.corp.example";
-        let mut c = Case::new();
-        c.config.proxy.private = list(&[ATHENS]);
-        c.config.modules.private = list(&["git.corp.example"]);
-        let mut proxies = vec![(PG, healthy(30)), (CN, down())];
-        proxies.push((
-            ATHENS,
-            verdict(
-                Status::Unhealthy,
-                Reason::Refused,
-                None,
-                SumdbSupport::Unknown,
-            ),
-        ));
-        c.verdicts = Some(verdicts(&proxies, &[]));
-        let d = c.run();
-        assert_eq!(d.get("GOPROXY"), Some("https://proxy.golang.org|direct"));
-        assert_eq!(
-            d.get("GONOPROXY"),
-            Some("git.corp.example"),
-            "private modules go direct, never public"
-        );
-        assert_eq!(d.get("GONOSUMDB"), Some("git.corp.example"));
-        assert_eq!(
-            d.notice.as_deref(),
-            Some(
-                "goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly"
+        Case::new("unreachable private proxy: private modules go direct, never public")
+            .private_proxy(ATHENS)
+            .private(&["git.corp.example"])
+            .verdicts(&[(PG, healthy(30)), (CN, down()), (ATHENS, refused())])
+            .sets("GOPROXY", "https://proxy.golang.org|direct")
+            .sets("GONOPROXY", "git.corp.example")
+            .sets("GONOSUMDB", "git.corp.example")
+            .notice("goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly")
+            .check();
+        Case::new("not probed yet (a cold round that ended early): kept, ahead of the public ones")
+            .private_proxy(ATHENS)
+            .private(&["git.corp.example"])
+            .verdicts(&[(PG, healthy(30))])
+            .sets(
+                "GOPROXY",
+                "https://athens.corp.example,https://proxy.golang.org|direct",
             )
-        );
-
-        // Not probed yet (a cold round that ended early): kept, ahead of the public ones.
-        c.verdicts = Some(verdicts(&[(PG, healthy(30))], &[]));
-        let d = c.run();
-        assert_eq!(
-            d.get("GOPROXY"),
-            Some("https://athens.corp.example,https://proxy.golang.org|direct")
-        );
-        assert_eq!(d.get("GONOPROXY"), Some("none"));
-        assert_eq!(d.notice, None);
+            .sets("GONOPROXY", "none")
+            .quiet()
+            .check();
     }
 
     #[test]
     fn two_notable_events_share_the_one_notice_line() {
-        const ATHENS: &str = "https://athens.corp.example";
-        let mut c = Case::new();
-        c.config.proxy.private = list(&[ATHENS]);
-        c.verdicts = Some(verdicts(
-            &[
-                (PG, down()),
-                (CN, healthy(20)),
-                (
-                    ATHENS,
-                    verdict(
-                        Status::Unhealthy,
-                        Reason::Refused,
-                        None,
-                        SumdbSupport::Unknown,
-                    ),
-                ),
-            ],
-            &[],
-        ));
-        let d = c.run();
-        assert_eq!(
-            d.notice.as_deref(),
-            Some(
-                "goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly; proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn"
-            )
-        );
+        Case::new("private proxy refused, first public one down")
+            .private_proxy(ATHENS)
+            .verdicts(&[(PG, down()), (CN, healthy(20)), (ATHENS, refused())])
+            .notice("goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly; proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn")
+            .check();
     }
 
     #[test]
     fn falling_back_offline_is_a_problem_but_asking_for_it_is_not() {
-        let mut c = Case::new();
-        c.verdicts = Some(verdicts(&[(PG, down()), (CN, down()), (IO, down())], &[]));
-        let w = c.run().warnings;
-        assert!(
-            w.iter()
-                .any(|w| w.starts_with("no public module proxy answers")),
-            "{w:?}"
-        );
-
-        let mut c = Case::new();
-        c.config.force_offline.value = true;
-        c.verdicts = None;
-        assert!(c.run().warnings.is_empty());
+        Case::new("nothing healthy")
+            .verdicts(&[(PG, down()), (CN, down()), (IO, down())])
+            .warns_first("no public module proxy answers")
+            .check();
+        Case::new("GOSHIM_OFFLINE")
+            .force_offline()
+            .no_warnings()
+            .check();
     }
 
+    #[rustfmt::skip]
     #[test]
     fn traps_are_warned_about() {
-        let warnings = |process: &[(&str, &str)], project: ProjectFacts| {
-            let mut c = Case::new();
-            c.env = go_env(process, &[]);
-            c.project = project;
-            c.run().warnings
-        };
-        let w = warnings(&[("GOPRIVATE", "*.corp.example")], ProjectFacts::default());
-        assert!(
-            w.iter()
-                .any(|w| w.contains("has *.corp.example but not corp.example")),
-            "{w:?}"
-        );
-        let w = warnings(
-            &[("GOPRIVATE", "a.example, b.example")],
-            ProjectFacts::default(),
-        );
-        assert!(
-            w.iter().any(|w| w.contains("\" b.example\" has spaces")),
-            "{w:?}"
-        );
-        let w = warnings(&[("GONOSUMCHECK", "1")], ProjectFacts::default());
-        assert!(w.iter().any(|w| w.contains("GONOSUMCHECK")), "{w:?}");
-        let w = warnings(&[("GOPRIVATE", "*")], ProjectFacts::default());
-        assert!(
-            w.iter().any(|w| w.contains("matches golang.org/toolchain")),
-            "{w:?}"
-        );
-        let ws = ProjectFacts {
-            workspace: true,
-            ..ProjectFacts::default()
-        };
-        let w = warnings(&[("GOFLAGS", "-mod=mod")], ws);
-        assert!(w.iter().any(|w| w.contains("-mod=mod")), "{w:?}");
-        let reqs = ProjectFacts {
-            requires: vec![
-                "github.com/pkg/errors".into(),
-                "git.corp/team/lib".into(),
-                "tools.corp.example/x".into(),
-            ],
-            ..ProjectFacts::default()
-        };
-        let w = warnings(&[("GOPRIVATE", "git.corp.example")], reqs);
-        assert!(
-            w.iter()
-                .any(|w| w.starts_with("git.corp/team/lib looks private")),
-            "{w:?}"
-        );
-        assert!(
-            w.iter()
-                .any(|w| w.starts_with("tools.corp.example/x looks private")),
-            "{w:?}"
-        );
-        assert!(!w.iter().any(|w| w.contains("github.com")), "{w:?}");
-        let w = warnings(&[], ProjectFacts::default());
-        assert!(w.is_empty(), "{w:?}");
+        Case::new("*. without the parent").user_env("GOPRIVATE", "*.corp.example").warns("has *.corp.example but not corp.example").check();
+        Case::new("spaces in a pattern").user_env("GOPRIVATE", "a.example, b.example").warns("\" b.example\" has spaces").check();
+        Case::new("a variable go does not have").user_env("GONOSUMCHECK", "1").warns("GONOSUMCHECK").check();
+        Case::new("GOPRIVATE=* covers the toolchain").user_env("GOPRIVATE", "*").warns("matches golang.org/toolchain").check();
+        Case::new("-mod=mod in a workspace").user_env("GOFLAGS", "-mod=mod").workspace().warns("-mod=mod").check();
+        Case::new("requirements that look private").user_env("GOPRIVATE", "git.corp.example").requires(&["github.com/pkg/errors", "git.corp/team/lib", "tools.corp.example/x"]).warns_first("git.corp/team/lib looks private").warns_first("tools.corp.example/x looks private").no_warning("github.com").check();
+        Case::new("nothing to warn about").no_warnings().check();
     }
 
+    #[rustfmt::skip]
     #[test]
     fn toolchain_switch_needs_a_proxy_and_no_direct_route() {
-        let mut c = Case::new();
-        c.project.toolchain_switch = Some("1.99.0".into());
-        c.env = go_env(&[("GOPRIVATE", "*")], &[]);
-        let d = c.run();
-        assert!(
-            d.warnings
-                .iter()
-                .any(|w| w
-                    .contains("needs go 1.99.0, but GONOPROXY (*) matches golang.org/toolchain")),
-            "{:?}",
-            d.warnings
-        );
-
-        let mut c = Case::new();
-        c.project.toolchain_switch = Some("1.99.0".into());
-        c.verdicts = Some(verdicts(&[(PG, down())], &[]));
-        let d = c.run();
-        assert!(
-            d.warnings
-                .iter()
-                .any(|w| w.contains("no module proxy is usable")),
-            "{:?}",
-            d.warnings
-        );
-
-        let c = {
-            let mut c = Case::new();
-            c.project.toolchain_switch = Some("1.99.0".into());
-            c
-        };
-        assert!(c.run().warnings.is_empty());
+        Case::new("GONOPROXY covers the toolchain").toolchain_switch("1.99.0").user_env("GOPRIVATE", "*").warns("needs go 1.99.0, but GONOPROXY (*) matches golang.org/toolchain").check();
+        Case::new("no usable proxy").toolchain_switch("1.99.0").verdicts(&[(PG, down())]).warns("no module proxy is usable").check();
+        Case::new("nothing stops the switch").toolchain_switch("1.99.0").no_warnings().check();
     }
 
     #[test]
     fn managed_lists_what_is_set() {
-        let mut c = Case::new();
-        c.config.modules.private = list(&["git.corp.example"]);
-        let d = c.run();
+        let d = Case::new("private modules")
+            .private(&["git.corp.example"])
+            .check();
         assert_eq!(d.managed(), "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY");
         assert!(d.set.iter().all(|s| !s.reasons.is_empty()));
     }
 
     #[test]
     fn private_proxies_are_probed_after_the_public_candidates() {
-        let mut c = Case::new();
-        c.config.proxy.private = list(&["https://athens.corp.example"]);
-        c.config.modules.private = list(&["git.corp.example"]);
-        let probed = candidates(&c.env, &c.managed, &c.config);
+        let probed = Case::new("private proxy")
+            .private_proxy(ATHENS)
+            .private(&["git.corp.example"])
+            .probed();
         let urls: Vec<&str> = probed.proxies.iter().map(|p| p.url.as_str()).collect();
-        assert_eq!(urls, [PG, CN, IO, "https://athens.corp.example"]);
+        assert_eq!(urls, [PG, CN, IO, ATHENS]);
         assert_eq!(probed.private_patterns, "git.corp.example");
     }
 }
