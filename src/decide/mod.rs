@@ -1,0 +1,286 @@
+//! The policy: from the project, the merged configuration, what go would use on its own and the
+//! health verdicts, the variables goshim sets for one go command, each with its reasons.
+//!
+//! Pure: no I/O, no clock, no environment. The shim gathers the inputs and applies the result;
+//! `explain`, `env` and `doctor` show the same [`Decision`]. One part per thing decided, each
+//! following go's rules in [`crate::goenv`]:
+//!
+//! - `proxy.rs`: GOPROXY, from the candidates' health (and which private proxies are usable);
+//! - `patterns.rs`: GOPRIVATE, GONOPROXY and GONOSUMDB, from the configured private modules;
+//! - `sumdb.rs`: GOSUMDB, along go's walk for the checksum database through that GOPROXY;
+//! - `warnings.rs`: the traps in the user's settings, and what stops a toolchain switch.
+
+use crate::config::Config;
+use crate::goenv::env::{GoEnv, GoOrigin};
+use crate::health::{Candidate, Candidates, Verdict, Verdicts};
+use patterns::{config_list, union};
+use proxy::public_candidates;
+
+mod patterns;
+mod proxy;
+mod sumdb;
+mod warnings;
+
+#[cfg(test)]
+mod testcase;
+
+/// What decide needs to know about the project the command runs in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFacts {
+    /// A go.work is in effect.
+    pub workspace: bool,
+    /// Main module paths (one, or the workspace's modules).
+    pub modules: Vec<String>,
+    /// Every required module path of the main modules.
+    pub requires: Vec<String>,
+    /// The Go version the `go`/`toolchain` lines ask for when it is newer than the real go and
+    /// GOTOOLCHAIN allows switching: the command will download `golang.org/toolchain`.
+    pub toolchain_switch: Option<String>,
+}
+
+/// Everything the decision depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The command can reach the network (see `goenv::command`).
+    pub network: bool,
+    pub project: &'a ProjectFacts,
+    /// What go would use without goshim.
+    pub go_env: &'a GoEnv,
+    /// Names a previous goshim exported (`GOSHIM_MANAGED`): their process values are not the
+    /// user's own settings.
+    pub managed: &'a [String],
+    /// The merged, trusted configuration.
+    pub config: &'a Config,
+    /// Health verdicts for the candidates, when probing was allowed.
+    pub verdicts: Option<&'a Verdicts>,
+    /// `$GOMODCACHE/cache/download` (absolute), for the offline route; `None` when go has no
+    /// module cache (no GOMODCACHE, GOPATH or home directory).
+    pub download_dir: Option<&'a str>,
+}
+
+/// One variable goshim sets, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub value: String,
+    pub reasons: Vec<String>,
+}
+
+/// The outcome for one go command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// Variables to export, in a stable order.
+    pub set: Vec<Setting>,
+    /// Variables left as go would use them, and why.
+    pub kept: Vec<Setting>,
+    /// The one stderr line for something notable (failover, offline), if any.
+    pub notice: Option<String>,
+    /// Known traps and problems (doctor numbers them).
+    pub warnings: Vec<String>,
+}
+
+impl Decision {
+    /// The value goshim sets for `name`, if it sets one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.set
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.value.as_str())
+    }
+
+    /// The names goshim sets, comma-joined: the value of `GOSHIM_MANAGED`.
+    pub fn managed(&self) -> String {
+        self.set
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Adds to the one stderr line: a second notable event joins the first with `; `.
+    fn notify(&mut self, line: String) {
+        match &mut self.notice {
+            Some(notice) => {
+                notice.push_str("; ");
+                notice.push_str(line.trim_start_matches("goshim: "));
+            }
+            None => self.notice = Some(line),
+        }
+    }
+
+    fn set(&mut self, name: &'static str, value: String, reasons: Vec<String>) {
+        self.set.push(Setting {
+            name,
+            value,
+            reasons,
+        });
+    }
+
+    fn keep(&mut self, name: &'static str, value: &str, reason: String) {
+        self.kept.push(Setting {
+            name,
+            value: value.to_string(),
+            reasons: vec![reason],
+        });
+    }
+}
+
+/// The decision for one go command.
+pub fn decide(inp: &Inputs<'_>) -> Decision {
+    let mut d = Decision::default();
+    warnings::warn_traps(inp, &mut d);
+    if !inp.network {
+        for name in ["GOPROXY", "GOSUMDB", "GOPRIVATE", "GONOPROXY", "GONOSUMDB"] {
+            d.keep(
+                name,
+                inp.go_env.get(name),
+                "this command does not reach the network; nothing to route".into(),
+            );
+        }
+        return d;
+    }
+    if user_set(inp, "GOPROXY") && inp.go_env.get("GOPROXY") == "off" {
+        d.keep(
+            "GOPROXY",
+            "off",
+            "GOPROXY=off was set by you: no module downloads, nothing to route".into(),
+        );
+        return d;
+    }
+    let private = proxy::usable_private_proxies(inp, &mut d);
+    let noproxy = patterns::decide_patterns(inp, &private, &mut d);
+    let chain = proxy::decide_proxy(inp, &private, &mut d);
+    sumdb::decide_sumdb(inp, &chain, &mut d);
+    d.warnings
+        .extend(warnings::check_toolchain(inp, &noproxy, &d));
+    d.keep(
+        "GOFLAGS",
+        inp.go_env.get("GOFLAGS"),
+        "goshim adds no flags: go uses your GOFLAGS as they are (and never gets -mod=mod from goshim, which go rejects in workspace mode)".into(),
+    );
+    d
+}
+
+/// Whether the decision needs health verdicts: only for a command that may reach the network,
+/// when goshim chooses GOPROXY (a GOPROXY the user exported is used exactly as it is) and is
+/// not offline by request.
+pub fn needs_verdicts(network: bool, go_env: &GoEnv, managed: &[String], config: &Config) -> bool {
+    network && !user_owns(go_env, managed, config, "GOPROXY") && !config.force_offline.value
+}
+
+/// True when `name` is a non-empty process variable the user set (not one goshim exported),
+/// and explicit user settings win (`shim.respect_env`).
+fn user_set(inp: &Inputs<'_>, name: &str) -> bool {
+    user_owns(inp.go_env, inp.managed, inp.config, name)
+}
+
+/// True when the user exported `name` themselves and explicit settings win
+/// (`shim.respect_env`): goshim leaves it exactly as it is.
+pub fn user_owns(go_env: &GoEnv, managed: &[String], config: &Config, name: &str) -> bool {
+    config.shim.respect_env.value && exported_by_user(go_env, managed, name)
+}
+
+/// True when `name` comes from a process variable the user exported, not from a previous goshim.
+fn exported_by_user(go_env: &GoEnv, managed: &[String], name: &str) -> bool {
+    go_env
+        .value(name)
+        .is_some_and(|v| v.origin == GoOrigin::Process)
+        && !managed.iter().any(|m| m == name)
+}
+
+/// What the health checks probe for a decision: the public candidates in rank order, then the
+/// configured private proxies, and the private patterns no probe may carry. Private proxies
+/// rank last: they are in the chain whatever their health, so a healthy one must not end the
+/// probe round before a public candidate has answered.
+pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candidates {
+    let private = config.proxy.private.value.iter().map(|p| p.value.clone());
+    let patterns = union([
+        go_env.get("GOPRIVATE"),
+        go_env.get("GONOPROXY"),
+        config_list(&config.modules.private).as_str(),
+        config_list(&config.modules.no_proxy).as_str(),
+    ]);
+    Candidates {
+        proxies: public_candidates(go_env, managed, config)
+            .into_iter()
+            .chain(private)
+            .map(Candidate::new)
+            .collect(),
+        private_patterns: patterns,
+    }
+}
+
+/// Where a go environment value came from, in words.
+pub fn origin_text(origin: &GoOrigin) -> String {
+    match origin {
+        GoOrigin::Process => "your environment".into(),
+        GoOrigin::EnvFile(p) => format!("{} (go env -w)", p.display()),
+        GoOrigin::GoRootEnv(p) => p.display().to_string(),
+        GoOrigin::Default => "go's built-in default".into(),
+        GoOrigin::Derived => "derived by go from another variable".into(),
+    }
+}
+
+/// The health verdict for the proxy at `url`, if it was probed.
+fn verdict_of<'v>(verdicts: Option<&'v Verdicts>, url: &str) -> Option<&'v Verdict> {
+    verdicts?
+        .proxies
+        .iter()
+        .find(|(u, _)| u == url)
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testcase::*;
+
+    #[test]
+    fn two_notable_events_share_the_one_notice_line() {
+        Case::new("private proxy refused, first public one down")
+            .private_proxy(ATHENS)
+            .verdicts(&[(PG, down()), (CN, healthy(20)), (ATHENS, refused())])
+            .notice("goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly; proxy.golang.org unreachable (timed out (response) after 1500 ms); using https://goproxy.cn")
+            .check();
+    }
+
+    #[test]
+    fn network_free_commands_and_goproxy_off_change_nothing() {
+        let d = Case::new("no network")
+            .no_network()
+            .private(&["git.corp.example"])
+            .check();
+        assert!(d.set.is_empty(), "{:?}", d.set);
+        assert!(
+            d.kept
+                .iter()
+                .all(|k| k.reasons[0].contains("does not reach the network"))
+        );
+
+        let d = Case::new("GOPROXY=off")
+            .user_env("GOPROXY", "off")
+            .private(&["git.corp.example"])
+            .check();
+        assert!(d.set.is_empty(), "{:?}", d.set);
+        assert_eq!(d.managed(), "");
+    }
+
+    #[test]
+    fn managed_lists_what_is_set() {
+        let d = Case::new("private modules")
+            .private(&["git.corp.example"])
+            .check();
+        assert_eq!(d.managed(), "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY");
+        assert!(d.set.iter().all(|s| !s.reasons.is_empty()));
+    }
+
+    #[test]
+    fn private_proxies_are_probed_after_the_public_candidates() {
+        let probed = Case::new("private proxy")
+            .private_proxy(ATHENS)
+            .private(&["git.corp.example"])
+            .probed();
+        let urls: Vec<&str> = probed.proxies.iter().map(|p| p.url.as_str()).collect();
+        assert_eq!(urls, [PG, CN, IO, ATHENS]);
+        assert_eq!(probed.private_patterns, "git.corp.example");
+    }
+}
