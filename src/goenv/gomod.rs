@@ -374,25 +374,16 @@ impl Parser<'_> {
         let pos = first.pos;
         let mut tokens = vec![first.text];
         loop {
+            if self.peek()?.kind.is_eol() {
+                let comment = self.rest_of_line(&mut tokens)?;
+                return Ok(Stmt::Line(Line {
+                    tokens,
+                    pos,
+                    comment,
+                }));
+            }
             let tok = self.take()?;
             match tok.kind {
-                Kind::EolComment => {
-                    if self.peek()?.kind == Kind::Newline {
-                        self.take()?;
-                    }
-                    return Ok(Stmt::Line(Line {
-                        tokens,
-                        pos,
-                        comment: Some(tok.text),
-                    }));
-                }
-                Kind::Newline | Kind::Eof => {
-                    return Ok(Stmt::Line(Line {
-                        tokens,
-                        pos,
-                        comment: None,
-                    }));
-                }
                 Kind::Punct('(') => {
                     let next = self.peek()?.kind.clone();
                     if next.is_eol() {
