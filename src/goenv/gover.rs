@@ -2,6 +2,9 @@
 
 use std::cmp::Ordering;
 
+// gover's `cutInt` is the same rule as semver's `parseInt`.
+use super::semver::parse_int;
+
 #[derive(Default)]
 struct Version<'a> {
     major: &'a str,
@@ -11,28 +14,20 @@ struct Version<'a> {
     pre: &'a str,
 }
 
-fn cut_int(x: &str) -> Option<(&str, &str)> {
-    let n = x.bytes().take_while(u8::is_ascii_digit).count();
-    if n == 0 || (x.starts_with('0') && n != 1) {
-        return None;
-    }
-    Some((&x[..n], &x[n..]))
-}
-
 fn parse(x: &str) -> Version<'_> {
     parse_opt(x).unwrap_or_default()
 }
 
 fn parse_opt(x: &str) -> Option<Version<'_>> {
     let mut v = Version::default();
-    let (major, x) = cut_int(x)?;
+    let (major, x) = parse_int(x)?;
     v.major = major;
     if x.is_empty() {
         v.minor = "0";
         v.patch = "0";
         return Some(v);
     }
-    let (minor, x) = cut_int(x.strip_prefix('.')?)?;
+    let (minor, x) = parse_int(x.strip_prefix('.')?)?;
     v.minor = minor;
     if x.is_empty() {
         if cmp_int(minor, "21") == Ordering::Less {
@@ -41,7 +36,7 @@ fn parse_opt(x: &str) -> Option<Version<'_>> {
         return Some(v);
     }
     if let Some(rest) = x.strip_prefix('.') {
-        let (patch, rest) = cut_int(rest)?;
+        let (patch, rest) = parse_int(rest)?;
         if !rest.is_empty() {
             return None;
         }
@@ -57,7 +52,7 @@ fn parse_opt(x: &str) -> Option<Version<'_>> {
     if x.is_empty() {
         return Some(v);
     }
-    let (pre, rest) = cut_int(x)?;
+    let (pre, rest) = parse_int(x)?;
     if !rest.is_empty() {
         return None;
     }

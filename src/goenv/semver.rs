@@ -6,7 +6,8 @@ struct Parsed<'a> {
     build: &'a str,
 }
 
-fn parse_int(v: &str) -> Option<(&str, &str)> {
+/// The decimal number `v` starts with (no leading zero but `0` itself), and the rest.
+pub(super) fn parse_int(v: &str) -> Option<(&str, &str)> {
     let n = v.bytes().take_while(u8::is_ascii_digit).count();
     if n == 0 || (v.starts_with('0') && n != 1) {
         return None;
