@@ -10,7 +10,7 @@ use crate::plan;
 use crate::process::Process;
 use crate::realgo;
 
-/// True when argv[0]'s file stem is `go` (`go`, `/usr/bin/go`, `go.exe`).
+/// True when argv\[0\]'s file stem is `go` (`go`, `/usr/bin/go`, `go.exe`).
 pub fn invoked_as_go(argv0: &OsStr) -> bool {
     let path = Path::new(argv0);
     let stem = if path
@@ -25,7 +25,7 @@ pub fn invoked_as_go(argv0: &OsStr) -> bool {
 }
 
 /// Runs the real go with `args`, as if it had been called directly; `argv0` is passed on as
-/// go's own argv[0].
+/// go's own argv\[0\].
 pub fn run(process: &Process, argv0: &OsStr, args: &[OsString]) -> ExitCode {
     let depth = realgo::current_depth(process);
     if let Err(err) = realgo::check_depth(depth) {

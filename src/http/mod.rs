@@ -4,7 +4,7 @@
 //! - proxies from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` as `net/http.ProxyFromEnvironment` reads
 //!   them (loopback never proxied);
 //! - go's TLS roots on Linux, `SSL_CERT_FILE`/`SSL_CERT_DIR` included (`crypto/x509`,
-//!   [`roots`]);
+//!   `roots`);
 //! - credentials as `cmd/go/internal/web` and `cmd/go/internal/auth` attach them: https userinfo,
 //!   else `.netrc` by go's host:port prefix rule ([`netrc`]), never over http;
 //! - at most 10 redirects and never https→http (`web/http.go` `checkRedirect`).
