@@ -222,19 +222,10 @@ fn cache_key(process: &Process, go: &Path, dir: &Path) -> Option<String> {
 }
 
 fn read_cache(file: &Path) -> CacheFile {
-    let read = || -> Option<CacheFile> {
-        let f = std::fs::File::open(file).ok()?;
-        if !f.metadata().ok()?.is_file() {
-            return None;
-        }
-        let mut bytes = Vec::new();
-        f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return None;
-        }
-        serde_json::from_slice(&bytes).ok()
-    };
-    read().unwrap_or_default()
+    crate::fsread::read(file, MAX_FILE_BYTES)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
 }
 
 fn write_cache(file: &Path, cache: &CacheFile) -> std::io::Result<()> {

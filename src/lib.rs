@@ -11,6 +11,7 @@ pub mod config;
 pub mod decide;
 pub mod env_vars;
 pub mod exit;
+pub mod fsread;
 pub mod goenv;
 pub mod goroot;
 pub mod health;

@@ -441,8 +441,9 @@ impl Decided {
 /// The real go's version without the `go` prefix (`1.27.3`), from `$GOROOT/VERSION`; empty
 /// when unreadable (a development build).
 fn go_version(go_env: &GoEnv) -> String {
-    let text = std::fs::read_to_string(Path::new(go_env.get("GOROOT")).join("VERSION"))
-        .unwrap_or_default();
+    let text =
+        crate::fsread::read_text_lossy(&Path::new(go_env.get("GOROOT")).join("VERSION"), 4096)
+            .unwrap_or_default();
     text.lines()
         .next()
         .and_then(|l| l.strip_prefix("go"))

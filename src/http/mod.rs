@@ -69,9 +69,13 @@ impl NetEnv {
         if !use_netrc {
             return Netrc::default();
         }
-        match self.netrc_path.as_deref().map(std::fs::read_to_string) {
-            Some(Ok(text)) => Netrc::from_lines(netrc::parse(&text)),
-            _ => Netrc::default(),
+        match self
+            .netrc_path
+            .as_deref()
+            .and_then(|p| crate::fsread::read_text_lossy(p, netrc::MAX_BYTES))
+        {
+            Some(text) => Netrc::from_lines(netrc::parse(&text)),
+            None => Netrc::default(),
         }
     }
 

@@ -14,6 +14,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The most read of a `.netrc` (a FIFO, a device or a larger file gives no credentials).
+pub const MAX_BYTES: u64 = 1 << 20;
+
 /// One complete `machine` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetrcLine {

@@ -46,7 +46,11 @@ pub fn go_root_sources(
     Some((files, dirs))
 }
 
-/// The DER certificates go would trust from these sources, deduplicated.
+/// The most read of one certificate file (a full CA bundle is about 200 KiB).
+const MAX_CERT_FILE: u64 = 16 << 20;
+
+/// The DER certificates go would trust from these sources, deduplicated. Only regular files
+/// are read: a FIFO or device named by `SSL_CERT_FILE` is skipped, never waited on.
 pub fn load(files: &[PathBuf], dirs: &[PathBuf]) -> Vec<Vec<u8>> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -57,7 +61,10 @@ pub fn load(files: &[PathBuf], dirs: &[PathBuf]) -> Vec<Vec<u8>> {
             }
         }
     };
-    if let Some(data) = files.iter().find_map(|f| std::fs::read(f).ok()) {
+    if let Some(data) = files
+        .iter()
+        .find_map(|f| crate::fsread::read(f, MAX_CERT_FILE).ok())
+    {
         add(&data);
     }
     for dir in dirs {
@@ -68,7 +75,7 @@ pub fn load(files: &[PathBuf], dirs: &[PathBuf]) -> Vec<Vec<u8>> {
             if is_same_dir_symlink(&entry.path()) {
                 continue;
             }
-            if let Ok(data) = std::fs::read(entry.path()) {
+            if let Ok(data) = crate::fsread::read(&entry.path(), MAX_CERT_FILE) {
                 add(&data);
             }
         }
