@@ -212,6 +212,7 @@ pub fn plan(process: &Process, args: &[OsString]) -> Result<Plan, PlanError> {
         config,
         verdicts: verdicts.as_ref(),
         download_dir: download_dir.as_deref(),
+        router: false,
     });
     Ok(Plan {
         real,

@@ -13,13 +13,15 @@
 use crate::config::Config;
 use crate::goenv::env::{GoEnv, GoOrigin};
 use crate::health::{Candidate, Candidates, Verdict, Verdicts};
-use patterns::{config_list, union};
 use proxy::public_candidates;
 
 mod patterns;
 mod proxy;
+mod router;
 mod sumdb;
 mod warnings;
+
+pub use router::{ROUTER_URL, Routing, SumdbRoutes, Upstream};
 
 #[cfg(test)]
 mod testcase;
@@ -56,6 +58,9 @@ pub struct Inputs<'a> {
     /// `$GOMODCACHE/cache/download` (absolute), for the offline route; `None` when go has no
     /// module cache (no GOMODCACHE, GOPATH or home directory).
     pub download_dir: Option<&'a str>,
+    /// The caller can run the module router for this command (the shim, and the commands that
+    /// describe what it does); `goshim env` and `GOSHIM_ROUTER=0` decide variables only.
+    pub router: bool,
 }
 
 /// One variable goshim sets, and why.
@@ -77,6 +82,9 @@ pub struct Decision {
     pub notice: Option<String>,
     /// Known traps and problems (doctor numbers them).
     pub warnings: Vec<String>,
+    /// Router mode: where the router sends what. GOPROXY then names [`ROUTER_URL`], which the
+    /// shim replaces with the running router's URL.
+    pub routing: Option<Routing>,
 }
 
 impl Decision {
@@ -147,18 +155,38 @@ pub fn decide(inp: &Inputs<'_>) -> Decision {
         );
         return d;
     }
+    if router::applies(inp) {
+        let private: Vec<String> = inp
+            .config
+            .proxy
+            .private
+            .value
+            .iter()
+            .map(|p| p.value.clone())
+            .collect();
+        let noproxy = patterns::decide_patterns(inp, &private, &mut d);
+        d.routing = Some(router::decide_routed(inp, &private, &mut d));
+        d.warnings
+            .extend(warnings::check_toolchain(inp, &noproxy, &d));
+        keep_goflags(inp, &mut d);
+        return d;
+    }
     let private = proxy::usable_private_proxies(inp, &mut d);
     let noproxy = patterns::decide_patterns(inp, &private, &mut d);
     let chain = proxy::decide_proxy(inp, &private, &mut d);
     sumdb::decide_sumdb(inp, &chain, &mut d);
     d.warnings
         .extend(warnings::check_toolchain(inp, &noproxy, &d));
+    keep_goflags(inp, &mut d);
+    d
+}
+
+fn keep_goflags(inp: &Inputs<'_>, d: &mut Decision) {
     d.keep(
         "GOFLAGS",
         inp.go_env.get("GOFLAGS"),
         "goshim adds no flags: go uses your GOFLAGS as they are (and never gets -mod=mod from goshim, which go rejects in workspace mode)".into(),
     );
-    d
 }
 
 /// Whether the decision needs health verdicts: only for a command that may reach the network,
@@ -194,12 +222,7 @@ fn exported_by_user(go_env: &GoEnv, managed: &[String], name: &str) -> bool {
 /// probe round before a public candidate has answered.
 pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candidates {
     let private = config.proxy.private.value.iter().map(|p| p.value.clone());
-    let patterns = union([
-        go_env.get("GOPRIVATE"),
-        go_env.get("GONOPROXY"),
-        config_list(&config.modules.private).as_str(),
-        config_list(&config.modules.no_proxy).as_str(),
-    ]);
+    let patterns = patterns::private_patterns(go_env, config);
     Candidates {
         proxies: public_candidates(go_env, managed, config)
             .into_iter()

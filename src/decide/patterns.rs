@@ -6,8 +6,9 @@
 use std::collections::BTreeSet;
 
 use super::{Decision, Inputs, user_set};
+use crate::config::Config;
 use crate::config::schema::SourcedList;
-use crate::goenv::env::GoOrigin;
+use crate::goenv::env::{GoEnv, GoOrigin};
 
 /// Comma-separated patterns, split as go splits them, without empty elements.
 pub(super) fn split_patterns(list: &str) -> impl Iterator<Item = &str> {
@@ -35,6 +36,17 @@ pub(super) fn config_list(list: &SourcedList) -> String {
         .map(|s| s.value.as_str())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Every pattern that makes a path private — GOPRIVATE, GONOPROXY and the configured private
+/// and no-proxy modules — as go's comma list: what no probe and no public upstream may see.
+pub(super) fn private_patterns(env: &GoEnv, config: &Config) -> String {
+    union([
+        env.get("GOPRIVATE"),
+        env.get("GONOPROXY"),
+        config_list(&config.modules.private).as_str(),
+        config_list(&config.modules.no_proxy).as_str(),
+    ])
 }
 
 /// Decides GOPRIVATE/GONOPROXY/GONOSUMDB; returns the GONOPROXY go will apply. `private` are the

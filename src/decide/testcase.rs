@@ -121,6 +121,7 @@ pub struct Case {
     config: Config,
     verdicts: Option<Verdicts>,
     project: ProjectFacts,
+    router: bool,
     expect: Vec<Expect>,
 }
 
@@ -143,8 +144,15 @@ impl Case {
                 elapsed_us: 0,
             }),
             project: ProjectFacts::default(),
+            router: false,
             expect: Vec::new(),
         }
+    }
+
+    /// The caller runs the module router (the shim); without it, variables only (`goshim env`).
+    pub fn routed(mut self) -> Case {
+        self.router = true;
+        self
     }
 
     // Inputs.
@@ -251,6 +259,12 @@ impl Case {
     /// The proxies' verdicts, replacing the defaults: a candidate not named has none.
     pub fn verdicts(mut self, proxies: &[(&str, Verdict)]) -> Case {
         self.verdicts_mut().proxies = pairs(proxies);
+        self
+    }
+
+    /// Nothing probed or cached.
+    pub fn no_verdicts(mut self) -> Case {
+        self.verdicts = None;
         self
     }
 
@@ -393,6 +407,7 @@ impl Case {
             config: &self.config,
             verdicts: self.verdicts.as_ref(),
             download_dir: Some(CACHE),
+            router: self.router,
         })
     }
 

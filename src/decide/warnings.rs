@@ -26,10 +26,14 @@ pub(super) fn check_toolchain(inp: &Inputs<'_>, noproxy: &str, d: &Decision) -> 
     let proxy = d
         .get("GOPROXY")
         .unwrap_or_else(|| inp.go_env.get("GOPROXY"));
-    let usable = parse_proxy_list(proxy, false).is_ok_and(|l| {
-        l.explicit()
-            .any(|s| matches!(s.entry, ProxyEntry::Url { ref scheme, .. } if *scheme != ProxyScheme::File))
-    });
+    let usable = match &d.routing {
+        // The router fetches the toolchain from its public upstreams.
+        Some(routing) => !routing.public.is_empty(),
+        None => parse_proxy_list(proxy, false).is_ok_and(|l| {
+            l.explicit()
+                .any(|s| matches!(s.entry, ProxyEntry::Url { ref scheme, .. } if *scheme != ProxyScheme::File))
+        }),
+    };
     if !usable {
         warnings.push(format!(
             "the project needs go {version}, but no module proxy is usable (GOPROXY={proxy}); the toolchain download will fail unless go {version} is in the module cache"
