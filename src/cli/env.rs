@@ -15,13 +15,16 @@ use crate::process::Process;
 /// The output form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// `export NAME='value'` (sh, bash, zsh); `eval "$(goshim env)"`.
+    // These lines are also the completion scripts' value descriptions: clap_complete puts
+    // them inside double quotes unescaped (fish, zsh), so no double quote, dollar sign or
+    // backslash (src/cli/completions.rs tests this).
+    /// export lines for sh, bash and zsh (eval the output).
     Sh,
-    /// `set -gx NAME 'value'`; `goshim env --format fish | source`.
+    /// set -gx lines for fish (pipe the output to source).
     Fish,
     /// One JSON object of NAME: value.
     Json,
-    /// `NAME=value` lines for `$GITHUB_ENV`.
+    /// NAME=value lines for the GITHUB_ENV file.
     Github,
     /// sh exports plus `watch_file` for every file the decision read (for `.envrc`).
     Direnv,

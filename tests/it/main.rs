@@ -17,6 +17,8 @@ mod goenv_gosrc;
 mod health;
 mod install;
 mod nested;
+mod shells;
 mod shim_exec;
+mod tools;
 mod usage;
 mod version_managers;
