@@ -27,6 +27,8 @@ mod which;
 #[command(
     name = "goshim",
     version,
+    // Plain text like go's, also on a terminal (clap would colour help and errors there).
+    color = clap::ColorChoice::Never,
     after_help = "Examples:\n  goshim install                    link `go` to goshim in ~/.local/share/goshim/bin\n  goshim doctor                     what goshim sees here, and every problem\n  eval \"$(goshim env)\"              export the variables for this directory (bash, zsh)\n  goshim explain GOPROXY            why GOPROXY gets its value\n  goshim route example.com/m@v1.2.3 how go would fetch and verify that module\n  goshim exec -- build ./...        run the real go through the shim\n  goshim which                      show which go would run and why\n  goshim trust                      trust the nearest .gomodrc after reviewing it\n\nenv, explain, doctor and route decide as for `go mod download` in the working directory."
 )]
 pub struct Cli {

@@ -214,8 +214,9 @@ impl Term {
         }
     }
 
-    /// Waits (bounded) for the program to end; returns the whole screen.
-    fn finish(mut self) -> String {
+    /// Waits (bounded) for the program to end; returns the whole screen as it came, control
+    /// sequences included.
+    fn finish(mut self) -> Vec<u8> {
         let started = Instant::now();
         while self.child.try_wait().unwrap().is_none() {
             if started.elapsed() > LIMIT {
@@ -228,7 +229,7 @@ impl Term {
         }
         // The relay threads may still hold the last bytes for a moment.
         std::thread::sleep(Duration::from_millis(100));
-        plain(&self.screen.lock().unwrap())
+        self.screen.lock().unwrap().clone()
     }
 }
 
@@ -385,7 +386,7 @@ fn bash_activation_in_a_terminal() {
     term.send("echo \"path=$PATH\"; echo \"go=$(command -v go)\"\n");
     let go = term.wait_for("go=/");
     term.send("exit\n");
-    let screen = term.finish();
+    let screen = plain(&term.finish());
     assert!(go.contains("path="), "{screen}");
     let data_bin = user.data_bin().display().to_string();
     assert!(
@@ -437,7 +438,7 @@ fn zsh_session(activate_first: bool) {
     term.send("print -r -- \"path=$PATH\"; print -r -- \"go=$(whence -p go)\"\n");
     term.wait_for("go=/");
     term.send("exit\n");
-    let screen = term.finish();
+    let screen = plain(&term.finish());
     let data_bin = user.data_bin().display().to_string();
     let bin = user.root.join("bin").display().to_string();
     assert!(
@@ -481,7 +482,7 @@ fn fish_activation_in_a_terminal() {
     term.send("echo path=(string join : $PATH); echo go=(command -s go)\n");
     term.wait_for("go=/");
     term.send("exit\n");
-    let screen = term.finish();
+    let screen = plain(&term.finish());
     let data_bin = user.data_bin().display().to_string();
     let bin = user.root.join("bin").display().to_string();
     assert!(
@@ -664,4 +665,25 @@ fn completion_scripts_installed_as_files() {
     term.send("exit\n");
     term.finish();
     assert_eq!(user.calls(), Vec::<String>::new());
+}
+
+/// No colour, ever: on a terminal clap would colour help and errors; goshim prints plain text
+/// there too, as go does, even when the environment asks for colour.
+#[test]
+fn no_colour_in_a_terminal() {
+    let mut user = User::new();
+    user.set_env("TERM", "xterm-256color");
+    user.set_env("CLICOLOR_FORCE", "1");
+    for (args, shows) in [
+        ("--help", "Usage:"),
+        ("env --help", "Possible values:"),
+        ("nosuchcommand", "error: unrecognized subcommand"),
+        ("env --format nope", "error: invalid value 'nope'"),
+    ] {
+        let term = Term::start(&user, &format!("'{}' {args}", shim::binary().display()));
+        let screen = term.finish();
+        let text = String::from_utf8_lossy(&screen);
+        assert!(text.contains(shows), "goshim {args}:\n{text}");
+        assert!(!screen.contains(&0x1b), "goshim {args} coloured:\n{text:?}");
+    }
 }
