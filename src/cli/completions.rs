@@ -1,5 +1,7 @@
-//! `goshim completions SHELL`: the completion script for a shell, on stdout.
+//! `goshim completions SHELL`: the completion script for a shell, on stdout; and the hidden
+//! `goshim man DIR`: the man pages, generated from the same command definition.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
@@ -11,6 +13,21 @@ pub fn run(shell: Shell) -> ExitCode {
     let mut cmd = Cli::command();
     clap_complete::generate(shell, &mut cmd, "goshim", &mut std::io::stdout());
     ExitCode::SUCCESS
+}
+
+pub fn man(dir: &Path) -> ExitCode {
+    let written =
+        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!(
+                "goshim: error: cannot write the man pages into {}: {err}",
+                dir.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,12 +21,22 @@ mod route;
 mod trust;
 mod which;
 
+/// The version line: the package version, the commit and the target triple (from build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GOSHIM_COMMIT"),
+    ", ",
+    env!("GOSHIM_TARGET"),
+    ")"
+);
+
 /// A `go` shim that picks working module proxies, checksum database and private-module settings
 /// for each project, then runs the real go.
 #[derive(Debug, Parser)]
 #[command(
     name = "goshim",
-    version,
+    version = VERSION,
     // Plain text like go's, also on a terminal (clap would colour help and errors there).
     color = clap::ColorChoice::Never,
     after_help = "Examples:\n  goshim install                    link `go` to goshim in ~/.local/share/goshim/bin\n  goshim doctor                     what goshim sees here, and every problem\n  eval \"$(goshim env)\"              export the variables for this directory (bash, zsh)\n  goshim explain GOPROXY            why GOPROXY gets its value\n  goshim route example.com/m@v1.2.3 how go would fetch and verify that module\n  goshim exec -- build ./...        run the real go through the shim\n  goshim which                      show which go would run and why\n  goshim trust                      trust the nearest .gomodrc after reviewing it\n\nenv, explain, doctor and route decide as for `go mod download` in the working directory."
@@ -129,6 +139,12 @@ enum Command {
         after_help = "Examples:\n  goshim completions bash > ~/.local/share/bash-completion/completions/goshim\n  goshim completions fish > ~/.config/fish/completions/goshim.fish"
     )]
     Completions { shell: clap_complete::Shell },
+    /// Print goshim's version, commit and target, as --version does.
+    Version,
+    /// Write the man pages (goshim.1 and goshim-SUBCOMMAND.1) into DIR; release archives ship
+    /// them.
+    #[command(hide = true)]
+    Man { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +173,14 @@ pub fn run(process: &Process) -> ExitCode {
             action: CacheAction::Clear,
         } => cache::clear(process),
         Command::Completions { shell } => completions::run(shell),
+        Command::Version => {
+            print!(
+                "{}",
+                <Cli as clap::CommandFactory>::command().render_version()
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man { dir } => completions::man(&dir),
     }
 }
 

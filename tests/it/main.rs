@@ -17,6 +17,7 @@ mod goenv_gosrc;
 mod health;
 mod install;
 mod nested;
+mod release;
 mod shells;
 mod shim_exec;
 mod tools;
