@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod ci_recipes;
 mod config;
 mod decision;
 mod direnv_trust;
