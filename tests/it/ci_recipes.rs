@@ -1,16 +1,23 @@
-//! CI recipes (issue 13): the GitHub Actions recipe `shims/ci/github-actions.yml`, run step by
-//! step in a simulated runner. Each `run:` script runs with bash as the runner runs it, with
-//! `$GITHUB_ENV` and `$GITHUB_PATH` pointing at files that are applied between steps as the
-//! runner applies them; `actions/setup-go` adds the real go to PATH as it does; the release
-//! download is served from 127.0.0.1, so the recipe's own install step runs.
+//! CI recipes (issue 13).
+//!
+//! The GitHub Actions recipe `shims/ci/github-actions.yml`, run step by step in a simulated
+//! runner. Each `run:` script runs with bash as the runner runs it, with `$GITHUB_ENV` and
+//! `$GITHUB_PATH` pointing at files that are applied between steps as the runner applies them;
+//! `actions/setup-go` adds the real go to PATH as it does; the release download is served from
+//! 127.0.0.1, so the recipe's own install step runs.
+//!
+//! The CI image: `shims/ci/install-goshim.sh` in a sandbox whose directories stand in for the
+//! golang image's (`/usr/local/go/bin` is the real go's directory), with PATH in both orders and
+//! a missing bin directory; `shims/ci/Dockerfile` read for the PATH it sets and the step that
+//! runs the script, linted with hadolint. Docker itself does not run here.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -611,4 +618,286 @@ fn github_env_lines() {
             ("C".into(), "a=b".into())
         ]
     );
+}
+
+/// The golang image's PATH (`ENV PATH` in the official golang Dockerfiles).
+const GOLANG_IMAGE_PATH: &str =
+    "/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A sandbox standing in for an image's filesystem while it is built.
+struct Image {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    home: PathBuf,
+    /// What the system directories hold for the script: sh, mkdir, install (and no go).
+    sysbin: PathBuf,
+}
+
+impl Image {
+    fn new() -> Image {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let home = root.join("root");
+        let sysbin = root.join("sysbin");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&sysbin).unwrap();
+        for (tool, package) in [
+            ("sh", "dash"),
+            ("mkdir", "coreutils"),
+            ("install", "coreutils"),
+        ] {
+            std::os::unix::fs::symlink(tools::system(tool, package), sysbin.join(tool)).unwrap();
+        }
+        Image {
+            _tmp: tmp,
+            root,
+            home,
+            sysbin,
+        }
+    }
+
+    /// A directory of the image, in the sandbox: `/usr/local/go/bin` is the real go's
+    /// directory, the system directories are `sysbin`, anything else is under the root.
+    fn dir(&self, image_dir: &str) -> String {
+        match image_dir {
+            "/usr/local/go/bin" => realgo::go().parent().unwrap().display().to_string(),
+            "/usr/sbin" | "/usr/bin" | "/sbin" | "/bin" => self.sysbin.display().to_string(),
+            other => self
+                .root
+                .join(other.trim_start_matches('/'))
+                .display()
+                .to_string(),
+        }
+    }
+
+    /// An image PATH with each directory mapped into the sandbox.
+    fn path(&self, image_path: &str) -> String {
+        let dirs: Vec<String> = image_path.split(':').map(|d| self.dir(d)).collect();
+        dirs.join(":")
+    }
+
+    /// The environment of a build step (or a container) with this image PATH.
+    fn env(&self, image_path: &str) -> Vec<(String, String)> {
+        let mut env = realgo::hermetic_env(&self.home);
+        env.retain(|(k, _)| k != "PATH");
+        env.push(("PATH".into(), self.path(image_path)));
+        env
+    }
+
+    /// `sh install-goshim.sh SRC` with GOSHIM_BINDIR set to that image directory in the
+    /// sandbox (always: the script's default is the machine's own /usr/local/bin).
+    fn install(&self, image_path: &str, bindir: &str, src: &Path) -> Bounded {
+        let dir = self.dir(bindir);
+        assert!(Path::new(&dir).starts_with(&self.root), "{dir}");
+        let mut env = self.env(image_path);
+        env.push(("GOSHIM_BINDIR".into(), dir));
+        let script = tools::repo().join("shims/ci/install-goshim.sh");
+        let mut cmd = shim::command(&self.sysbin.join("sh"), &env);
+        cmd.arg(script).arg(src).current_dir(&self.home);
+        bounded::run(&mut cmd, LIMIT)
+    }
+}
+
+/// install-goshim.sh with PATH in both orders, a missing bin directory, goshim already in
+/// place, and no real go.
+#[test]
+fn install_goshim_sh_checks_that_go_is_goshim() {
+    let image = Image::new();
+    let src = shim::binary();
+
+    // The golang image's own PATH and the script's default /usr/local/bin: the real go comes
+    // first, so goshim would be bypassed. The script says so and fails.
+    let r = image.install(GOLANG_IMAGE_PATH, "/usr/local/bin", src);
+    assert_eq!(code(&r), Some(1), "{}", show(&r));
+    let bindir = image.dir("/usr/local/bin");
+    assert!(
+        r.stderr_text().contains(&format!(
+            "go on PATH is {}/go, not goshim",
+            image.dir("/usr/local/go/bin")
+        )),
+        "{}",
+        show(&r)
+    );
+    assert!(
+        r.stderr_text().contains(&format!("put {bindir} before")),
+        "{}",
+        show(&r)
+    );
+
+    // Its own directory first on PATH, not there yet: created, goshim installed, go linked.
+    let first = format!("/opt/goshim/bin:{GOLANG_IMAGE_PATH}");
+    let bindir = image.dir("/opt/goshim/bin");
+    assert!(!Path::new(&bindir).exists());
+    let r = image.install(&first, "/opt/goshim/bin", src);
+    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    assert!(
+        String::from_utf8_lossy(&r.stdout)
+            .lines()
+            .any(|l| Path::new(l) == realgo::go()),
+        "`goshim which` names the real go: {}",
+        show(&r)
+    );
+    let installed = Path::new(&bindir).join("goshim");
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        std::fs::read(src).unwrap()
+    );
+    assert_eq!(
+        Path::new(&bindir).join("go").canonicalize().unwrap(),
+        installed.canonicalize().unwrap()
+    );
+    // Nothing was probed, so no verdict is cached into the image.
+    assert!(!image.home.join(".cache/goshim").exists());
+
+    // Again, and with goshim already in place (copied there by the image): both fine.
+    let r = image.install(&first, "/opt/goshim/bin", src);
+    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    let r = image.install(&first, "/opt/goshim/bin", &installed);
+    assert_eq!(code(&r), Some(0), "{}", show(&r));
+
+    // No real go anywhere: goshim has nothing to run.
+    let image = Image::new();
+    let r = image.install("/opt/goshim/bin:/usr/bin:/bin", "/opt/goshim/bin", src);
+    assert_ne!(code(&r), Some(0), "{}", show(&r));
+}
+
+/// The final stage of shims/ci/Dockerfile, its continuation lines joined.
+fn final_stage() -> Vec<String> {
+    let text = std::fs::read_to_string(tools::repo().join("shims/ci/Dockerfile")).unwrap();
+    let mut instructions: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() && current.is_empty() {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => current.push_str(part),
+            None => {
+                current.push_str(line);
+                instructions.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    let last_from = instructions
+        .iter()
+        .rposition(|i| i.starts_with("FROM "))
+        .expect("FROM");
+    instructions.split_off(last_from)
+}
+
+/// The Dockerfile's final stage as built: PATH is set before install-goshim.sh runs (so its
+/// check sees the image's PATH), goshim comes into the stage only through a build mount (one
+/// copy in the image), and running the script with that PATH and bin directory in the
+/// sandbox succeeds; a container's `go` then downloads through goshim with the image's trust
+/// setting. hadolint finds nothing to say.
+#[test]
+fn dockerfile_puts_goshim_first_before_checking() {
+    let stage = final_stage();
+    assert_eq!(stage[0], "FROM golang:1-bookworm", "{stage:?}");
+    let path_at = stage
+        .iter()
+        .position(|i| i.starts_with("ENV PATH="))
+        .expect("ENV PATH=");
+    let run_at = stage
+        .iter()
+        .position(|i| i.starts_with("RUN ") && i.contains("install-goshim.sh"))
+        .expect("a RUN of install-goshim.sh");
+    assert!(path_at < run_at, "PATH is set after the check: {stage:?}");
+    assert!(
+        !stage.iter().any(|i| i.starts_with("COPY")),
+        "the final stage copies files in (a second goshim?): {stage:?}"
+    );
+    let image_path = stage[path_at]
+        .strip_prefix("ENV PATH=")
+        .unwrap()
+        .replace("$PATH", GOLANG_IMAGE_PATH);
+    let run = &stage[run_at];
+    let bindir = run
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("GOSHIM_BINDIR="))
+        .expect("GOSHIM_BINDIR=");
+    assert!(
+        run.contains("--mount=type=bind,from=build,source=/out/bin/goshim,target=/tmp/goshim"),
+        "{run}"
+    );
+    assert!(
+        run.ends_with("sh /tmp/install-goshim.sh /tmp/goshim"),
+        "{run}"
+    );
+
+    let image = Image::new();
+    let r = image.install(&image_path, bindir, shim::binary());
+    assert_eq!(code(&r), Some(0), "{}", show(&r));
+
+    // A container: the image's PATH and ENV, a project, `go mod download`.
+    let proxy = Proxy::serving([probe_module()]);
+    proxy.set_sumdb(SumdbSupport::Supported);
+    let mut env = image.env(&image_path);
+    for instruction in &stage {
+        if let Some(var) = instruction.strip_prefix("ENV ")
+            && let Some((k, v)) = var.split_once('=')
+            && k != "PATH"
+        {
+            env.push((k.into(), v.into()));
+        }
+    }
+    assert!(env.contains(&("GOSHIM_TRUST_ALL".into(), "1".into())));
+    let proj = image.root.join("src/app");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("go.mod"),
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/probe v1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(proj.join("go.sum"), probe_module().go_sum()).unwrap();
+    // The repository's .gomodrc names the proxy: it applies because the image trusts it.
+    std::fs::write(
+        proj.join(".gomodrc"),
+        format!(
+            "[proxy]\ncandidates = [\"{}\"]\norder = \"listed\"\ndirect = false\n\n\
+             [health]\nprobe = \"example.com/probe@v1.0.0\"\ntimeout = \"300ms\"\ndeadline = \"1s\"\n",
+            proxy.url()
+        ),
+    )
+    .unwrap();
+    let mut cmd = shim::command(&image.sysbin.join("sh"), &env);
+    cmd.args(["-c", "go mod download example.com/probe"])
+        .current_dir(&proj);
+    let r = bounded::run(&mut cmd, LIMIT);
+    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    assert!(
+        proxy.saw("/example.com/probe/@v/v1.0.0.zip"),
+        "{:?}",
+        proxy.paths()
+    );
+
+    let r = Command::new(tools::python_dir().join("bin/hadolint"))
+        .arg(tools::repo().join("shims/ci/Dockerfile"))
+        .output()
+        .unwrap();
+    assert!(
+        r.status.success(),
+        "hadolint:\n{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+/// The build context leaves out build output, the test tools and the git history (gigabytes
+/// otherwise).
+#[test]
+fn dockerignore_keeps_the_context_small() {
+    let text = std::fs::read_to_string(tools::repo().join(".dockerignore")).unwrap();
+    let patterns: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    for dir in ["target", ".tools", ".git"] {
+        assert!(
+            patterns.iter().any(|p| p.trim_end_matches('/') == dir),
+            "{dir} is sent to docker: {patterns:?}"
+        );
+    }
 }

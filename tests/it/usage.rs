@@ -938,9 +938,12 @@ fn ci_recipe_makes_goshim_the_default_go() {
     std::fs::create_dir_all(&bindir).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/ci/install-goshim.sh");
     w.set_env("GOSHIM_BINDIR", &bindir.display().to_string());
-    // An image's PATH: the real go, no goshim yet.
+    // An image's PATH: goshim's bin directory (still empty) before the real go.
     let go_dir = realgo::go().parent().unwrap().display().to_string();
-    w.set_env("PATH", &format!("{go_dir}:/usr/bin:/bin"));
+    w.set_env(
+        "PATH",
+        &format!("{}:{go_dir}:/usr/bin:/bin", bindir.display()),
+    );
     let mut cmd = shim::command(Path::new("/bin/sh"), &w.env);
     cmd.arg(&script).arg(shim::binary()).current_dir(&w.proj);
     let r = bounded::run(&mut cmd, LIMIT);
