@@ -17,7 +17,8 @@ ln -s "$root/target/release/goshim" "$work/shim/go"
 printf 'module example.com/bench\n\ngo 1.22\n' > "$work/mod/go.mod"
 export HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache" XDG_CONFIG_HOME="$work/home/.config"
 export GOTOOLCHAIN=local
-export PATH="$work/shim:$(dirname "$go"):$PATH"
+go_dir=$(dirname "$go")
+export PATH="$work/shim:$go_dir:$PATH"
 cd "$work/mod"
 hyperfine -N --warmup 30 --runs "$runs" --export-markdown "$work/result.md" --export-json "$work/result.json" \
   --command-name "go version (real go)" "$go version" \
