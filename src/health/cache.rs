@@ -488,32 +488,18 @@ impl CachePlan {
             .iter()
             .map(|d| lookup(net.map(|n| &n.sumdbs), &d.url, "latest"))
             .collect();
-        let (mut sync, mut refresh) = (false, false);
-        let mut best = None;
-        for entry in &proxies {
-            match entry {
-                None if best.is_none() => sync = true,
-                None => refresh = true,
-                Some((_, Freshness::Stale)) => refresh = true,
-                Some(_) => {}
-            }
-            if best.is_none()
-                && let Some((v, _)) = entry
-                && v.status == Status::Healthy
-            {
-                best = Some(v);
-            }
-        }
-        let through_proxy = best.is_some_and(|v| v.sumdb == super::SumdbSupport::Supported);
-        if !through_proxy {
-            for entry in &sumdbs {
-                match entry {
-                    None => sync = true,
-                    Some((_, Freshness::Stale)) => refresh = true,
-                    Some(_) => {}
-                }
-            }
-        }
+        let known: Vec<Option<&Verdict>> =
+            proxies.iter().map(|e| e.as_ref().map(|(v, _)| v)).collect();
+        let known_sumdbs: Vec<bool> = sumdbs.iter().map(Option::is_some).collect();
+        let sync = !probe::decided(&known, &known_sumdbs);
+        let stakes = probe::stakes(&known);
+        let stale = |e: &Option<(Verdict, Freshness)>| matches!(e, Some((_, Freshness::Stale)));
+        let unknown_below_best = stakes
+            .best
+            .is_some_and(|b| proxies[b + 1..].iter().any(Option::is_none));
+        let refresh = unknown_below_best
+            || proxies.iter().any(stale)
+            || (stakes.sumdbs && sumdbs.iter().any(stale));
         CachePlan {
             proxies,
             sumdbs,

@@ -142,6 +142,40 @@ pub fn run(
     }
 }
 
+/// What a go command's decision depends on, given the proxy verdicts known so far (`None`: not
+/// known yet), in rank order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stakes {
+    /// The first healthy candidate: the one go is pointed at (those below it only matter for a
+    /// refresh).
+    pub best: Option<usize>,
+    /// The checksum databases matter: no healthy candidate says it proxies sum.golang.org.
+    pub sumdbs: bool,
+}
+
+/// What the decision depends on (see [`Stakes`]).
+pub fn stakes(proxies: &[Option<&Verdict>]) -> Stakes {
+    let best = proxies
+        .iter()
+        .position(|v| v.is_some_and(|v| v.status == Status::Healthy));
+    let through_proxy =
+        best.is_some_and(|b| proxies[b].is_some_and(|v| v.sumdb == SumdbSupport::Supported));
+    Stakes {
+        best,
+        sumdbs: !through_proxy,
+    }
+}
+
+/// Whether a round is decided: no verdict the go command's decision needs is missing. That is
+/// every candidate ranked above the first healthy one (every candidate when none is healthy),
+/// and every checksum database unless that candidate proxies sum.golang.org. `sumdbs` says which
+/// database verdicts are known. Both a round in progress and the cache ask this.
+pub fn decided(proxies: &[Option<&Verdict>], sumdbs: &[bool]) -> bool {
+    let stakes = stakes(proxies);
+    let above = &proxies[..stakes.best.unwrap_or(proxies.len())];
+    above.iter().all(Option::is_some) && (!stakes.sumdbs || sumdbs.iter().all(|known| *known))
+}
+
 struct RoundState {
     proxies: Vec<Option<Verdict>>,
     sumdbs: Vec<Option<Verdict>>,
@@ -152,22 +186,11 @@ impl RoundState {
         self.proxies.iter().all(Option::is_some) && self.sumdbs.iter().all(Option::is_some)
     }
 
-    /// True when the go command's decision cannot change any more.
+    /// True when the go command's decision cannot change any more ([`decided`]).
     fn decided(&self) -> bool {
-        let best = self
-            .proxies
-            .iter()
-            .position(|v| v.as_ref().is_some_and(|v| v.status == Status::Healthy));
-        let Some(best) = best else {
-            return self.all_done();
-        };
-        if self.proxies[..best].iter().any(Option::is_none) {
-            return false;
-        }
-        let through_proxy = self.proxies[best]
-            .as_ref()
-            .is_some_and(|v| v.sumdb == SumdbSupport::Supported);
-        through_proxy || self.sumdbs.iter().all(Option::is_some)
+        let proxies: Vec<Option<&Verdict>> = self.proxies.iter().map(Option::as_ref).collect();
+        let sumdbs: Vec<bool> = self.sumdbs.iter().map(Option::is_some).collect();
+        decided(&proxies, &sumdbs)
     }
 
     fn fill_pending(&mut self, label: &str, now: SystemTime, reason: impl Fn() -> Reason) {
@@ -621,4 +644,72 @@ fn last_cause(e: &reqwest::Error) -> String {
 /// Whether `path` matches the private patterns (Go's `MatchPrefixPatterns`).
 fn is_private(patterns: &str, path: &str) -> bool {
     crate::goenv::pattern::match_prefix_patterns(patterns, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V: &str = "v0.3.0";
+
+    fn verdict(status: Status, sumdb: SumdbSupport) -> Option<Verdict> {
+        Some(Verdict {
+            status,
+            reason: Reason::Answered,
+            latency_ms: None,
+            sumdb,
+            checked_at: 1,
+            failures: 0,
+            probe: V.into(),
+        })
+    }
+
+    /// Proxy verdicts in rank order, which database verdicts are known; the expected best
+    /// candidate, whether the databases matter, whether the round is decided.
+    type DecidedRow<'a> = (&'a [Option<Verdict>], &'a [bool], Option<usize>, bool, bool);
+
+    #[test]
+    fn a_round_is_decided_when_no_needed_verdict_is_missing() {
+        use Status::*;
+        use SumdbSupport::{NotSupported as NoDb, Supported as Db};
+        let (ok, ok_nodb) = (verdict(Healthy, Db), verdict(Healthy, NoDb));
+        let (down, reach) = (verdict(Unhealthy, NoDb), verdict(Reachable, Db));
+        let dbs_known = &[true, true][..];
+        let dbs_pending = &[true, false][..];
+        #[rustfmt::skip]
+        let rows: &[DecidedRow<'_>] = &[
+            (&[ok.clone(), None], dbs_pending, Some(0), false, true),
+            (&[None, ok.clone()], dbs_known, Some(1), false, false),
+            (&[down.clone(), ok.clone(), None], dbs_pending, Some(1), false, true),
+            (&[ok_nodb.clone(), None], dbs_pending, Some(0), true, false),
+            (&[ok_nodb.clone(), None], dbs_known, Some(0), true, true),
+            (&[ok_nodb.clone(), ok.clone()], dbs_pending, Some(0), true, false),
+            (&[reach.clone(), ok.clone()], dbs_pending, Some(1), false, true),
+            (&[reach.clone(), None], dbs_known, None, true, false),
+            (&[down.clone(), reach.clone()], dbs_known, None, true, true),
+            (&[down.clone(), reach.clone()], dbs_pending, None, true, false),
+            (&[verdict(Unknown, Db), ok.clone()], dbs_known, Some(1), false, true),
+            (&[], dbs_known, None, true, true),
+            (&[], &[], None, true, true),
+            (&[None], &[], None, true, false),
+        ];
+        for (proxies, dbs, best, sumdbs, want) in rows {
+            let view: Vec<Option<&Verdict>> = proxies.iter().map(Option::as_ref).collect();
+            let row = format!(
+                "{:?} {dbs:?}",
+                view.iter()
+                    .map(|v| v.map(|v| (v.status, v.sumdb)))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(
+                stakes(&view),
+                Stakes {
+                    best: *best,
+                    sumdbs: *sumdbs
+                },
+                "{row}"
+            );
+            assert_eq!(decided(&view, dbs), *want, "{row}");
+        }
+    }
 }
