@@ -331,11 +331,14 @@ impl ProbeCtx {
         })
     }
 
-    fn verdict(&self, status: Status, reason: Reason, latency: Option<Duration>) -> Verdict {
+    /// A verdict stamped with this round's time; `latency` is kept for an answer (healthy or
+    /// reachable) only.
+    fn verdict(&self, (status, reason): (Status, Reason), latency: Option<Duration>) -> Verdict {
+        let answered = matches!(status, Status::Healthy | Status::Reachable);
         Verdict {
             status,
             reason,
-            latency_ms: latency.map(|d| d.as_millis() as u64),
+            latency_ms: latency.filter(|_| answered).map(|d| d.as_millis() as u64),
             sumdb: SumdbSupport::Unknown,
             checked_at: unix_secs(self.now),
             failures: 0,
@@ -349,10 +352,12 @@ impl ProbeCtx {
             Ok(u) => u,
             Err(e) => {
                 return self.verdict(
-                    Status::Unhealthy,
-                    Reason::InvalidUrl {
-                        detail: e.to_string(),
-                    },
+                    (
+                        Status::Unhealthy,
+                        Reason::InvalidUrl {
+                            detail: e.to_string(),
+                        },
+                    ),
                     None,
                 );
             }
@@ -360,15 +365,17 @@ impl ProbeCtx {
         match parsed.scheme() {
             "file" => return self.probe_dir(&parsed),
             "http" if !parsed.username().is_empty() || parsed.password().is_some() => {
-                return self.verdict(Status::Unhealthy, Reason::CredentialsOverHttp, None);
+                return self.verdict((Status::Unhealthy, Reason::CredentialsOverHttp), None);
             }
             "http" | "https" => {}
             other => {
                 return self.verdict(
-                    Status::Unhealthy,
-                    Reason::InvalidUrl {
-                        detail: format!("scheme {other:?} (must be https, http, file)"),
-                    },
+                    (
+                        Status::Unhealthy,
+                        Reason::InvalidUrl {
+                            detail: format!("scheme {other:?} (must be https, http, file)"),
+                        },
+                    ),
                     None,
                 );
             }
@@ -384,11 +391,11 @@ impl ProbeCtx {
             let got = self.fetch(&url, false).await;
             let latency = start.elapsed();
             let mut v = match &got {
-                Ok((200 | 404 | 410, _, _)) => {
-                    self.verdict(Status::Reachable, Reason::ReachabilityOnly, Some(latency))
-                }
-                Ok((status, _, sent)) => self.classify_status(*status, *sent),
-                Err(reason) => self.verdict(Status::Unhealthy, reason.clone(), None),
+                Ok((status, body, sent)) => self.verdict(
+                    classify(Asked::Reachability, *status, body, *sent),
+                    Some(latency),
+                ),
+                Err(reason) => self.verdict((Status::Unhealthy, reason.clone()), None),
             };
             if self.capability_allowed {
                 v.sumdb = match &got {
@@ -416,15 +423,14 @@ impl ProbeCtx {
             }
         };
         let ((got, latency), cap) = tokio::join!(info, capability);
+        let asked = Asked::Info {
+            version: &self.version,
+        };
         let mut v = match got {
-            Ok((200, body, _)) => self.classify_info(&body, latency),
-            Ok((status @ (404 | 410), _, _)) => self.verdict(
-                Status::Reachable,
-                Reason::NotFound { status },
-                Some(latency),
-            ),
-            Ok((status, _, sent)) => self.classify_status(status, sent),
-            Err(reason) => self.verdict(Status::Unhealthy, reason, None),
+            Ok((status, body, sent)) => {
+                self.verdict(classify(asked, status, &body, sent), Some(latency))
+            }
+            Err(reason) => self.verdict((Status::Unhealthy, reason), None),
         };
         v.sumdb = match cap {
             Some(Ok((status, _, _))) => sumdb_from(status),
@@ -434,62 +440,31 @@ impl ProbeCtx {
         v
     }
 
-    fn classify_info(&self, body: &[u8], latency: Duration) -> Verdict {
-        let json: serde_json::Value = match serde_json::from_slice(body) {
-            Ok(v @ serde_json::Value::Object(_)) => v,
-            _ => return self.verdict(Status::Unhealthy, Reason::NotJson, None),
-        };
-        match json.get("Version").and_then(|v| v.as_str()) {
-            Some(v) if v == self.version => {
-                self.verdict(Status::Healthy, Reason::Answered, Some(latency))
-            }
-            other => self.verdict(
-                Status::Unhealthy,
-                Reason::WrongVersion {
-                    got: other.unwrap_or_default().to_string(),
-                },
-                None,
-            ),
-        }
-    }
-
-    fn classify_status(&self, status: u16, sent_credentials: bool) -> Verdict {
-        match status {
-            401 | 403 => self.verdict(
-                Status::NeedsCredentials,
-                Reason::Denied {
-                    status,
-                    sent_credentials,
-                },
-                None,
-            ),
-            500..=599 => self.verdict(Status::Unhealthy, Reason::ServerError { status }, None),
-            _ => self.verdict(Status::Unhealthy, Reason::UnexpectedStatus { status }, None),
-        }
-    }
-
     fn probe_dir(&self, url: &Url) -> Verdict {
         let Ok(dir) = url.to_file_path() else {
             return self.verdict(
-                Status::Unhealthy,
-                Reason::InvalidUrl {
-                    detail: "invalid file:// proxy URL with non-path elements".into(),
-                },
+                (
+                    Status::Unhealthy,
+                    Reason::InvalidUrl {
+                        detail: "invalid file:// proxy URL with non-path elements".into(),
+                    },
+                ),
                 None,
             );
         };
         let start = Instant::now();
         let mut v = match std::fs::read_dir(&dir) {
             Ok(_) => self.verdict(
-                Status::Healthy,
-                Reason::DirectoryReadable,
+                (Status::Healthy, Reason::DirectoryReadable),
                 Some(start.elapsed()),
             ),
             Err(e) => self.verdict(
-                Status::Unhealthy,
-                Reason::Directory {
-                    detail: format!("{}: {e}", dir.display()),
-                },
+                (
+                    Status::Unhealthy,
+                    Reason::Directory {
+                        detail: format!("{}: {e}", dir.display()),
+                    },
+                ),
                 None,
             ),
         };
@@ -514,19 +489,10 @@ impl ProbeCtx {
         let got = self.fetch(&url, false).await;
         let latency = start.elapsed();
         let mut v = match got {
-            Ok((200, body, _)) if body.starts_with(b"go.sum database tree") => {
-                self.verdict(Status::Healthy, Reason::Answered, Some(latency))
+            Ok((status, body, sent)) => {
+                self.verdict(classify(Asked::Latest, status, &body, sent), Some(latency))
             }
-            Ok((200, _, _)) => self.verdict(
-                Status::Unhealthy,
-                Reason::Other {
-                    detail: "HTTP 200 that is not a checksum database tree (captive portal?)"
-                        .into(),
-                },
-                None,
-            ),
-            Ok((status, _, sent)) => self.classify_status(status, sent),
-            Err(reason) => self.verdict(Status::Unhealthy, reason, None),
+            Err(reason) => self.verdict((Status::Unhealthy, reason), None),
         };
         v.probe = "latest".into();
         v
@@ -543,12 +509,12 @@ impl ProbeCtx {
         let resp = req
             .send()
             .await
-            .map_err(|e| classify_error(&e, "response", start.elapsed(), self.timeout))?;
+            .map_err(|e| Failure::of(&e).reason("response", start.elapsed(), self.timeout))?;
         let status = resp.status().as_u16();
         let body = if status == 200 {
             resp.bytes()
                 .await
-                .map_err(|e| classify_error(&e, "body", start.elapsed(), self.timeout))?
+                .map_err(|e| Failure::of(&e).reason("body", start.elapsed(), self.timeout))?
                 .to_vec()
         } else {
             Vec::new()
@@ -565,80 +531,160 @@ fn sumdb_from(status: u16) -> SumdbSupport {
     }
 }
 
-/// Names the failure the way a user can act on it.
-fn classify_error(e: &reqwest::Error, stage: &str, elapsed: Duration, timeout: Duration) -> Reason {
-    let chain = error_chain(e);
-    if e.is_redirect() {
-        if chain.contains("insecure URL") {
-            return Reason::InsecureRedirect {
-                detail: last_cause(e),
+/// Which request an answer came from: it decides what a healthy answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked<'a> {
+    /// `<proxy>/<module>/@v/<version>.info`: a healthy proxy answers this version's JSON.
+    Info { version: &'a str },
+    /// `<proxy>/sumdb/sum.golang.org/supported`, or `<proxy>/` when even that name is private:
+    /// any answer but an error status shows the proxy is there.
+    Reachability,
+    /// `<database>/latest`: a checksum database answers its signed tree head.
+    Latest,
+}
+
+/// The verdict class and reason for an HTTP answer to `asked` (`body`: a 200's body; empty
+/// otherwise).
+fn classify(
+    asked: Asked<'_>,
+    status: u16,
+    body: &[u8],
+    sent_credentials: bool,
+) -> (Status, Reason) {
+    match (asked, status) {
+        (Asked::Info { version }, 200) => classify_info(body, version),
+        (Asked::Info { .. }, 404 | 410) => (Status::Reachable, Reason::NotFound { status }),
+        (Asked::Reachability, 200 | 404 | 410) => (Status::Reachable, Reason::ReachabilityOnly),
+        (Asked::Latest, 200) if body.starts_with(b"go.sum database tree") => {
+            (Status::Healthy, Reason::Answered)
+        }
+        (Asked::Latest, 200) => (
+            Status::Unhealthy,
+            Reason::Other {
+                detail: "HTTP 200 that is not a checksum database tree (captive portal?)".into(),
+            },
+        ),
+        (_, 401 | 403) => (
+            Status::NeedsCredentials,
+            Reason::Denied {
+                status,
+                sent_credentials,
+            },
+        ),
+        (_, 500..=599) => (Status::Unhealthy, Reason::ServerError { status }),
+        _ => (Status::Unhealthy, Reason::UnexpectedStatus { status }),
+    }
+}
+
+/// A 200 to the `.info` probe: JSON naming `version`, as go checks it.
+fn classify_info(body: &[u8], version: &str) -> (Status, Reason) {
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        _ => return (Status::Unhealthy, Reason::NotJson),
+    };
+    match json.get("Version").and_then(|v| v.as_str()) {
+        Some(v) if v == version => (Status::Healthy, Reason::Answered),
+        other => (
+            Status::Unhealthy,
+            Reason::WrongVersion {
+                got: other.unwrap_or_default().to_string(),
+            },
+        ),
+    }
+}
+
+/// What a failed request tells: reqwest's flags and the messages of its cause chain. Read from
+/// the error once ([`Failure::of`]); the reason is then a pure function of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Failure {
+    redirect: bool,
+    timeout: bool,
+    connect: bool,
+    /// An io `ConnectionRefused` somewhere in the cause chain.
+    refused: bool,
+    /// A rustls error somewhere in the cause chain (io errors hide theirs behind `get_ref`,
+    /// possibly nested).
+    tls: bool,
+    /// Every message of the chain, outermost first, joined with ": ".
+    chain: String,
+    /// The innermost cause's message (the error's own when it has no cause).
+    cause: String,
+}
+
+impl Failure {
+    fn of(e: &reqwest::Error) -> Failure {
+        let causes = || std::iter::successors(std::error::Error::source(e), |s| s.source());
+        let refused = causes().any(|s| {
+            s.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        });
+        let chain = std::iter::once(e.to_string())
+            .chain(causes().map(|s| s.to_string()))
+            .collect::<Vec<_>>()
+            .join(": ");
+        Failure {
+            redirect: e.is_redirect(),
+            timeout: e.is_timeout(),
+            connect: e.is_connect(),
+            refused,
+            tls: causes().any(hides_rustls),
+            chain,
+            cause: causes()
+                .last()
+                .map_or_else(|| e.to_string(), |s| s.to_string()),
+        }
+    }
+
+    /// Names the failure the way a user can act on it. `stage` is what was awaited (response
+    /// or body); a timeout reports at most `timeout`.
+    fn reason(&self, stage: &str, elapsed: Duration, timeout: Duration) -> Reason {
+        let detail = || self.cause.clone();
+        if self.redirect {
+            if self.chain.contains("insecure URL") {
+                return Reason::InsecureRedirect { detail: detail() };
+            }
+            return Reason::TooManyRedirects;
+        }
+        if self.timeout {
+            let stage = if self.connect { "connect" } else { stage };
+            return Reason::Timeout {
+                stage: stage.into(),
+                ms: elapsed.min(timeout).as_millis() as u64,
             };
         }
-        return Reason::TooManyRedirects;
-    }
-    if e.is_timeout() {
-        let stage = if e.is_connect() { "connect" } else { stage };
-        let ms = elapsed.min(timeout).as_millis() as u64;
-        return Reason::Timeout {
-            stage: stage.into(),
-            ms,
-        };
-    }
-    let refused = std::iter::successors(std::error::Error::source(e), |s| s.source()).any(|s| {
-        s.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-    });
-    if refused {
-        return Reason::Refused;
-    }
-    let detail = last_cause(e);
-    if chain.contains("dns error") || chain.contains("failed to lookup address") {
-        return Reason::Dns { detail };
-    }
-    let lower = chain.to_ascii_lowercase();
-    if is_tls_error(e) || lower.contains("certificate") || lower.contains("handshake") {
-        return Reason::Tls { detail };
-    }
-    if e.is_connect() {
-        return Reason::Connect { detail };
-    }
-    Reason::Other { detail: chain }
-}
-
-/// A rustls error anywhere in the chain (io errors hide theirs behind `get_ref`, possibly
-/// nested).
-fn is_tls_error(e: &reqwest::Error) -> bool {
-    fn hides_rustls(mut err: &(dyn std::error::Error + 'static)) -> bool {
-        loop {
-            if err.is::<rustls::Error>() {
-                return true;
-            }
-            match err
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-            {
-                Some(inner) => err = inner,
-                None => return false,
-            }
+        if self.refused {
+            return Reason::Refused;
+        }
+        if self.chain.contains("dns error") || self.chain.contains("failed to lookup address") {
+            return Reason::Dns { detail: detail() };
+        }
+        let lower = self.chain.to_ascii_lowercase();
+        if self.tls || lower.contains("certificate") || lower.contains("handshake") {
+            return Reason::Tls { detail: detail() };
+        }
+        if self.connect {
+            return Reason::Connect { detail: detail() };
+        }
+        Reason::Other {
+            detail: self.chain.clone(),
         }
     }
-    std::iter::successors(std::error::Error::source(e), |s| s.source()).any(hides_rustls)
 }
 
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = std::error::Error::source(e);
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
+/// A rustls error, directly or behind (possibly nested) io errors.
+fn hides_rustls(mut err: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => err = inner,
+            None => return false,
+        }
     }
-    parts.join(": ")
-}
-
-fn last_cause(e: &reqwest::Error) -> String {
-    std::iter::successors(std::error::Error::source(e), |s| s.source())
-        .last()
-        .map_or_else(|| e.to_string(), |s| s.to_string())
 }
 
 /// Whether `path` matches the private patterns (Go's `MatchPrefixPatterns`).
@@ -651,6 +697,177 @@ mod tests {
     use super::*;
 
     const V: &str = "v0.3.0";
+    const INFO: Asked<'static> = Asked::Info { version: V };
+    const REACH: Asked<'static> = Asked::Reachability;
+    const LATEST: Asked<'static> = Asked::Latest;
+    const TREE: &[u8] = b"go.sum database tree\n31\nhash\n\nsignature\n";
+
+    fn other(detail: &str) -> Reason {
+        Reason::Other {
+            detail: detail.into(),
+        }
+    }
+
+    fn denied(status: u16, sent_credentials: bool) -> Reason {
+        Reason::Denied {
+            status,
+            sent_credentials,
+        }
+    }
+
+    fn wrong(got: &str) -> Reason {
+        Reason::WrongVersion { got: got.into() }
+    }
+
+    /// What was asked, the answer's status, body and whether credentials were sent; the verdict.
+    type AnswerRow<'a> = (Asked<'a>, u16, &'a [u8], bool, Status, Reason);
+
+    #[test]
+    fn answers_are_classified_as_go_would_take_them() {
+        use Reason::*;
+        use Status::*;
+        let portal = "HTTP 200 that is not a checksum database tree (captive portal?)";
+        #[rustfmt::skip]
+        let rows: &[AnswerRow<'_>] = &[
+            (INFO, 200, br#"{"Version":"v0.3.0","Time":"2024-01-02T03:04:05Z"}"#, false, Healthy, Answered),
+            (INFO, 200, br#"{"Version":"v0.3.0"}"#, true, Healthy, Answered),
+            (INFO, 200, br#"{"Version":"v0.9.9"}"#, false, Unhealthy, wrong("v0.9.9")),
+            (INFO, 200, br#"{"Time":"2024-01-02T03:04:05Z"}"#, false, Unhealthy, wrong("")),
+            (INFO, 200, br#"{"Version":3}"#, false, Unhealthy, wrong("")),
+            (INFO, 200, b"<html><body>Sign in to the hotel wifi</body></html>", false, Unhealthy, NotJson),
+            (INFO, 200, br#"["v0.3.0"]"#, false, Unhealthy, NotJson),
+            (INFO, 200, br#""v0.3.0""#, false, Unhealthy, NotJson),
+            (INFO, 200, b"", false, Unhealthy, NotJson),
+            (INFO, 404, b"", false, Reachable, NotFound { status: 404 }),
+            (INFO, 410, b"", false, Reachable, NotFound { status: 410 }),
+            (INFO, 401, b"", false, NeedsCredentials, denied(401, false)),
+            (INFO, 403, b"", true, NeedsCredentials, denied(403, true)),
+            (INFO, 500, b"", false, Unhealthy, ServerError { status: 500 }),
+            (INFO, 503, b"", true, Unhealthy, ServerError { status: 503 }),
+            (INFO, 599, b"", false, Unhealthy, ServerError { status: 599 }),
+            (INFO, 204, b"", false, Unhealthy, UnexpectedStatus { status: 204 }),
+            (INFO, 302, b"", false, Unhealthy, UnexpectedStatus { status: 302 }),
+            (INFO, 400, b"", false, Unhealthy, UnexpectedStatus { status: 400 }),
+            (INFO, 429, b"", false, Unhealthy, UnexpectedStatus { status: 429 }),
+            (REACH, 200, b"", false, Reachable, ReachabilityOnly),
+            (REACH, 200, b"<html>", false, Reachable, ReachabilityOnly),
+            (REACH, 404, b"", false, Reachable, ReachabilityOnly),
+            (REACH, 410, b"", false, Reachable, ReachabilityOnly),
+            (REACH, 401, b"", true, NeedsCredentials, denied(401, true)),
+            (REACH, 403, b"", false, NeedsCredentials, denied(403, false)),
+            (REACH, 502, b"", false, Unhealthy, ServerError { status: 502 }),
+            (REACH, 418, b"", false, Unhealthy, UnexpectedStatus { status: 418 }),
+            (LATEST, 200, TREE, false, Healthy, Answered),
+            (LATEST, 200, b"<html>captive portal</html>", false, Unhealthy, other(portal)),
+            (LATEST, 200, b"", false, Unhealthy, other(portal)),
+            (LATEST, 404, b"", false, Unhealthy, UnexpectedStatus { status: 404 }),
+            (LATEST, 410, b"", false, Unhealthy, UnexpectedStatus { status: 410 }),
+            (LATEST, 401, b"", false, NeedsCredentials, denied(401, false)),
+            (LATEST, 504, b"", false, Unhealthy, ServerError { status: 504 }),
+        ];
+        for (asked, status, body, sent, want_status, want_reason) in rows {
+            assert_eq!(
+                classify(*asked, *status, body, *sent),
+                (*want_status, want_reason.clone()),
+                "{asked:?} answered {status} {:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    /// What [`Failure::of`] reads from a reqwest error besides its messages.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Flag {
+        IsRedirect,
+        IsTimeout,
+        IsConnect,
+        /// An io `ConnectionRefused` in the chain.
+        IoRefused,
+        /// A rustls error in the chain.
+        Rustls,
+    }
+
+    /// A failure with `flags` whose cause chain is `chain` (outermost first).
+    fn failure(flags: &[Flag], chain: &[&str]) -> Failure {
+        Failure {
+            redirect: flags.contains(&Flag::IsRedirect),
+            timeout: flags.contains(&Flag::IsTimeout),
+            connect: flags.contains(&Flag::IsConnect),
+            refused: flags.contains(&Flag::IoRefused),
+            tls: flags.contains(&Flag::Rustls),
+            chain: chain.join(": "),
+            cause: chain.last().map_or_else(String::new, |c| c.to_string()),
+        }
+    }
+
+    fn timeout(stage: &str, ms: u64) -> Reason {
+        Reason::Timeout {
+            stage: stage.into(),
+            ms,
+        }
+    }
+
+    #[test]
+    fn failures_are_named_the_way_a_user_can_act_on_them() {
+        use Flag::*;
+        use Reason::*;
+        let send = "error sending request for url (https://p.example/x/@v/v1.info)";
+        let insecure = "insecure URL http://p.example/x/@v/v1.info";
+        let redirect = "error following redirect for url (https://p.example/x/@v/v1.info)";
+        let dns = "dns error";
+        let lookup = "failed to lookup address information: Name or service not known";
+        let bad_cert = "invalid peer certificate: UnknownIssuer";
+        let tls_eof = "peer closed connection without sending TLS close_notify";
+        let handshake = "received fatal alert: HandshakeFailure";
+        let reset = "Connection reset by peer (os error 104)";
+        let body = "error decoding response body";
+        let (stage, elapsed, limit) = (
+            "response",
+            Duration::from_millis(120),
+            Duration::from_millis(300),
+        );
+        let late = Duration::from_millis(350);
+        #[rustfmt::skip]
+        let rows: &[(Failure, &str, Duration, Reason)] = &[
+            (failure(&[IsRedirect], &[redirect, insecure]), stage, elapsed, InsecureRedirect { detail: insecure.into() }),
+            (failure(&[IsRedirect], &[redirect, "too many redirects"]), stage, elapsed, TooManyRedirects),
+            (failure(&[IsRedirect, IsTimeout], &[redirect, "too many redirects"]), stage, elapsed, TooManyRedirects),
+            (failure(&[IsTimeout], &[send, "operation timed out"]), stage, elapsed, timeout("response", 120)),
+            (failure(&[IsTimeout], &[body, "operation timed out"]), "body", late, timeout("body", 300)),
+            (failure(&[IsTimeout, IsConnect], &[send, "client error (Connect)", "operation timed out"]), stage, elapsed, timeout("connect", 120)),
+            (failure(&[IsTimeout, IoRefused], &[send, "operation timed out"]), stage, elapsed, timeout("response", 120)),
+            (failure(&[IsConnect, IoRefused], &[send, "client error (Connect)", "tcp connect error", "Connection refused (os error 111)"]), stage, elapsed, Refused),
+            (failure(&[IoRefused], &[send, "Connection refused (os error 111)"]), stage, elapsed, Refused),
+            (failure(&[IsConnect], &[send, "client error (Connect)", dns, lookup]), stage, elapsed, Dns { detail: lookup.into() }),
+            (failure(&[IsConnect], &[send, "client error (Connect)", lookup]), stage, elapsed, Dns { detail: lookup.into() }),
+            (failure(&[IsConnect, Rustls], &[send, "client error (Connect)", bad_cert]), stage, elapsed, Tls { detail: bad_cert.into() }),
+            (failure(&[IsConnect], &[send, "client error (Connect)", bad_cert]), stage, elapsed, Tls { detail: bad_cert.into() }),
+            (failure(&[IsConnect], &[send, "client error (Connect)", handshake]), stage, elapsed, Tls { detail: handshake.into() }),
+            (failure(&[Rustls], &[send, tls_eof]), stage, elapsed, Tls { detail: tls_eof.into() }),
+            (failure(&[IsConnect], &[send, "client error (Connect)", reset]), stage, elapsed, Connect { detail: reset.into() }),
+            (failure(&[], &[send, reset]), stage, elapsed, Other { detail: format!("{send}: {reset}") }),
+            (failure(&[], &[body]), "body", elapsed, Other { detail: body.into() }),
+        ];
+        for (f, stage, elapsed, want) in rows {
+            assert_eq!(&f.reason(stage, *elapsed, limit), want, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn sumdb_support_follows_the_supported_status() {
+        #[rustfmt::skip]
+        let rows = [
+            (200, SumdbSupport::Supported),
+            (404, SumdbSupport::NotSupported),
+            (410, SumdbSupport::NotSupported),
+            (403, SumdbSupport::Failed),
+            (500, SumdbSupport::Failed),
+            (302, SumdbSupport::Failed),
+        ];
+        for (status, want) in rows {
+            assert_eq!(sumdb_from(status), want, "{status}");
+        }
+    }
 
     fn verdict(status: Status, sumdb: SumdbSupport) -> Option<Verdict> {
         Some(Verdict {
