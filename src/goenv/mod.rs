@@ -47,6 +47,11 @@ pub mod route;
 pub mod semver;
 pub mod sumdb;
 #[cfg(test)]
+#[allow(
+    dead_code,
+    reason = "one generator for both test crates; each uses part of it"
+)]
+#[path = "../../tests/support/rng.rs"]
 mod testgen;
 
 pub use env::{EnvSources, EnvValue, GoEnv, GoOrigin};
