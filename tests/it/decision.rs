@@ -3,164 +3,69 @@
 //! fixtures' request logs (go's own requests carry `User-Agent: GoCommand/…`; goshim's probes
 //! add `goshim-probe` to it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::bounded::{self, Bounded};
 use crate::support::modules::{Module, ModuleSet, TOOLCHAIN_MODULE, toolchain_version};
 use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path, refused_url};
-use crate::support::sandbox::Sandbox;
-use crate::support::{realgo, shim};
-
-/// The module every healthy fixture serves, named by `health.probe`.
-const PROBE: &str = "example.com/probe@v1.0.0";
+use crate::support::realgo;
+use crate::support::world::{Run, World, fast_config, toml_list, write};
 
 /// Generous limit for runs expected to finish; a hang fails the test instead of stalling it.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A home, a project directory, the shim linked as `go` first on PATH, the user config file.
-struct World {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    proj: PathBuf,
-    link: PathBuf,
-    env: Vec<(String, String)>,
+/// The real go behind the shim link, in a home of its own.
+fn world() -> World {
+    World::new().real_go().limit(LIMIT)
 }
 
-impl World {
-    fn new() -> World {
-        let Sandbox {
-            tmp,
-            root,
-            proj,
-            link,
-            env,
-        } = Sandbox::new();
-        World {
-            _tmp: tmp,
-            root,
-            proj,
-            link,
-            env,
-        }
-    }
-
-    /// Sets (or replaces) one process variable for every later run.
-    fn set_env(&mut self, key: &str, value: &str) {
-        self.env.retain(|(k, _)| k != key);
-        self.env.push((key.into(), value.into()));
-    }
-
-    fn gomodcache(&self) -> String {
-        self.env
-            .iter()
-            .find(|(k, _)| k == "GOMODCACHE")
-            .map(|(_, v)| v.clone())
-            .unwrap()
-    }
-
-    /// Writes `text` to `rel` under the project directory.
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.proj.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    /// Starts an empty verdict cache named `name`: the next run probes again. (A `ttl` below a
-    /// second is no substitute: verdict times are whole seconds, and an unhealthy verdict is
-    /// kept for the back-off whatever the ttl.)
-    fn fresh_verdicts(&mut self, name: &str) {
-        let dir = self.root.join(name).display().to_string();
-        self.set_env("XDG_CACHE_HOME", &dir);
-    }
-
-    /// The user config: `[proxy]` with `candidates` listed in order, no `direct` (every run stays
-    /// on loopback) plus `proxy_extra` lines; fast probes of [`PROBE`]; then `rest` (whole extra
-    /// sections).
-    fn config(&self, candidates: &[&str], proxy_extra: &str, rest: &str) {
-        let path = self.root.join("home/.config/goshim/config.toml");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let text = format!(
-            "[proxy]\ncandidates = {}\norder = \"listed\"\ndirect = false\n{proxy_extra}\n\
-             [health]\nprobe = \"{PROBE}\"\ntimeout = \"300ms\"\ndeadline = \"1s\"\n{rest}",
-            toml_list(candidates)
-        );
-        std::fs::write(path, text).unwrap();
-    }
-
-    /// `goshim probe` in the project: unlike a go command's own round, which stops at the first
-    /// healthy candidate, it waits for every verdict and caches them.
-    fn probe_all(&self) {
-        let mut probe = shim::command(shim::binary(), &self.env);
-        probe.arg("probe").current_dir(&self.proj);
-        assert_ok(&bounded::run(&mut probe, LIMIT));
-    }
-
-    /// `go args…` through the shim link, in the project.
-    fn go(&self, args: &[&str]) -> Bounded {
-        let mut cmd = shim::command(&self.link, &self.env);
-        cmd.args(args).current_dir(&self.proj);
-        bounded::run(&mut cmd, LIMIT)
-    }
-
-    /// The values go itself ran with: `go run` through the shim of a tiny program in the project
-    /// that prints these variables, one a line.
-    fn go_saw(&self, names: &[&str]) -> Vec<String> {
-        self.write(
-            "goshim-showenv/main.go",
-            "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n\
-             func main() {\n\tfor _, k := range os.Args[1:] {\n\t\tfmt.Println(os.Getenv(k))\n\t}\n}\n",
-        );
-        let mut args = vec!["run", "./goshim-showenv"];
-        args.extend(names);
-        let run = self.go(&args);
-        assert_ok(&run);
-        String::from_utf8_lossy(&run.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// The real go alone (no shim) with this GOPROXY and an empty module cache of its own, for
-    /// control runs.
-    fn real_go(&self, goproxy: &str, args: &[&str]) -> Command {
-        let mut cmd = shim::command(realgo::go(), &self.env);
-        cmd.env("GOPROXY", goproxy)
-            .env("GOMODCACHE", self.root.join("control-modcache"))
-            .args(args)
-            .current_dir(&self.proj);
-        cmd
-    }
+/// Starts an empty verdict cache named `name`: the next run probes again. (A `ttl` below a
+/// second is no substitute: verdict times are whole seconds, and an unhealthy verdict is kept
+/// for the back-off whatever the ttl.)
+fn fresh_verdicts(w: World, name: &str) -> World {
+    let dir = w.root().join(name).display().to_string();
+    w.env("XDG_CACHE_HOME", &dir)
 }
 
-fn toml_list(items: &[&str]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
-    format!("[{}]", quoted.join(", "))
+/// A module cache of its own, named `name`: go downloads again.
+fn fresh_modcache(w: World, name: &str) -> World {
+    let dir = w.root().join(name).display().to_string();
+    w.env("GOMODCACHE", &dir)
 }
 
-fn show(run: &Bounded) -> String {
-    format!(
-        "status {:?} after {:?}\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        run.elapsed,
-        String::from_utf8_lossy(&run.stdout),
-        run.stderr_text()
-    )
+/// `goshim probe` in the project: unlike a go command's own round, which stops at the first
+/// healthy candidate, it waits for every verdict and caches them.
+fn probe_all(w: &World) {
+    w.goshim(&["probe"]).assert_success();
 }
 
-#[track_caller]
-fn assert_ok(run: &Bounded) {
-    assert!(run.status.is_some_and(|s| s.success()), "{}", show(run));
-}
-
-#[track_caller]
-fn assert_failed(run: &Bounded) {
-    assert!(
-        run.status.is_some_and(|s| !s.success()),
-        "expected go to fail: {}",
-        show(run)
+/// The values go itself ran with: `go run` through the shim of a tiny program in the project
+/// that prints these variables, one a line.
+fn go_saw(w: &World, names: &[&str]) -> Vec<String> {
+    write(
+        &w.proj().join("goshim-showenv/main.go"),
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n\
+         func main() {\n\tfor _, k := range os.Args[1:] {\n\t\tfmt.Println(os.Getenv(k))\n\t}\n}\n",
     );
+    let mut args = vec!["run", "./goshim-showenv"];
+    args.extend(names);
+    w.go(&args)
+        .assert_success()
+        .stdout()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The real go alone (no shim) with this GOPROXY and an empty module cache of its own, for
+/// control runs.
+fn go_alone(w: &World, goproxy: &str, args: &[&str]) -> Command {
+    let mut cmd = w.command(realgo::go());
+    cmd.env("GOPROXY", goproxy)
+        .env("GOMODCACHE", w.root().join("control-modcache"))
+        .args(args);
+    cmd
 }
 
 /// The paths go itself requested (not goshim's probes).
@@ -203,7 +108,7 @@ fn hello() -> Module {
     )
 }
 
-fn world() -> Module {
+fn world_module() -> Module {
     Module::new("example.com/world", "v1.1.0").file(
         "world.go",
         "package world\n\nconst Name = \"world from the fixture\"\n",
@@ -227,7 +132,7 @@ fn healthy(modules: impl IntoIterator<Item = Module>) -> Proxy {
 
 /// A main module in `dir` requiring `deps`, importing each (package name = last path element)
 /// and printing `expr` of each; go.sum holds the deps' hashes.
-fn write_module(w: &World, dir: &str, module: &str, go: &str, deps: &[(&Module, &str)]) {
+fn write_module(w: World, dir: &str, module: &str, go: &str, deps: &[(&Module, &str)]) -> World {
     let prefix = if dir.is_empty() {
         String::new()
     } else {
@@ -237,12 +142,7 @@ fn write_module(w: &World, dir: &str, module: &str, go: &str, deps: &[(&Module, 
         .iter()
         .map(|(m, _)| format!("require {} {}\n", m.path(), m.version()))
         .collect();
-    w.write(
-        &format!("{prefix}go.mod"),
-        &format!("module {module}\n\ngo {go}\n\n{requires}"),
-    );
     let sums: String = deps.iter().map(|(m, _)| m.go_sum()).collect();
-    w.write(&format!("{prefix}go.sum"), &sums);
     let imports: String = deps
         .iter()
         .map(|(m, _)| format!("\t{:?}\n", m.path()))
@@ -254,42 +154,47 @@ fn write_module(w: &World, dir: &str, module: &str, go: &str, deps: &[(&Module, 
             format!("\tfmt.Println({pkg}.{expr})\n")
         })
         .collect();
-    w.write(
+    w.file(
+        &format!("{prefix}go.mod"),
+        &format!("module {module}\n\ngo {go}\n\n{requires}"),
+    )
+    .file(&format!("{prefix}go.sum"), &sums)
+    .file(
         &format!("{prefix}main.go"),
         &format!(
             "package main\n\nimport (\n\t\"fmt\"\n\n{imports})\n\nfunc main() {{\n{prints}}}\n"
         ),
-    );
+    )
 }
 
 /// The project most scenarios use: an app requiring `hello`.
-fn write_app(w: &World) {
+fn write_app(w: World) -> World {
     write_module(
         w,
         "",
         "example.com/app",
         "1.21",
         &[(&hello(), "Greeting()")],
-    );
+    )
 }
 
 /// Runs the binary `go build -o bin` produced in the project and returns its stdout.
 fn run_built(w: &World, rel: &str) -> String {
-    let out = Command::new(w.proj.join(rel)).output().unwrap();
+    let out = Command::new(w.proj().join(rel)).output().unwrap();
     assert!(out.status.success(), "{rel}: {out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The failover line goshim prints when the first candidate is left out.
 #[track_caller]
-fn assert_failover_notice(run: &Bounded, first: &str, reason: &str, used: &str) {
+fn assert_failover_notice(run: &Run, first: &str, reason: &str, used: &str) {
     let host = first.trim_start_matches("http://");
     let expected = format!("goshim: {host} unreachable (");
-    let stderr = run.stderr_text();
+    let stderr = run.stderr();
     let line = stderr
         .lines()
         .find(|l| l.starts_with(&expected))
-        .unwrap_or_else(|| panic!("no line starting {expected:?}: {}", show(run)));
+        .unwrap_or_else(|| panic!("no line starting {expected:?}: {}", run.show()));
     assert!(line.contains(reason), "reason {reason:?} in {line:?}");
     assert!(
         line.ends_with(&format!("); using {used}")),
@@ -301,47 +206,49 @@ fn assert_failover_notice(run: &Bounded, first: &str, reason: &str, used: &str) 
 
 #[test]
 fn first_candidate_refused_fails_over_to_the_second() {
-    let w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let refused = refused_url();
     let good = healthy([hello()]);
-    w.config(&[&refused, &good.url()], "", "");
+    let w = w.user_config(&fast_config(&[&refused, &good.url()], "", ""));
 
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&good, &hello());
     assert_failover_notice(&run, &refused, "connection refused", &good.url());
     assert_eq!(
-        w.go_saw(&["GOPROXY"]),
+        go_saw(&w, &["GOPROXY"]),
         [good.url()],
         "the refused proxy left out"
     );
 
     // Control: go alone stops at the refused proxy (',' falls back on 404/410 only).
-    let control = bounded::run(
-        &mut w.real_go(&format!("{refused},{}", good.url()), &["mod", "download"]),
+    let control = w.run_for(
+        &mut go_alone(
+            &w,
+            &format!("{refused},{}", good.url()),
+            &["mod", "download"],
+        ),
         LIMIT,
     );
-    assert_failed(&control);
+    control.assert_failure();
     assert!(
-        control.stderr_text().contains("connection refused"),
+        control.stderr().contains("connection refused"),
         "{}",
-        show(&control)
+        control.show()
     );
 }
 
 #[test]
 fn first_candidate_hanging_is_left_out_and_the_command_stays_fast() {
-    let w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let hang = healthy([hello()]);
     hang.set_fault(Fault::Hang);
     let good = healthy([hello()]);
-    w.config(&[&hang.url(), &good.url()], "", "");
+    let w = w.user_config(&fast_config(&[&hang.url(), &good.url()], "", ""));
 
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
-    assert!(run.elapsed < Duration::from_secs(5), "{}", show(&run));
+    run.assert_success();
+    assert!(run.elapsed() < Duration::from_secs(5), "{}", run.show());
     assert_go_fetched(&good, &hello());
     assert_go_never_used(&hang);
     assert!(
@@ -353,77 +260,74 @@ fn first_candidate_hanging_is_left_out_and_the_command_stays_fast() {
     // The verdict is cached: the next command neither probes the hanging proxy again nor waits.
     let probes = hang.requests().len();
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
-    assert!(run.elapsed < Duration::from_secs(2), "{}", show(&run));
+    run.assert_success();
+    assert!(run.elapsed() < Duration::from_secs(2), "{}", run.show());
     assert_eq!(hang.requests().len(), probes, "{:?}", hang.paths());
     assert_failover_notice(&run, &hang.url(), "timed out", &good.url());
 
     // Control: go alone waits on the hanging proxy forever.
-    let control = bounded::run(
-        &mut w.real_go(
+    let control = w.run_for(
+        &mut go_alone(
+            &w,
             &format!("{},{}", hang.url(), good.url()),
             &["mod", "download"],
         ),
         Duration::from_secs(3),
     );
-    assert!(control.timed_out(), "go alone finished: {}", show(&control));
+    assert!(control.timed_out(), "go alone finished: {}", control.show());
     assert!(!go_paths(&hang).is_empty());
 }
 
 #[test]
 fn first_candidate_answering_503_fails_over_to_the_second() {
-    let mut w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let broken = healthy([hello()]);
     broken.set_fault(Fault::Status(503));
     let good = healthy([hello()]);
-    w.config(&[&broken.url(), &good.url()], "", "");
+    let w = w.user_config(&fast_config(&[&broken.url(), &good.url()], "", ""));
 
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&good, &hello());
     assert_go_never_used(&broken);
     assert_failover_notice(&run, &broken.url(), "HTTP 503", &good.url());
-    w.set_env("GOSHIM_QUIET", "1");
+    let w = w.env("GOSHIM_QUIET", "1");
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
-    assert!(!run.stderr_text().contains("goshim"), "{}", show(&run));
+    run.assert_success();
+    assert!(!run.stderr().contains("goshim"), "{}", run.show());
 
-    let control = bounded::run(
-        &mut w.real_go(
+    let control = w.run_for(
+        &mut go_alone(
+            &w,
             &format!("{},{}", broken.url(), good.url()),
             &["mod", "download"],
         ),
         LIMIT,
     );
-    assert_failed(&control);
-    assert!(control.stderr_text().contains("503"), "{}", show(&control));
+    control.assert_failure();
+    assert!(control.stderr().contains("503"), "{}", control.show());
 }
 
 #[test]
 fn a_proxy_failing_while_its_verdict_is_fresh_is_passed_over_by_go() {
-    let mut w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let first = healthy([hello()]);
     let second = healthy([hello()]);
-    w.config(&[&first.url(), &second.url()], "", "");
+    let w = w.user_config(&fast_config(&[&first.url(), &second.url()], "", ""));
     // A go command's own round stops at the first healthy candidate (the rest are refreshed in
     // the background); `goshim probe` waits for every verdict.
-    w.probe_all();
+    probe_all(&w);
     assert_eq!(
-        w.go_saw(&["GOPROXY"]),
+        go_saw(&w, &["GOPROXY"]),
         [format!("{}|{}", first.url(), second.url())]
     );
 
     // The cached verdicts still say healthy; the '|' chain lets go fail over by itself.
     first.set_fault(Fault::Status(503));
     first.clear_requests();
-    w.set_env(
-        "GOMODCACHE",
-        &w.root.join("fresh-modcache").display().to_string(),
-    );
+    let w = fresh_modcache(w, "fresh-modcache");
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert!(
         go_paths(&first)
             .iter()
@@ -434,8 +338,7 @@ fn a_proxy_failing_while_its_verdict_is_fresh_is_passed_over_by_go() {
 
 #[test]
 fn https_candidate_behind_basic_auth_is_used_with_netrc_credentials() {
-    let mut w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let p = Proxy::https_trusted();
     p.add(probe_module());
     p.add(hello());
@@ -444,17 +347,18 @@ fn https_candidate_behind_basic_auth_is_used_with_netrc_credentials() {
         user: "alice".into(),
         password: "s3cret".into(),
     });
-    w.set_env("SSL_CERT_FILE", &ca_pem_path().display().to_string());
-    w.config(&[&p.url()], "", "");
+    let w = w
+        .env("SSL_CERT_FILE", &ca_pem_path().display().to_string())
+        .user_config(&fast_config(&[&p.url()], "", ""));
     std::fs::write(
-        w.root.join("home/.netrc"),
+        w.root().join("home/.netrc"),
         format!("machine {} login alice password s3cret\n", p.host()),
     )
     .unwrap();
 
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
-    assert!(!run.stderr_text().contains("goshim"), "{}", show(&run));
+    run.assert_success();
+    assert!(!run.stderr().contains("goshim"), "{}", run.show());
     assert_go_fetched(&p, &hello());
     let probes: Vec<_> = p
         .requests()
@@ -475,36 +379,35 @@ fn https_candidate_behind_basic_auth_is_used_with_netrc_credentials() {
 
 #[test]
 fn all_candidates_down_builds_from_the_module_cache() {
-    let mut w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let first = healthy([hello()]);
     let second = healthy([hello()]);
-    w.config(&[&first.url(), &second.url()], "", "");
+    let w = w.user_config(&fast_config(&[&first.url(), &second.url()], "", ""));
 
     // Populate the module cache through the shim while the proxies answer.
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&first, &hello());
 
     first.set_fault(Fault::Refused);
     second.set_fault(Fault::Status(503));
-    w.fresh_verdicts("cache-down");
+    let w = fresh_verdicts(w, "cache-down");
     let notice = format!(
         "goshim: no module proxy answers; using GOPROXY=file://{}/cache/download,off",
         w.gomodcache()
     );
     for args in [&["build", "-o", "app-bin", "."][..], &["mod", "download"]] {
         let run = w.go(args);
-        assert_ok(&run);
+        run.assert_success();
         assert!(
-            run.stderr_text().lines().any(|l| l == notice),
+            run.stderr().lines().any(|l| l == notice),
             "expected {notice:?}: {}",
-            show(&run)
+            run.show()
         );
     }
     assert_eq!(run_built(&w, "app-bin"), "hello from the fixture\n");
     assert_eq!(
-        w.go_saw(&["GOPROXY", "GOSUMDB"]),
+        go_saw(&w, &["GOPROXY", "GOSUMDB"]),
         [
             format!("file://{}/cache/download,off", w.gomodcache()),
             // Unset: go keeps its default checksum database; offline never turns it off.
@@ -514,13 +417,13 @@ fn all_candidates_down_builds_from_the_module_cache() {
 
     let before = go_paths(&second).len();
     let run = w.go(&["get", "example.com/newmod@latest"]);
-    assert_failed(&run);
-    assert!(run.elapsed < LIMIT, "{}", show(&run));
-    let stderr = run.stderr_text();
+    run.assert_failure();
+    assert!(run.elapsed() < LIMIT, "{}", run.show());
+    let stderr = run.stderr();
     assert!(
         stderr.contains("example.com/newmod") && stderr.contains("GOPROXY=off"),
         "go's own error names the module and the disabled lookup: {}",
-        show(&run)
+        run.show()
     );
     assert_eq!(go_paths(&second).len(), before, "go used a 503 proxy");
 }
@@ -529,9 +432,8 @@ fn all_candidates_down_builds_from_the_module_cache() {
 
 #[test]
 fn private_modules_come_from_the_private_proxy_and_never_reach_the_public_one() {
-    let w = World::new();
-    write_module(
-        &w,
+    let w = write_module(
+        world(),
         "",
         "example.com/app",
         "1.21",
@@ -539,14 +441,14 @@ fn private_modules_come_from_the_private_proxy_and_never_reach_the_public_one() 
     );
     let public = healthy([hello()]);
     let private = healthy([secret()]);
-    w.config(
+    let w = w.user_config(&fast_config(
         &[&public.url()],
         &format!("private = {}\n", toml_list(&[&private.url()])),
         "[modules]\nprivate = [\"private.example\"]\n",
-    );
+    ));
 
     let run = w.go(&["build", "-o", "app-bin", "."]);
-    assert_ok(&run);
+    run.assert_success();
     assert_eq!(
         run_built(&w, "app-bin"),
         "hello from the fixture\nfrom the private proxy\n"
@@ -555,7 +457,7 @@ fn private_modules_come_from_the_private_proxy_and_never_reach_the_public_one() 
     assert_go_fetched(&public, &hello());
     public.assert_never_saw("private.example");
     assert_eq!(
-        w.go_saw(&["GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB"]),
+        go_saw(&w, &["GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB"]),
         [
             format!("{},{}", private.url(), public.url()),
             "private.example".into(),
@@ -570,9 +472,8 @@ fn private_modules_come_from_the_private_proxy_and_never_reach_the_public_one() 
 
 #[test]
 fn an_unreachable_private_proxy_is_left_out_and_private_paths_still_never_go_public() {
-    let w = World::new();
-    write_module(
-        &w,
+    let w = write_module(
+        world(),
         "",
         "example.com/app",
         "1.21",
@@ -581,27 +482,27 @@ fn an_unreachable_private_proxy_is_left_out_and_private_paths_still_never_go_pub
     let public = healthy([hello()]);
     let private = healthy([secret()]);
     private.set_fault(Fault::Refused);
-    w.config(
+    let w = w.user_config(&fast_config(
         &[&public.url()],
         &format!("private = {}\n", toml_list(&[&private.url()])),
         "[modules]\nprivate = [\"private.example\"]\n",
-    );
+    ));
     // Every candidate probed, as after a background refresh, so the private verdict is known.
-    w.probe_all();
+    probe_all(&w);
 
     let run = w.go(&["build", "-o", "app-bin", "."]);
-    assert_ok(&run);
+    run.assert_success();
     assert!(
-        run.stderr_text().contains(&format!(
+        run.stderr().contains(&format!(
             "goshim: private proxy {} unreachable (connection refused); private modules are fetched directly",
             private.host()
         )),
         "{}",
-        show(&run)
+        run.show()
     );
     assert_eq!(run_built(&w, "app-bin"), "hello from the fixture\n");
     assert_eq!(
-        w.go_saw(&["GOPROXY", "GONOPROXY", "GONOSUMDB"]),
+        go_saw(&w, &["GOPROXY", "GONOPROXY", "GONOSUMDB"]),
         [
             public.url(),
             "private.example".into(),
@@ -613,72 +514,61 @@ fn an_unreachable_private_proxy_is_left_out_and_private_paths_still_never_go_pub
 
 #[test]
 fn untrusted_gomodrc_proxy_is_ignored_until_trusted() {
-    let mut w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let allowed = healthy([hello()]);
     let added = healthy([hello()]);
-    w.config(&[&allowed.url()], "", "");
-    w.write(
-        ".gomodrc",
-        &format!("[proxy]\ncandidates = {}\n", toml_list(&[&added.url()])),
-    );
+    let w = w
+        .user_config(&fast_config(&[&allowed.url()], "", ""))
+        .gomodrc(&format!(
+            "[proxy]\ncandidates = {}\n",
+            toml_list(&[&added.url()])
+        ));
 
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&allowed, &hello());
     assert!(added.requests().is_empty(), "{:?}", added.paths());
-    let gomodrc = w.proj.join(".gomodrc");
-    let stderr = run.stderr_text();
+    let gomodrc = w.proj().join(".gomodrc");
+    let stderr = run.stderr();
     assert!(
         stderr.lines().any(|l| l.starts_with("goshim: ")
             && l.contains(&gomodrc.display().to_string())
             && l.contains("proxy.candidates")
             && l.contains("goshim trust")),
         "{}",
-        show(&run)
+        run.show()
     );
 
-    let mut trust = shim::command(shim::binary(), &w.env);
-    trust.args(["trust", ".gomodrc"]).current_dir(&w.proj);
-    assert_ok(&bounded::run(&mut trust, LIMIT));
+    w.goshim(&["trust", ".gomodrc"]).assert_success();
 
     allowed.clear_requests();
-    w.set_env(
-        "GOMODCACHE",
-        &w.root.join("fresh-modcache").display().to_string(),
-    );
+    let w = fresh_modcache(w, "fresh-modcache");
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&added, &hello());
     assert_go_never_used(&allowed);
-    assert!(
-        !run.stderr_text().contains("goshim trust"),
-        "{}",
-        show(&run)
-    );
-    assert_eq!(w.go_saw(&["GOPROXY"]), [added.url()]);
+    assert!(!run.stderr().contains("goshim trust"), "{}", run.show());
+    assert_eq!(go_saw(&w, &["GOPROXY"]), [added.url()]);
 }
 
 #[test]
 fn untrusted_gomodrc_may_narrow_the_candidates_also_through_dash_c() {
-    let w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let first = healthy([hello()]);
     let second = healthy([hello()]);
-    w.config(&[&first.url(), &second.url()], "", "");
+    let w = w.user_config(&fast_config(&[&first.url(), &second.url()], "", ""));
     // Dropping a proxy the user's config already lists needs no trust.
-    w.write(
-        ".gomodrc",
-        &format!("[proxy]\ncandidates = {}\n", toml_list(&[&second.url()])),
-    );
+    let w = w.gomodrc(&format!(
+        "[proxy]\ncandidates = {}\n",
+        toml_list(&[&second.url()])
+    ));
 
     // From outside the project: goshim reads the configuration where go will run.
-    let mut cmd = shim::command(&w.link, &w.env);
-    cmd.args(["-C", "proj", "mod", "download"])
-        .current_dir(&w.root);
-    let run = bounded::run(&mut cmd, LIMIT);
-    assert_ok(&run);
-    assert!(!run.stderr_text().contains("goshim"), "{}", show(&run));
+    let mut cmd = w.go_command(&["-C", "proj", "mod", "download"]);
+    cmd.current_dir(w.root());
+    let run = w.run(&mut cmd);
+    run.assert_success();
+    assert!(!run.stderr().contains("goshim"), "{}", run.show());
     assert_go_fetched(&second, &hello());
     assert!(first.requests().is_empty(), "{:?}", first.paths());
 }
@@ -687,96 +577,89 @@ fn untrusted_gomodrc_may_narrow_the_candidates_also_through_dash_c() {
 
 #[test]
 fn user_exported_goproxy_is_what_go_sees() {
-    let mut w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let mine = healthy([hello()]);
     let configured = healthy([hello()]);
-    w.config(&[&configured.url()], "", "");
-    w.set_env("GOPROXY", &mine.url());
+    let w = w
+        .user_config(&fast_config(&[&configured.url()], "", ""))
+        .env("GOPROXY", &mine.url());
 
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&mine, &hello());
     assert_go_never_used(&configured);
 
     let run = w.go(&["env", "GOPROXY"]);
-    assert_ok(&run);
-    assert_eq!(
-        String::from_utf8_lossy(&run.stdout),
-        format!("{}\n", mine.url())
-    );
-    assert_eq!(w.go_saw(&["GOPROXY"]), [mine.url()]);
+    run.assert_success();
+    assert_eq!(run.stdout(), format!("{}\n", mine.url()));
+    assert_eq!(go_saw(&w, &["GOPROXY"]), [mine.url()]);
     assert!(configured.requests().is_empty(), "{:?}", configured.paths());
 
     // GOPROXY=off: go is told nothing new and nothing is probed.
-    w.set_env("GOPROXY", "off");
-    w.set_env(
-        "GOMODCACHE",
-        &w.root.join("fresh-modcache").display().to_string(),
-    );
+    let w = w.env("GOPROXY", "off");
+    let w = fresh_modcache(w, "fresh-modcache");
     let run = w.go(&["mod", "download"]);
-    assert_failed(&run);
+    run.assert_failure();
     assert!(
-        run.stderr_text().contains("disabled by GOPROXY=off"),
+        run.stderr().contains("disabled by GOPROXY=off"),
         "{}",
-        show(&run)
+        run.show()
     );
     assert!(configured.requests().is_empty(), "{:?}", configured.paths());
 }
 
 #[test]
 fn go_env_w_goproxy_is_the_preferred_candidate_and_fails_over_too() {
-    let w = World::new();
-    write_app(&w);
+    let w = write_app(world());
     let refused = refused_url();
     let configured = healthy([hello()]);
-    w.config(&[&configured.url()], "", "");
+    let w = w.user_config(&fast_config(&[&configured.url()], "", ""));
     // `go env -w GOPROXY=…` writes go's own env file under the user config dir.
-    let go_env_file = w.root.join("home/.config/go/env");
+    let go_env_file = w.root().join("home/.config/go/env");
     std::fs::create_dir_all(go_env_file.parent().unwrap()).unwrap();
     std::fs::write(&go_env_file, format!("GOPROXY={refused}\n")).unwrap();
 
     let run = w.go(&["mod", "download"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&configured, &hello());
     assert_failover_notice(&run, &refused, "connection refused", &configured.url());
 
     let run = w.go(&["env", "GOPROXY"]);
-    assert_ok(&run);
-    assert_eq!(String::from_utf8_lossy(&run.stdout), format!("{refused}\n"));
+    run.assert_success();
+    assert_eq!(run.stdout(), format!("{refused}\n"));
 }
 
 // ---- 8: vendor mode needs no network ----
 
 #[test]
 fn vendor_build_makes_no_request_at_all() {
-    let w = World::new();
-    write_module(
-        &w,
+    let w = write_module(
+        world(),
         "",
         "example.com/app",
         "1.22",
         &[(&hello(), "Greeting()")],
     );
     let h = hello();
-    w.write(
-        "vendor/modules.txt",
-        &format!(
-            "# {} {}\n## explicit\n{}\n",
-            h.path(),
-            h.version(),
-            h.path()
-        ),
-    );
-    w.write(
-        "vendor/example.com/hello/hello.go",
-        "package hello\n\nfunc Greeting() string { return \"hello from vendor\" }\n",
-    );
+    let w = w
+        .file(
+            "vendor/modules.txt",
+            &format!(
+                "# {} {}\n## explicit\n{}\n",
+                h.path(),
+                h.version(),
+                h.path()
+            ),
+        )
+        .file(
+            "vendor/example.com/hello/hello.go",
+            "package hello\n\nfunc Greeting() string { return \"hello from vendor\" }\n",
+        );
     let p = healthy([hello()]);
-    w.config(&[&p.url()], "", "");
+    let w = w.user_config(&fast_config(&[&p.url()], "", ""));
 
     let run = w.go(&["build", "-o", "app-bin", "."]);
-    assert_ok(&run);
+    run.assert_success();
     assert_eq!(run_built(&w, "app-bin"), "hello from vendor\n");
     assert!(p.requests().is_empty(), "{:?}", p.paths());
     assert_eq!(p.connections(), 0);
@@ -786,26 +669,32 @@ fn vendor_build_makes_no_request_at_all() {
 
 #[test]
 fn workspace_of_two_modules_builds() {
-    let w = World::new();
+    let w = world();
     // `./...` must start in a workspace module (the root is one) and stops at nested modules
     // (`b`, the other), as in a single module.
-    write_module(&w, "", "example.com/a", "1.22", &[(&hello(), "Greeting()")]);
-    write_module(&w, "b", "example.com/b", "1.22", &[(&world(), "Name")]);
-    w.write("go.work", "go 1.22\n\nuse (\n\t.\n\t./b\n)\n");
-    let p = healthy([hello(), world()]);
-    w.config(&[&p.url()], "", "");
+    let w = write_module(w, "", "example.com/a", "1.22", &[(&hello(), "Greeting()")]);
+    let w = write_module(
+        w,
+        "b",
+        "example.com/b",
+        "1.22",
+        &[(&world_module(), "Name")],
+    );
+    let w = w.file("go.work", "go 1.22\n\nuse (\n\t.\n\t./b\n)\n");
+    let p = healthy([hello(), world_module()]);
+    let w = w.user_config(&fast_config(&[&p.url()], "", ""));
 
     let run = w.go(&["build", "./...", "./b/..."]);
-    assert_ok(&run);
+    run.assert_success();
     assert_go_fetched(&p, &hello());
-    assert_go_fetched(&p, &world());
+    assert_go_fetched(&p, &world_module());
 
     let run = w.go(&["build", "-o", "b-bin", "./b"]);
-    assert_ok(&run);
+    run.assert_success();
     assert_eq!(run_built(&w, "b-bin"), "world from the fixture\n");
     // Workspace mode rejects -mod=mod: go ran with the user's GOFLAGS only.
     assert_eq!(
-        w.go_saw(&["GOFLAGS", "GOPROXY"]),
+        go_saw(&w, &["GOFLAGS", "GOPROXY"]),
         ["-modcacherw".to_string(), p.url()]
     );
 }
@@ -814,32 +703,33 @@ fn workspace_of_two_modules_builds() {
 
 #[test]
 fn newer_go_line_switches_to_the_toolchain_from_the_file_candidate() {
-    let mut w = World::new();
-    let download = w.root.join("download");
+    let w = world();
+    let download = w.root().join("download");
     let set: ModuleSet = [Module::toolchain("go1.99.0"), probe_module()]
         .into_iter()
         .collect();
     set.write_download_dir(&download).unwrap();
-    w.write("go.mod", "module example.com/app\n\ngo 1.99.0\n");
+    let w = w.file("go.mod", "module example.com/app\n\ngo 1.99.0\n");
     let candidate = format!("file://{}", download.display());
-    w.config(&[&candidate], "", "");
-    w.set_env("GOTOOLCHAIN", "auto");
+    let w = w
+        .user_config(&fast_config(&[&candidate], "", ""))
+        .env("GOTOOLCHAIN", "auto");
     // A single file:// GOPROXY lifts the toolchain's mandatory checksum check (see
     // fixture_proxy.rs), so GONOSUMDB can exempt it; GOSUMDB stays at its default.
-    w.set_env("GONOSUMDB", TOOLCHAIN_MODULE);
+    let w = w.env("GONOSUMDB", TOOLCHAIN_MODULE);
 
     let run = w.go(&["version"]);
-    assert_ok(&run);
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    run.assert_success();
+    let stdout = run.stdout();
     assert!(
         stdout.starts_with("fake toolchain go1.99.0\nargs: version\n"),
         "{}",
-        show(&run)
+        run.show()
     );
     assert!(
         stdout.lines().any(|l| l == format!("GOPROXY={candidate}")),
         "the toolchain ran with the decided GOPROXY: {}",
-        show(&run)
+        run.show()
     );
     let unpacked = Path::new(&w.gomodcache()).join(format!(
         "{TOOLCHAIN_MODULE}@{}/bin/go",

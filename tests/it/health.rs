@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::support::modules::Module;
 use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path, refused_url};
-use crate::support::{bounded, shim};
+use crate::support::realgo;
+use crate::support::world::World;
 
 const PROBE_MODULE: &str = "golang.org/x/text";
 const PROBE_VERSION: &str = "v0.3.0";
@@ -29,62 +30,31 @@ fn healthy_https() -> Proxy {
     p
 }
 
-/// A home with a cache dir; goshim runs with nothing of the developer's environment.
-struct Bed {
-    dir: tempfile::TempDir,
+/// A world without go: `goshim probe` needs none.
+fn world() -> World {
+    World::new().limit(Duration::from_secs(20))
 }
 
-impl Bed {
-    fn new() -> Bed {
-        Bed {
-            dir: tempfile::tempdir().unwrap(),
-        }
+/// `goshim probe ARGS` with `env` added to the world's, bounded.
+fn probe_command(w: &World, env: &[(&str, &str)], args: &[String]) -> Command {
+    let mut cmd = w.goshim_command(&["probe"]);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
     }
+    cmd
+}
 
-    fn home(&self) -> &Path {
-        self.dir.path()
-    }
+/// `goshim probe --json ARGS`, bounded; the parsed output.
+fn probe(w: &World, env: &[(&str, &str)], args: &[String]) -> Value {
+    let mut all = vec!["--json".to_string()];
+    all.extend_from_slice(args);
+    w.run(&mut probe_command(w, env, &all)).json()
+}
 
-    fn cache_dir(&self) -> PathBuf {
-        self.home().join(".cache/goshim")
-    }
-
-    fn cache_file(&self) -> PathBuf {
-        self.cache_dir().join(FILE_NAME)
-    }
-
-    fn command(&self, env: &[(&str, &str)], args: &[String]) -> Command {
-        let home = self.home().display().to_string();
-        let mut vars = vec![
-            ("PATH".to_string(), "/usr/bin:/bin".to_string()),
-            ("HOME".to_string(), home.clone()),
-            ("XDG_CACHE_HOME".to_string(), format!("{home}/.cache")),
-            ("XDG_CONFIG_HOME".to_string(), format!("{home}/.config")),
-            ("NETRC".to_string(), format!("{home}/.netrc")),
-        ];
-        for (k, v) in env {
-            vars.retain(|(n, _)| n != k);
-            vars.push((k.to_string(), v.to_string()));
-        }
-        let mut cmd = shim::command(shim::binary(), &vars);
-        cmd.arg("probe").args(args);
-        cmd
-    }
-
-    /// `goshim probe --json ARGS`, bounded; the parsed output.
-    fn probe(&self, env: &[(&str, &str)], args: &[String]) -> Value {
-        let mut all = vec!["--json".to_string()];
-        all.extend_from_slice(args);
-        let out = bounded::run(&mut self.command(env, &all), Duration::from_secs(20));
-        assert!(!out.timed_out(), "goshim probe hung: {}", out.stderr_text());
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "goshim probe printed no JSON ({e}): {:?} {}",
-                String::from_utf8_lossy(&out.stdout),
-                out.stderr_text()
-            )
-        })
-    }
+/// The verdict cache file.
+fn cache_file(w: &World) -> PathBuf {
+    w.cache_dir().join(FILE_NAME)
 }
 
 /// `--candidate` flags for these URLs plus a loopback checksum database (never the internet).
@@ -123,7 +93,7 @@ fn assert_verdict(v: &Value, url: &str, status: &str, kind: &str) -> Value {
 
 #[test]
 fn every_fault_kind_gets_its_verdict_and_reason() {
-    let bed = Bed::new();
+    let w = world();
     let ok = healthy();
     let hang = healthy();
     hang.set_fault(Fault::Hang);
@@ -158,7 +128,7 @@ fn every_fault_kind_gets_its_verdict_and_reason() {
     untrusted.add(Module::new(PROBE_MODULE, PROBE_VERSION));
     let trusted = healthy_https();
     let refused = refused_url();
-    let dir = bed.home().join("modcache");
+    let dir = w.home().join("modcache");
     std::fs::create_dir_all(&dir).unwrap();
     let file_ok = format!("file://{}", dir.display());
     let file_missing = format!("file://{}/nope", dir.display());
@@ -188,7 +158,7 @@ fn every_fault_kind_gets_its_verdict_and_reason() {
     let mut args = candidate_args(&urls, &empty.url());
     args.extend(["--timeout-ms", "1500", "--deadline-ms", "4000"].map(String::from));
     let ca = ca_pem_path().display().to_string();
-    let v = bed.probe(&[("SSL_CERT_FILE", &ca)], &args);
+    let v = probe(&w, &[("SSL_CERT_FILE", &ca)], &args);
 
     assert_verdict(&v, &refused, "unhealthy", "refused");
     let r = assert_verdict(&v, &hang.url(), "unhealthy", "timeout");
@@ -255,27 +225,27 @@ fn every_fault_kind_gets_its_verdict_and_reason() {
 
 #[test]
 fn tls_trust_follows_ssl_cert_file_as_for_go() {
-    let bed = Bed::new();
+    let w = world();
     let trusted = healthy_https();
     let sumdb = Proxy::start();
     let args = candidate_args(&[trusted.url()], &sumdb.url());
-    let without = bed.probe(&[], &args);
+    let without = probe(&w, &[], &args);
     assert_verdict(&without, &trusted.url(), "unhealthy", "tls");
     let ca = ca_pem_path().display().to_string();
-    let with = bed.probe(&[("SSL_CERT_FILE", &ca)], &args);
+    let with = probe(&w, &[("SSL_CERT_FILE", &ca)], &args);
     assert_verdict(&with, &trusted.url(), "healthy", "answered");
     // SSL_CERT_DIR works too, as for go.
-    let certs = bed.home().join("certs");
+    let certs = w.home().join("certs");
     std::fs::create_dir_all(&certs).unwrap();
     std::fs::copy(ca_pem_path(), certs.join("fixture.pem")).unwrap();
     let dir = certs.display().to_string();
-    let with_dir = bed.probe(&[("SSL_CERT_DIR", &dir)], &args);
+    let with_dir = probe(&w, &[("SSL_CERT_DIR", &dir)], &args);
     assert_verdict(&with_dir, &trusted.url(), "healthy", "answered");
 }
 
 #[test]
 fn credentials_are_sent_as_go_sends_them() {
-    let bed = Bed::new();
+    let w = world();
     let auth = |p: &Proxy| {
         p.set_fault(Fault::BasicAuth {
             user: "u".into(),
@@ -291,7 +261,7 @@ fn credentials_are_sent_as_go_sends_them() {
     let plain = healthy();
     auth(&plain);
     std::fs::write(
-        bed.home().join(".netrc"),
+        w.home().join(".netrc"),
         format!(
             "machine {} login u password s3cret\nmachine 127.0.0.1 login u password s3cret\n",
             with_port.host()
@@ -307,7 +277,8 @@ fn credentials_are_sent_as_go_sends_them() {
         plain.url(),
     ];
     let ca = ca_pem_path().display().to_string();
-    let v = bed.probe(
+    let v = probe(
+        &w,
         &[("SSL_CERT_FILE", &ca)],
         &candidate_args(&urls, &sumdb.url()),
     );
@@ -338,13 +309,14 @@ fn credentials_are_sent_as_go_sends_them() {
         "no credentials over plain http"
     );
     // GOAUTH=off: go sends no .netrc credentials, neither does the probe.
-    let off = bed.probe(
+    let off = probe(
+        &w,
         &[("SSL_CERT_FILE", &ca), ("GOAUTH", "off")],
         &candidate_args(&[with_port.url()], &sumdb.url()),
     );
     assert_verdict(&off, &with_port.url(), "needs_credentials", "denied");
     // The cache never holds a password.
-    let cache = std::fs::read_to_string(bed.cache_file()).unwrap();
+    let cache = std::fs::read_to_string(cache_file(&w)).unwrap();
     assert!(!cache.contains("s3cret"), "{cache}");
 }
 
@@ -465,35 +437,28 @@ fn cache_answers_without_probing_until_it_expires() {
 
 #[test]
 fn corrupt_cache_is_replaced_and_unwritable_cache_is_no_error() {
-    let bed = Bed::new();
+    let w = world();
     let ok = healthy();
     let args = {
         let mut a = candidate_args(&[ok.url()], &ok.url());
         a.push("--cached".into());
         a
     };
-    std::fs::create_dir_all(bed.cache_dir()).unwrap();
-    std::fs::write(bed.cache_file(), "{\"version\":1,\"networks\":{\"ab").unwrap();
-    let v = bed.probe(&[], &args);
+    std::fs::create_dir_all(w.cache_dir()).unwrap();
+    std::fs::write(cache_file(&w), "{\"version\":1,\"networks\":{\"ab").unwrap();
+    let v = probe(&w, &[], &args);
     assert_verdict(&v, &ok.url(), "healthy", "answered");
-    let text = std::fs::read_to_string(bed.cache_file()).unwrap();
+    let text = std::fs::read_to_string(cache_file(&w)).unwrap();
     let parsed: Value = serde_json::from_str(&text).expect("the cache file was rewritten");
     assert_eq!(parsed["version"], 1);
 
     // XDG_CACHE_HOME is a file: nothing can be cached, the verdict still comes.
-    let blocker = bed.home().join("not-a-dir");
+    let blocker = w.home().join("not-a-dir");
     std::fs::write(&blocker, "x").unwrap();
     let blocker = blocker.display().to_string();
-    let mut cmd = bed.command(&[("XDG_CACHE_HOME", &blocker)], &args);
+    let mut cmd = probe_command(&w, &[("XDG_CACHE_HOME", &blocker)], &args);
     cmd.arg("--json");
-    let out = bounded::run(&mut cmd, Duration::from_secs(20));
-    assert_eq!(
-        out.status.and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        out.stderr_text()
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = w.run(&mut cmd).assert_code(0).json();
     assert_verdict(&v, &ok.url(), "healthy", "answered");
 }
 
@@ -531,7 +496,7 @@ fn settled_refreshes(cache_dir: &Path, at_least: usize) -> Vec<String> {
 
 #[test]
 fn fifty_cold_invocations_share_one_refresh() {
-    let bed = Bed::new();
+    let w = world();
     let ok = healthy();
     ok.set_sumdb(SumdbSupport::Supported);
     let hang = healthy();
@@ -543,7 +508,7 @@ fn fifty_cold_invocations_share_one_refresh() {
     json_args.push("--json".into());
     let children: Vec<_> = (0..50)
         .map(|_| {
-            bed.command(&[], &json_args)
+            probe_command(&w, &[], &json_args)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -560,9 +525,9 @@ fn fifty_cold_invocations_share_one_refresh() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_verdict(&v, &ok.url(), "healthy", "answered");
     }
-    let refreshes = settled_refreshes(&bed.cache_dir(), 1);
+    let refreshes = settled_refreshes(&w.cache_dir(), 1);
     assert_eq!(refreshes.len(), 1, "{refreshes:?}");
-    let text = std::fs::read_to_string(bed.cache_file()).unwrap();
+    let text = std::fs::read_to_string(cache_file(&w)).unwrap();
     let cache: Value = serde_json::from_str(&text).expect("valid cache file");
     assert_eq!(cache["version"], 1);
     let net = cache["networks"].as_object().unwrap();
@@ -573,7 +538,7 @@ fn fifty_cold_invocations_share_one_refresh() {
     // Everything is fresh now: another 10 invocations neither probe nor refresh.
     let asked = ok.requests().len();
     for _ in 0..10 {
-        let v = bed.probe(&[], &args);
+        let v = probe(&w, &[], &args);
         assert_eq!(v["origin"], "cache");
         assert_eq!(v["refresh_started"], false);
     }
@@ -582,15 +547,15 @@ fn fifty_cold_invocations_share_one_refresh() {
 
 #[test]
 fn stale_verdicts_are_used_and_refreshed_once_in_the_background() {
-    let bed = Bed::new();
+    let w = world();
     let ok = healthy();
     ok.set_sumdb(SumdbSupport::Supported);
     let mut args = candidate_args(&[ok.url()], &ok.url());
     // A full probe fills the cache completely: nothing is left to a refresh.
-    bed.probe(&[], &args);
+    probe(&w, &[], &args);
     args.push("--cached".into());
     // Age every verdict past the ttl.
-    let text = std::fs::read_to_string(bed.cache_file()).unwrap();
+    let text = std::fs::read_to_string(cache_file(&w)).unwrap();
     let mut cache: Value = serde_json::from_str(&text).unwrap();
     for net in cache["networks"].as_object_mut().unwrap().values_mut() {
         for kind in ["proxies", "sumdbs"] {
@@ -600,30 +565,30 @@ fn stale_verdicts_are_used_and_refreshed_once_in_the_background() {
             }
         }
     }
-    std::fs::write(bed.cache_file(), serde_json::to_vec(&cache).unwrap()).unwrap();
+    std::fs::write(cache_file(&w), serde_json::to_vec(&cache).unwrap()).unwrap();
     ok.clear_requests();
-    let v = bed.probe(&[], &args);
+    let v = probe(&w, &[], &args);
     assert_eq!(v["origin"], "cache", "a stale verdict is used");
     assert_eq!(v["refresh_started"], true);
     assert_verdict(&v, &ok.url(), "healthy", "answered");
-    let refreshes = settled_refreshes(&bed.cache_dir(), 1);
+    let refreshes = settled_refreshes(&w.cache_dir(), 1);
     assert_eq!(refreshes.len(), 1, "{refreshes:?}");
     assert!(
         ok.saw("/golang.org/x/text/@v/v0.3.0.info"),
         "the refresh probed"
     );
-    let again = bed.probe(&[], &args);
+    let again = probe(&w, &[], &args);
     assert_eq!(again["refresh_started"], false, "fresh again");
 }
 
 #[test]
 fn private_patterns_never_reach_a_public_proxy() {
-    let bed = Bed::new();
+    let w = world();
     let public = healthy();
     public.set_sumdb(SumdbSupport::Supported);
     let args = candidate_args(&[public.url()], &public.url());
     // The probe module itself is private: reachability only, no module path sent.
-    let v = bed.probe(&[("GOPRIVATE", "golang.org/x")], &args);
+    let v = probe(&w, &[("GOPRIVATE", "golang.org/x")], &args);
     let (status, kind, _) = verdict_of(&v, &public.url());
     assert_eq!(
         (status.as_str(), kind.as_str()),
@@ -632,26 +597,27 @@ fn private_patterns_never_reach_a_public_proxy() {
     public.assert_never_saw("golang.org/x");
     // A pattern that also covers the sumdb name: not even that path is sent.
     public.clear_requests();
-    let v = bed.probe(&[("GONOPROXY", "*.org,corp.example")], &args);
+    let v = probe(&w, &[("GONOPROXY", "*.org,corp.example")], &args);
     assert_verdict(&v, &public.url(), "reachable", "reachability_only");
     public.assert_never_saw(".org");
     public.assert_never_saw("corp.example");
     assert!(!public.requests().is_empty(), "reachability was checked");
     // A pattern that does not cover the probe module changes nothing.
     public.clear_requests();
-    let v = bed.probe(&[("GOPRIVATE", "corp.example/*")], &args);
+    let v = probe(&w, &[("GOPRIVATE", "corp.example/*")], &args);
     assert_verdict(&v, &public.url(), "healthy", "answered");
     public.assert_never_saw("corp.example");
 }
 
 #[test]
 fn environment_proxies_apply_as_for_go_but_never_to_loopback() {
-    let bed = Bed::new();
+    let w = world();
     let forward = healthy();
     let ok = healthy();
     let sumdb = Proxy::start();
     let remote = "http://goproxy.test".to_string();
-    let v = bed.probe(
+    let v = probe(
+        &w,
         &[("HTTP_PROXY", &forward.url())],
         &candidate_args(&[remote.clone(), ok.url()], &sumdb.url()),
     );
@@ -670,7 +636,8 @@ fn environment_proxies_apply_as_for_go_but_never_to_loopback() {
     assert_ne!(status, "unknown");
     // NO_PROXY exempts the host: the forward proxy sees nothing more.
     forward.clear_requests();
-    bed.probe(
+    probe(
+        &w,
         &[("HTTP_PROXY", &forward.url()), ("NO_PROXY", "goproxy.test")],
         &candidate_args(&[remote], &sumdb.url()),
     );
@@ -681,7 +648,6 @@ fn environment_proxies_apply_as_for_go_but_never_to_loopback() {
 /// when `go mod download` through that proxy alone succeeds (same TLS roots, same .netrc).
 #[test]
 fn probe_verdicts_agree_with_real_go() {
-    use crate::support::realgo;
     let module = || Module::new("example.com/probe", "v1.0.0").file("p.go", "package probe\n");
     let serving = |p: Proxy| {
         p.add(module());
@@ -727,72 +693,59 @@ fn probe_verdicts_agree_with_real_go() {
         Some(auth),
     );
 
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
+    let w = World::new()
+        .real_go()
+        .limit(Duration::from_secs(60))
+        .env("GONOSUMDB", "example.com")
+        .env("SSL_CERT_FILE", &ca_pem_path().display().to_string());
     let with_port = cases
         .iter()
         .find(|(n, _)| *n == "netrc with port")
         .map(|(_, p)| p.host())
         .unwrap();
     std::fs::write(
-        home.join(".netrc"),
+        w.home().join(".netrc"),
         format!("machine {with_port} login u password pw\nmachine 127.0.0.1 login u password pw\n"),
     )
     .unwrap();
-    let mut env = realgo::hermetic_env(&home);
-    env.push(("GONOSUMDB".into(), "example.com".into()));
-    env.push(("SSL_CERT_FILE".into(), ca_pem_path().display().to_string()));
     let sumdb = Proxy::start();
     for (name, p) in &cases {
-        let mut go_env = env.clone();
-        go_env.push(("GOPROXY".into(), p.url()));
-        go_env.push((
-            "GOMODCACHE".into(),
-            home.join(format!("modcache-{}", p.addr().port()))
-                .display()
-                .to_string(),
-        ));
-        let mut go = shim::command(realgo::go(), &go_env);
-        go.args(["mod", "download", "-json", "example.com/probe@v1.0.0"])
-            .current_dir(tmp.path());
-        let go_out = bounded::run(&mut go, Duration::from_secs(60));
+        let mut go = w.command(realgo::go());
+        go.env("GOPROXY", p.url())
+            .env(
+                "GOMODCACHE",
+                w.home().join(format!("modcache-{}", p.addr().port())),
+            )
+            .args(["mod", "download", "-json", "example.com/probe@v1.0.0"]);
+        let go_out = w.run_for(&mut go, Duration::from_secs(60));
         assert!(!go_out.timed_out(), "{name}: go hung");
-        let go_ok = go_out.status.is_some_and(|s| s.success());
+        let go_ok = go_out.success();
 
         let mut args = candidate_args(&[p.url()], &sumdb.url());
         args.extend(["--json", "--module", "example.com/probe@v1.0.0"].map(String::from));
-        let mut cmd = shim::command(shim::binary(), &env);
-        cmd.arg("probe").args(&args);
-        let out = bounded::run(&mut cmd, Duration::from_secs(20));
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let out = w.run_for(&mut probe_command(&w, &[], &args), Duration::from_secs(20));
+        let v = out.json();
         let (status, _, reason) = verdict_of(&v, &p.url());
         assert_eq!(
             status == "healthy",
             go_ok,
             "{name}: probe says {status} ({reason}), go {}: {}",
             if go_ok { "succeeded" } else { "failed" },
-            String::from_utf8_lossy(&go_out.stdout)
+            go_out.stdout()
         );
     }
 }
 
 #[test]
 fn probe_uses_the_configured_candidates_and_probe_module() {
-    let bed = Bed::new();
     let p = Proxy::serving([Module::new("example.com/cfg", "v1.0.0")]);
-    let config = bed.home().join(".config/goshim/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
-    std::fs::write(
-        &config,
-        format!(
-            "[proxy]\ncandidates = [\"{}\"]\n[health]\nprobe = \"example.com/cfg@v1.0.0\"\n",
-            p.url()
-        ),
-    )
-    .unwrap();
+    let w = world().user_config(&format!(
+        "[proxy]\ncandidates = [\"{}\"]\n[health]\nprobe = \"example.com/cfg@v1.0.0\"\n",
+        p.url()
+    ));
     let sumdb = Proxy::start();
-    let v = bed.probe(
+    let v = probe(
+        &w,
         &[],
         &["--sumdb".into(), format!("sum.golang.org={}", sumdb.url())],
     );

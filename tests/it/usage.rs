@@ -5,133 +5,55 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::bounded::{self, Bounded};
 use crate::support::modules::Module;
 use crate::support::proxy::{Proxy, SumdbSupport};
-use crate::support::sandbox::Sandbox;
+use crate::support::world::{World, fast_config};
 use crate::support::{realgo, shim};
 
-/// The module every healthy fixture serves, named by `health.probe`.
-const PROBE: &str = "example.com/probe@v1.0.0";
-
-/// A hang fails the test instead of stalling it.
-const LIMIT: Duration = Duration::from_secs(30);
-
-/// A home, a project, goshim linked as `go` first on PATH, fixture proxies.
-struct World {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    proj: PathBuf,
-    env: Vec<(String, String)>,
-    /// (url, placeholder) pairs replaced in outputs.
-    names: Vec<(String, String)>,
+/// A home, a project, goshim linked as `go` first on PATH with the real go after it.
+fn world() -> World {
+    World::new().real_go()
 }
 
-impl World {
-    fn new() -> World {
-        let Sandbox {
-            tmp,
-            root,
-            proj,
-            env,
-            ..
-        } = Sandbox::new();
-        World {
-            _tmp: tmp,
-            root,
-            proj,
-            env,
-            names: Vec::new(),
-        }
-    }
-
-    fn set_env(&mut self, key: &str, value: &str) {
-        self.env.retain(|(k, _)| k != key);
-        self.env.push((key.into(), value.into()));
-    }
-
-    fn get_env(&self, key: &str) -> String {
-        self.env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
-    /// A healthy fixture proxy serving the probe module; shown as `placeholder` in outputs.
-    fn proxy(&mut self, placeholder: &str, sumdb: SumdbSupport) -> Proxy {
-        let p = Proxy::serving([
-            Module::new("example.com/probe", "v1.0.0").file("probe.go", "package probe\n")
-        ]);
-        p.set_sumdb(sumdb);
-        self.names.push((p.url(), placeholder.into()));
-        p
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.proj.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    /// The user config: these candidates in order, no direct, fast probes of [`PROBE`], `rest`.
-    fn config(&self, candidates: &[&str], rest: &str) {
-        let path = self.root.join("home/.config/goshim/config.toml");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let list: Vec<String> = candidates.iter().map(|c| format!("{c:?}")).collect();
-        let text = format!(
-            "[proxy]\ncandidates = [{}]\norder = \"listed\"\ndirect = false\n\n\
-             [health]\nprobe = \"{PROBE}\"\ntimeout = \"300ms\"\ndeadline = \"1s\"\n{rest}",
-            list.join(", ")
-        );
-        std::fs::write(path, text).unwrap();
-    }
-
-    /// `goshim args…` in the project.
-    fn goshim(&self, args: &[&str]) -> Bounded {
-        let mut cmd = shim::command(shim::binary(), &self.env);
-        cmd.args(args).current_dir(&self.proj);
-        bounded::run(&mut cmd, LIMIT)
-    }
-
-    /// Output with the temp root, the real go, fixture URLs and timings replaced by stable
-    /// names, runs of spaces collapsed (column widths follow the timings), and the direct
-    /// checksum database rows cut after their name (their failure text depends on the
-    /// machine's DNS).
-    fn redact(&self, text: &str) -> String {
-        let go = realgo::go();
-        let goroot = go.canonicalize().unwrap();
-        let goroot = goroot.parent().unwrap().parent().unwrap();
-        let mut text = text.replace(&go.display().to_string(), "$GO");
-        text = text.replace(&goroot.display().to_string(), "$GOROOT");
-        text = text.replace(&self.root.display().to_string(), "$ROOT");
-        for (url, name) in &self.names {
-            text = text.replace(url, name);
-        }
-        let text = numbers_before(&text, &[" ms", " s"]);
-        text.lines()
-            .map(|l| {
-                let indent = l.len() - l.trim_start().len();
-                let words: Vec<&str> = l.split_whitespace().collect();
-                let body = match words.first() {
-                    Some(w) if w.starts_with("sum.golang.") => {
-                        format!("{} …", w.trim_end_matches(':'))
-                    }
-                    _ => words.join(" "),
-                };
-                format!("{}{body}\n", " ".repeat(indent))
-            })
-            .collect()
-    }
+/// A healthy fixture proxy serving the probe module; shown as `placeholder` in outputs.
+fn proxy(w: World, placeholder: &str, sumdb: SumdbSupport) -> (World, Proxy) {
+    let p = Proxy::serving([probe_module()]);
+    p.set_sumdb(sumdb);
+    (w.show(&p.url(), placeholder), p)
 }
 
-/// The module every fixture serves ([`PROBE`]).
+/// The user config: these candidates in order, no direct, fast probes, `rest`.
+fn config(w: World, candidates: &[&str], rest: &str) -> World {
+    w.user_config(&fast_config(candidates, "", rest))
+}
+
+/// The module every fixture serves (the probe module of `fast_config`).
 fn probe_module() -> Module {
     Module::new("example.com/probe", "v1.0.0").file("probe.go", "package probe\n")
+}
+
+/// Output with the world's variable parts replaced by stable names, numbers before " ms" and
+/// " s" replaced by N, runs of spaces collapsed (column widths follow the timings), and the
+/// direct checksum database rows cut after their name (their failure text depends on the
+/// machine's DNS).
+fn redact(w: &World, text: &str) -> String {
+    let text = numbers_before(&w.redact(text), &[" ms", " s"]);
+    text.lines()
+        .map(|l| {
+            let indent = l.len() - l.trim_start().len();
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let body = match words.first() {
+                Some(w) if w.starts_with("sum.golang.") => {
+                    format!("{} …", w.trim_end_matches(':'))
+                }
+                _ => words.join(" "),
+            };
+            format!("{}{body}\n", " ".repeat(indent))
+        })
+        .collect()
 }
 
 /// Every run of digits directly followed by one of `units` becomes `N`.
@@ -163,35 +85,10 @@ fn numbers_before(text: &str, units: &[&str]) -> String {
     out
 }
 
-fn show(run: &Bounded) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        String::from_utf8_lossy(&run.stdout),
-        run.stderr_text()
-    )
-}
-
-fn stdout(run: &Bounded) -> String {
-    String::from_utf8_lossy(&run.stdout).into_owned()
-}
-
-#[track_caller]
-fn assert_code(run: &Bounded, code: i32) {
-    assert_eq!(
-        run.status.and_then(|s| s.code()),
-        Some(code),
-        "{}",
-        show(run)
-    );
-}
-
 /// A module project whose every proxy answer comes from fixtures.
 fn healthy_world() -> (World, Proxy) {
-    let mut w = World::new();
-    let p = w.proxy("$P1", SumdbSupport::Supported);
-    w.config(&[&p.url()], "");
-    w.write("go.mod", "module example.com/app\n\ngo 1.22\n");
+    let (w, p) = proxy(world(), "$P1", SumdbSupport::Supported);
+    let w = config(w, &[&p.url()], "").file("go.mod", "module example.com/app\n\ngo 1.22\n");
     (w, p)
 }
 
@@ -207,9 +104,9 @@ fn redaction_helper() {
 fn doctor_on_a_healthy_project() {
     let (w, _p) = healthy_world();
     let r = w.goshim(&["doctor"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     let want = "\
-goshim 0.1.0
+goshim $VERSION
 
 go
   path $GO
@@ -249,43 +146,37 @@ variables (for `go mod download` here)
 
 no problems found
 ";
-    assert_eq!(w.redact(&stdout(&r)), want, "{}", show(&r));
+    assert_eq!(redact(&w, &r.stdout()), want, "{}", r.show());
     // The second run answers from the cache.
     let r = w.goshim(&["doctor"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert!(
-        stdout(&r).contains("proxies (from the cache)"),
+        r.stdout().contains("proxies (from the cache)"),
         "{}",
-        show(&r)
+        r.show()
     );
 }
 
 #[test]
 fn doctor_numbers_every_problem_and_exits_1() {
-    let mut w = World::new();
-    let p = w.proxy("$P1", SumdbSupport::Supported);
+    let (w, p) = proxy(world(), "$P1", SumdbSupport::Supported);
     let creds = format!("http://ci:s3cret@{}", p.host());
-    w.names.push((
-        format!("http://ci:xxxxx@{}", p.host()),
-        "http://ci:xxxxx@$P1HOST".into(),
-    ));
-    w.config(&[&p.url(), &creds], "");
-    w.write(
-        "go.mod",
-        "module example.com/app\n\ngo 1.22\n\nrequire git.corp.example/team/lib v1.0.0\n",
+    let w = w.show(
+        &format!("http://ci:xxxxx@{}", p.host()),
+        "http://ci:xxxxx@$P1HOST",
     );
-    w.write(
-        ".gomodrc",
-        "[proxy]\ncandidates = [\"https://mirror.example\"]\n",
-    );
-    w.set_env("GOPRIVATE", "*.corp.example");
-    // The real go's own directory first on PATH, as an IDE does with $GOROOT/bin.
-    let path = w.get_env("PATH");
-    let go_dir = realgo::go().parent().unwrap().display().to_string();
-    w.set_env("PATH", &format!("{go_dir}:{path}"));
+    let w = config(w, &[&p.url(), &creds], "")
+        .file(
+            "go.mod",
+            "module example.com/app\n\ngo 1.22\n\nrequire git.corp.example/team/lib v1.0.0\n",
+        )
+        .gomodrc("[proxy]\ncandidates = [\"https://mirror.example\"]\n")
+        .env("GOPRIVATE", "*.corp.example")
+        // The real go's own directory first on PATH, as an IDE does with $GOROOT/bin.
+        .path_first(realgo::go().parent().unwrap());
     let r = w.goshim(&["doctor"]);
-    assert_code(&r, 1);
-    let out = w.redact(&stdout(&r));
+    r.assert_code(1);
+    let out = redact(&w, &r.stdout());
     assert!(!out.contains("s3cret"), "a password leaked:\n{out}");
     let warnings = &out[out.find("\nwarnings\n").expect("a warnings section")..];
     let want = "
@@ -297,7 +188,7 @@ warnings
   5. http://ci:xxxxx@$P1HOST puts credentials in a plain http URL: go refuses to send them over http and anyone on the network can read them; use https (or a .netrc entry with an https proxy)
 5 problems found
 ";
-    assert_eq!(warnings, want, "{}", show(&r));
+    assert_eq!(warnings, want, "{}", r.show());
     assert!(
         out.contains("$ROOT/proj/.gomodrc project, NOT trusted (`goshim trust` applies all of it)"),
         "{out}"
@@ -325,11 +216,11 @@ fn has(v: &Value, key: &str, ty: &str, nullable: bool) {
 
 #[test]
 fn doctor_json_schema() {
-    let (mut w, _p) = healthy_world();
-    w.set_env("GOPRIVATE", "git.corp.example");
+    let (w, _p) = healthy_world();
+    let w = w.env("GOPRIVATE", "git.corp.example");
     let r = w.goshim(&["doctor", "--json"]);
-    assert_code(&r, 0);
-    let v: Value = serde_json::from_slice(&r.stdout).expect("doctor --json is JSON");
+    r.assert_code(0);
+    let v: Value = serde_json::from_slice(r.stdout_bytes()).expect("doctor --json is JSON");
     for (k, ty, null) in [
         ("goshim_version", "string", false),
         ("ok", "bool", false),
@@ -419,30 +310,34 @@ fn doctor_json_schema() {
 #[test]
 fn doctor_reports_a_broken_project_and_a_missing_go() {
     let (w, _p) = healthy_world();
-    w.write("go.mod", "module example.com/app\n\ngo 1.22\nrequire (\n");
+    let w = w.file("go.mod", "module example.com/app\n\ngo 1.22\nrequire (\n");
     let r = w.goshim(&["doctor"]);
-    assert_code(&r, 1);
-    let out = w.redact(&stdout(&r));
+    r.assert_code(1);
+    let out = redact(&w, &r.stdout());
     assert!(
         out.contains("1. the project cannot be inspected, go will fail the same way: go: errors parsing $ROOT/proj/go.mod"),
         "{out}"
     );
 
-    let mut w = World::new();
-    w.set_env("PATH", "/nonexistent");
+    let w = world();
+    let w = w.env("PATH", "/nonexistent");
     let r = w.goshim(&["doctor"]);
-    assert_code(&r, 127);
-    assert!(r.stderr_text().contains("goshim: error:"), "{}", show(&r));
+    r.assert_code(127);
+    assert!(r.stderr().contains("goshim: error:"), "{}", r.show());
 }
 
 #[test]
 fn env_in_every_format() {
     let (w, p) = healthy_world();
-    w.config(&[&p.url()], "[modules]\nprivate = [\"git.corp.example\"]\n");
+    let w = config(
+        w,
+        &[&p.url()],
+        "[modules]\nprivate = [\"git.corp.example\"]\n",
+    );
     let run = |format: &str| {
         let r = w.goshim(&["env", "--format", format]);
-        assert_code(&r, 0);
-        w.redact(&stdout(&r))
+        r.assert_code(0);
+        redact(&w, &r.stdout())
     };
     let managed = "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY";
     assert_eq!(
@@ -475,7 +370,6 @@ fn env_in_every_format() {
              export GONOSUMDB='git.corp.example'\nexport GOPROXY='$P1'\n\
              export GOSHIM_MANAGED='{managed}'\n\
              watch_file '$ROOT/home/.config/goshim/config.toml'\n\
-             watch_file '$ROOT/home/.local/share/goshim/trust.json'\n\
              watch_file '$ROOT/proj/.gomodrc'\nwatch_file '$ROOT/proj/go.mod'\n"
         )
     );
@@ -491,43 +385,45 @@ fn env_in_every_format() {
         })
     );
     let r = w.goshim(&["env", "--format", "csh"]);
-    assert_code(&r, 2);
+    r.assert_code(2);
 }
 
 #[test]
 fn env_reevaluated_elsewhere_unsets_what_it_exported() {
-    let (mut w, _p) = healthy_world();
-    w.set_env("GOSHIM_MANAGED", "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY");
-    w.set_env("GOPRIVATE", "git.corp.example");
+    let (w, _p) = healthy_world();
+    let w = w
+        .env("GOSHIM_MANAGED", "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY")
+        .env("GOPRIVATE", "git.corp.example");
     let r = w.goshim(&["env"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert_eq!(
-        w.redact(&stdout(&r)),
+        redact(&w, &r.stdout()),
         "unset GOPRIVATE\nunset GONOPROXY\nunset GONOSUMDB\nexport GOPROXY='$P1'\nexport GOSHIM_MANAGED='GOPROXY'\n"
     );
 }
 
 #[test]
 fn eval_env_in_bash_gives_go_exactly_the_printed_values() {
-    let (mut w, p) = healthy_world();
-    w.config(
+    let (w, p) = healthy_world();
+    let w = config(
+        w,
         &[&p.url()],
         "[modules]\nprivate = [\"git.corp.example\", \"*.corp.example\"]\n",
     );
-    w.set_env("GOPRIVATE", "b.example");
+    let w = w.env("GOPRIVATE", "b.example");
     let r = w.goshim(&["env", "--format", "json"]);
-    assert_code(&r, 0);
-    let printed: serde_json::Map<String, Value> = serde_json::from_slice(&r.stdout).unwrap();
+    r.assert_code(0);
+    let printed: serde_json::Map<String, Value> = serde_json::from_slice(r.stdout_bytes()).unwrap();
     assert!(printed.contains_key("GOPROXY"), "{printed:?}");
     let script = format!(
         "set -e; eval \"$({} env)\"; exec go env -json",
         shim::binary().display()
     );
-    let mut cmd = shim::command(Path::new("/bin/bash"), &w.env);
-    cmd.args(["-c", &script]).current_dir(&w.proj);
-    let go = bounded::run(&mut cmd, LIMIT);
-    assert_code(&go, 0);
-    let seen: serde_json::Map<String, Value> = serde_json::from_slice(&go.stdout).unwrap();
+    let mut cmd = w.command(Path::new("/bin/bash"));
+    cmd.args(["-c", &script]);
+    let go = w.run(&mut cmd);
+    go.assert_code(0);
+    let seen: serde_json::Map<String, Value> = serde_json::from_slice(go.stdout_bytes()).unwrap();
     for (k, v) in &printed {
         if k == "GOSHIM_MANAGED" {
             continue;
@@ -550,7 +446,7 @@ fn eval_env_in_bash_gives_go_exactly_the_printed_values() {
 fn explain_every_variable_and_one() {
     let (w, _p) = healthy_world();
     let r = w.goshim(&["explain"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     let want = "\
 GOPROXY=$P1 (set by goshim)
   - healthy public proxies joined with '|': go fails over on any error
@@ -582,47 +478,50 @@ GOFLAGS=-modcacherw (kept)
   without goshim: -modcacherw (your environment)
 (decided as for `go mod download` in $ROOT/proj)
 ";
-    assert_eq!(w.redact(&stdout(&r)), want, "{}", show(&r));
+    assert_eq!(redact(&w, &r.stdout()), want, "{}", r.show());
 
     let r = w.goshim(&["explain", "gosumdb"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert!(
-        w.redact(&stdout(&r))
-            .starts_with("GOSUMDB=sum.golang.org (kept)\n"),
+        redact(&w, &r.stdout()).starts_with("GOSUMDB=sum.golang.org (kept)\n"),
         "{}",
-        show(&r)
+        r.show()
     );
     let r = w.goshim(&["explain", "GOFLAGS"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert_eq!(
-        stdout(&r),
+        r.stdout(),
         "GOFLAGS=-modcacherw  (kept)\n  - goshim adds no flags: go uses your GOFLAGS as they are \
          (and never gets -mod=mod from goshim, which go rejects in workspace mode)\n  \
          without goshim: -modcacherw (your environment)\n"
     );
     let r = w.goshim(&["explain", "GOTOOLCHAIN"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert_eq!(
-        stdout(&r),
+        r.stdout(),
         "GOTOOLCHAIN=local (goshim leaves it alone; from your environment)\n"
     );
     let r = w.goshim(&["explain", "GOPROXIES"]);
-    assert_code(&r, 2);
+    r.assert_code(2);
     assert!(
-        r.stderr_text().contains("GOPROXIES is not a go variable"),
+        r.stderr().contains("GOPROXIES is not a go variable"),
         "{}",
-        show(&r)
+        r.show()
     );
 }
 
 #[test]
 fn explain_names_the_config_file_and_line() {
     let (w, p) = healthy_world();
-    w.config(&[&p.url()], "[modules]\nprivate = [\"git.corp.example\"]\n");
+    let w = config(
+        w,
+        &[&p.url()],
+        "[modules]\nprivate = [\"git.corp.example\"]\n",
+    );
     let r = w.goshim(&["explain", "GOPRIVATE"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert_eq!(
-        w.redact(&stdout(&r)),
+        redact(&w, &r.stdout()),
         "GOPRIVATE=git.corp.example (set by goshim)
   - your patterns plus the configured private modules ($ROOT/home/.config/goshim/config.toml:11)
   - goshim writes GOPRIVATE, GONOPROXY and GONOSUMDB together, because an empty GONOPROXY or GONOSUMDB means \"use GOPRIVATE\"
@@ -636,11 +535,15 @@ fn explain_names_the_config_file_and_line() {
 #[test]
 fn route_uses_the_final_environment() {
     let (w, p) = healthy_world();
-    w.config(&[&p.url()], "[modules]\nprivate = [\"*.corp.example\"]\n");
+    let w = config(
+        w,
+        &[&p.url()],
+        "[modules]\nprivate = [\"*.corp.example\"]\n",
+    );
     let r = w.goshim(&["route", "corp.example/lib@v1.0.0"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert_eq!(
-        w.redact(&stdout(&r)),
+        redact(&w, &r.stdout()),
         "route for corp.example/lib@v1.0.0
 fetch: the GOPROXY entries, in order:
   1. $P1 last: its errors are final
@@ -655,8 +558,8 @@ with GOPROXY=$P1 GOSUMDB=sum.golang.org
 "
     );
     let r = w.goshim(&["route", "git.corp.example/team/lib", "--json"]);
-    assert_code(&r, 0);
-    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    r.assert_code(0);
+    let v: Value = serde_json::from_slice(r.stdout_bytes()).unwrap();
     assert_eq!(v["path"], "git.corp.example/team/lib");
     assert_eq!(v["version"], Value::Null);
     assert_eq!(v["fetch"]["mode"], "direct");
@@ -669,17 +572,17 @@ with GOPROXY=$P1 GOSUMDB=sum.golang.org
 
 #[test]
 fn route_toolchain_trap_and_json_schema() {
-    let (mut w, p) = healthy_world();
-    w.set_env("GOPRIVATE", "*");
+    let (w, p) = healthy_world();
+    let w = w.env("GOPRIVATE", "*");
     // The user's own GOPROXY, used as is (nothing probed).
-    w.set_env("GOPROXY", &format!("{},direct", p.url()));
+    let w = w.env("GOPROXY", &format!("{},direct", p.url()));
     let r = w.goshim(&[
         "route",
         "golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64",
         "--json",
     ]);
-    assert_code(&r, 0);
-    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    r.assert_code(0);
+    let v: Value = serde_json::from_slice(r.stdout_bytes()).unwrap();
     for (k, ty) in [
         ("module", "string"),
         ("path", "string"),
@@ -723,8 +626,8 @@ fn route_toolchain_trap_and_json_schema() {
     assert_eq!(endpoints[1]["kind"], "direct");
 
     let r = w.goshim(&["route", "golang.org/toolchain"]);
-    assert_code(&r, 0);
-    let out = w.redact(&stdout(&r));
+    r.assert_code(0);
+    let out = redact(&w, &r.stdout());
     assert!(
         out.contains(
             "golang.org/toolchain has no repository to fetch from directly: this download fails"
@@ -732,15 +635,14 @@ fn route_toolchain_trap_and_json_schema() {
         "{out}"
     );
 
-    w.set_env("GOPRIVATE", "");
-    w.set_env(
+    let w = w.env("GOPRIVATE", "").env(
         "GOPROXY",
         "https://u:hunter2@a.example|https://b.example,direct",
     );
     let r = w.goshim(&["route", "example.com/m", "--json"]);
-    assert_code(&r, 0);
-    assert!(!stdout(&r).contains("hunter2"), "{}", show(&r));
-    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    r.assert_code(0);
+    assert!(!r.stdout().contains("hunter2"), "{}", r.show());
+    let v: Value = serde_json::from_slice(r.stdout_bytes()).unwrap();
     let steps: Vec<(String, String)> = v["fetch"]["steps"]
         .as_array()
         .unwrap()
@@ -765,67 +667,65 @@ fn route_toolchain_trap_and_json_schema() {
     );
 
     let r = w.goshim(&["route", "--", "-x"]);
-    assert_code(&r, 2);
+    r.assert_code(2);
 }
 
 #[test]
 fn cache_clear_forgets_the_verdicts() {
     let (w, _p) = healthy_world();
-    let cache = w.root.join("home/.cache/goshim");
-    assert_code(&w.goshim(&["env"]), 0);
+    let cache = w.root().join("home/.cache/goshim");
+    w.goshim(&["env"]).assert_code(0);
     assert!(
         cache.is_dir(),
         "the verdicts were cached in {}",
         cache.display()
     );
     let r = w.goshim(&["cache", "clear"]);
-    assert_code(&r, 0);
+    r.assert_code(0);
     assert!(!cache.exists());
-    assert!(r.stderr_text().contains("removed"), "{}", show(&r));
-    assert_code(&w.goshim(&["cache", "clear"]), 0);
+    assert!(r.stderr().contains("removed"), "{}", r.show());
+    w.goshim(&["cache", "clear"]).assert_code(0);
     let r = w.goshim(&["explain", "GOPROXY"]);
     assert!(
-        stdout(&r).contains("probe results (probed now)"),
+        r.stdout().contains("probe results (probed now)"),
         "{}",
-        show(&r)
+        r.show()
     );
 }
 
 #[test]
 fn completions_version_and_help() {
-    let w = World::new();
+    let w = world();
     let r = w.goshim(&["completions", "bash"]);
-    assert_code(&r, 0);
-    let out = stdout(&r);
+    r.assert_code(0);
+    let out = r.stdout();
     assert!(out.contains("_goshim()"), "{out}");
     for sub in ["doctor", "env", "explain", "route", "cache", "completions"] {
         assert!(out.contains(sub), "{sub} missing from the bash completion");
     }
     let r = w.goshim(&["completions", "fish"]);
-    assert_code(&r, 0);
-    assert!(stdout(&r).contains("complete -c goshim"));
-    assert_code(&w.goshim(&["completions", "tcsh"]), 2);
+    r.assert_code(0);
+    assert!(r.stdout().contains("complete -c goshim"));
+    w.goshim(&["completions", "tcsh"]).assert_code(2);
 
     let r = w.goshim(&["--version"]);
-    assert_code(&r, 0);
-    // The whole line (commit, target) is checked in release.rs.
-    assert!(
-        stdout(&r).starts_with(&format!("goshim {} (commit ", env!("CARGO_PKG_VERSION"))),
-        "{}",
-        show(&r)
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout(),
+        format!("goshim {}\n", env!("CARGO_PKG_VERSION"))
     );
     let r = w.goshim(&["--help"]);
-    assert_code(&r, 0);
-    let out = stdout(&r);
+    r.assert_code(0);
+    let out = r.stdout();
     assert!(out.contains("Examples:"), "{out}");
     assert!(out.contains("goshim route example.com/m@v1.2.3"), "{out}");
     for sub in ["env", "doctor", "explain", "route"] {
         let r = w.goshim(&[sub, "--help"]);
-        assert_code(&r, 0);
+        r.assert_code(0);
         assert!(
-            stdout(&r).contains("go mod download"),
+            r.stdout().contains("go mod download"),
             "{sub} --help: {}",
-            show(&r)
+            r.show()
         );
     }
 }
@@ -835,58 +735,61 @@ fn completions_version_and_help() {
 #[test]
 fn direnv_use_goshim() {
     let direnv = which_direnv();
-    let (mut w, p) = healthy_world();
-    w.config(&[&p.url()], "[modules]\nprivate = [\"git.corp.example\"]\n");
+    let (w, p) = healthy_world();
+    let w = config(
+        w,
+        &[&p.url()],
+        "[modules]\nprivate = [\"git.corp.example\"]\n",
+    );
     // goshim itself on PATH, as a user has it.
-    let bin = w.root.join("bin");
+    let bin = w.root().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(shim::binary(), bin.join("goshim")).unwrap();
-    let path = w.get_env("PATH");
-    w.set_env("PATH", &format!("{}:{path}", bin.display()));
     let direnvrc = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/direnvrc");
-    w.write(
+    let w = w.path_first(&bin).file(
         ".envrc",
         &format!("source_env {}\nuse goshim\n", direnvrc.display()),
     );
     let r = w.goshim(&["env", "--format", "json"]);
-    assert_code(&r, 0);
-    let printed: serde_json::Map<String, Value> = serde_json::from_slice(&r.stdout).unwrap();
+    r.assert_code(0);
+    let printed: serde_json::Map<String, Value> = serde_json::from_slice(r.stdout_bytes()).unwrap();
 
     let direnv_cmd = |args: &[&str]| {
-        let mut cmd = shim::command(&direnv, &w.env);
-        cmd.args(args).current_dir(&w.proj);
-        bounded::run(&mut cmd, LIMIT)
+        let mut cmd = w.command(&direnv);
+        cmd.args(args);
+        w.run(&mut cmd)
     };
     let r = direnv_cmd(&["allow", "."]);
-    assert_code(&r, 0);
-    let dir = w.proj.display().to_string();
+    r.assert_code(0);
+    let dir = w.proj().display().to_string();
     let r = direnv_cmd(&["exec", &dir, realgo::go().to_str().unwrap(), "env", "-json"]);
-    assert_code(&r, 0);
-    let seen: serde_json::Map<String, Value> = serde_json::from_slice(&r.stdout).unwrap();
+    r.assert_code(0);
+    let seen: serde_json::Map<String, Value> = serde_json::from_slice(r.stdout_bytes()).unwrap();
     for (k, v) in &printed {
         if k != "GOSHIM_MANAGED" {
-            assert_eq!(seen.get(k), Some(v), "{k} under direnv: {}", show(&r));
+            assert_eq!(seen.get(k), Some(v), "{k} under direnv: {}", r.show());
         }
     }
     assert_eq!(seen["GOPRIVATE"], "git.corp.example");
 
     // `direnv export json` shows the same variables and GOSHIM_MANAGED.
     let r = direnv_cmd(&["export", "json"]);
-    assert_code(&r, 0);
-    let exported: serde_json::Map<String, Value> = serde_json::from_slice(&r.stdout).unwrap();
+    r.assert_code(0);
+    let exported: serde_json::Map<String, Value> =
+        serde_json::from_slice(r.stdout_bytes()).unwrap();
     for (k, v) in &printed {
         assert_eq!(
             exported.get(k),
             Some(v),
             "{k} in direnv export: {}",
-            show(&r)
+            r.show()
         );
     }
 
     // Editing the project config is noticed: .gomodrc is watched.
     let r = direnv_cmd(&["exec", &dir, direnv.to_str().unwrap(), "status"]);
-    assert_code(&r, 0);
-    let status = stdout(&r);
+    r.assert_code(0);
+    let status = r.stdout();
     for watched in [
         "\".gomodrc\"",
         "\"go.mod\"",
@@ -898,7 +801,7 @@ fn direnv_use_goshim() {
                 .lines()
                 .any(|l| l.starts_with("Loaded watch:") && l.contains(watched)),
             "{watched} is not watched: {}",
-            show(&r)
+            r.show()
         );
     }
 }
@@ -927,43 +830,38 @@ fn which_direnv() -> PathBuf {
 /// proxy goshim chose.
 #[test]
 fn ci_recipe_makes_goshim_the_default_go() {
-    let (mut w, p) = healthy_world();
-    w.write(
-        "go.mod",
-        "module example.com/app\n\ngo 1.22\n\nrequire example.com/probe v1.0.0\n",
-    );
-    // Checksums known: go does not need the checksum database.
-    w.write("go.sum", &probe_module().go_sum());
-    let bindir = w.root.join("image/bin");
+    let (w, p) = healthy_world();
+    let w = w
+        .file(
+            "go.mod",
+            "module example.com/app\n\ngo 1.22\n\nrequire example.com/probe v1.0.0\n",
+        )
+        // Checksums known: go does not need the checksum database.
+        .file("go.sum", &probe_module().go_sum());
+    let bindir = w.root().join("image/bin");
     std::fs::create_dir_all(&bindir).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/ci/install-goshim.sh");
-    w.set_env("GOSHIM_BINDIR", &bindir.display().to_string());
-    // An image's PATH: goshim's bin directory (still empty) before the real go.
+    let w = w.env("GOSHIM_BINDIR", &bindir.display().to_string());
+    // An image's PATH: the real go, no goshim yet.
     let go_dir = realgo::go().parent().unwrap().display().to_string();
-    w.set_env(
-        "PATH",
-        &format!("{}:{go_dir}:/usr/bin:/bin", bindir.display()),
-    );
-    let mut cmd = shim::command(Path::new("/bin/sh"), &w.env);
-    cmd.arg(&script).arg(shim::binary()).current_dir(&w.proj);
-    let r = bounded::run(&mut cmd, LIMIT);
-    assert_code(&r, 0);
+    let w = w.env("PATH", &format!("{go_dir}:/usr/bin:/bin"));
+    let mut cmd = w.command(Path::new("/bin/sh"));
+    cmd.arg(&script).arg(shim::binary());
+    let r = w.run(&mut cmd);
+    r.assert_code(0);
     // `goshim which` printed the real go.
     assert!(
-        stdout(&r).lines().any(|l| Path::new(l) == realgo::go()),
+        r.stdout().lines().any(|l| Path::new(l) == realgo::go()),
         "{}",
-        show(&r)
+        r.show()
     );
     assert!(bindir.join("goshim").is_file());
     let link = bindir.join("go");
-    let path = w.get_env("PATH");
-    w.set_env("PATH", &format!("{}:{path}", bindir.display()));
-    w.set_env("GOSHIM_TRUST_ALL", "1");
-    let mut cmd = shim::command(&link, &w.env);
-    cmd.args(["mod", "download", "example.com/probe"])
-        .current_dir(&w.proj);
-    let r = bounded::run(&mut cmd, LIMIT);
-    assert_code(&r, 0);
+    let w = w.path_first(&bindir).env("GOSHIM_TRUST_ALL", "1");
+    let mut cmd = w.command(&link);
+    cmd.args(["mod", "download", "example.com/probe"]);
+    let r = w.run(&mut cmd);
+    r.assert_code(0);
     assert!(p.saw("/example.com/probe/@v/v1.0.0.zip"), "{:?}", p.paths());
 }
 
@@ -971,26 +869,26 @@ fn ci_recipe_makes_goshim_the_default_go() {
 /// `goshim install` made there.
 #[test]
 fn activate_bash_puts_the_shim_first() {
-    let w = World::new();
+    let w = world();
     let r = w.goshim(&["install"]);
-    assert_code(&r, 0);
-    let bin = w.root.join("home/.local/share/goshim/bin");
+    r.assert_code(0);
+    let bin = w.root().join("home/.local/share/goshim/bin");
     let snippet = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/activate.bash");
     let script = format!(
         "source {0}; source {0}; echo \"$PATH\"; command -v go",
         snippet.display()
     );
-    let mut cmd = shim::command(Path::new("/bin/bash"), &w.env);
-    cmd.args(["-c", &script]).current_dir(&w.proj);
-    let r = bounded::run(&mut cmd, LIMIT);
-    assert_code(&r, 0);
-    let out = stdout(&r);
+    let mut cmd = w.command(Path::new("/bin/bash"));
+    cmd.args(["-c", &script]);
+    let r = w.run(&mut cmd);
+    r.assert_code(0);
+    let out = r.stdout();
     let mut lines = out.lines();
     let path = lines.next().unwrap_or_default();
     assert!(
         path.starts_with(&format!("{}:", bin.display())),
         "{}",
-        show(&r)
+        r.show()
     );
     assert_eq!(
         path.matches(&bin.display().to_string()).count(),
@@ -1005,37 +903,34 @@ fn activate_bash_puts_the_shim_first() {
 /// git.corp.example/lib goes direct and never reaches it.
 #[test]
 fn route_matches_what_the_real_go_does() {
-    let (mut w, p) = healthy_world();
+    let (w, p) = healthy_world();
     p.add(Module::new("corp.example/lib", "v1.0.0").file("lib.go", "package lib\n"));
     p.add(Module::new("git.corp.example/lib", "v1.0.0").file("lib.go", "package lib\n"));
-    w.set_env("GOPRIVATE", "*.corp.example");
+    let w = w.env("GOPRIVATE", "*.corp.example");
     // No checksum database in this test: the fixture serves no lookups.
-    w.set_env("GONOSUMDB", "corp.example");
-    w.set_env("GIT_TERMINAL_PROMPT", "0");
+    let w = w
+        .env("GONOSUMDB", "corp.example")
+        .env("GIT_TERMINAL_PROMPT", "0");
     let route = |module: &str| {
         let r = w.goshim(&["route", module, "--json"]);
-        assert_code(&r, 0);
-        serde_json::from_slice::<Value>(&r.stdout).unwrap()
+        r.assert_code(0);
+        serde_json::from_slice::<Value>(r.stdout_bytes()).unwrap()
     };
-    let go = |module: &str| {
-        let mut cmd = shim::command(&w.root.join("shim/go"), &w.env);
-        cmd.args(["mod", "download", module]).current_dir(&w.proj);
-        bounded::run(&mut cmd, LIMIT)
-    };
+    let go = |module: &str| w.go(&["mod", "download", module]);
 
     let v = route("corp.example/lib@v1.0.0");
     assert_eq!(v["fetch"]["mode"], "proxies");
     assert_eq!(v["fetch"]["steps"][0]["entry"], p.url());
     assert_eq!(v["matches"]["GOPRIVATE"], Value::Null);
-    assert_code(&go("corp.example/lib@v1.0.0"), 0);
+    go("corp.example/lib@v1.0.0").assert_code(0);
     assert!(p.saw("/corp.example/lib/@v/v1.0.0.zip"), "{:?}", p.paths());
 
     let v = route("git.corp.example/lib@v1.0.0");
     assert_eq!(v["fetch"]["mode"], "direct");
     assert_eq!(v["fetch"]["pattern"], "*.corp.example");
     let r = go("git.corp.example/lib@v1.0.0");
-    assert!(!r.timed_out(), "{}", show(&r));
-    assert_code(&r, 1);
+    assert!(!r.timed_out(), "{}", r.show());
+    r.assert_code(1);
     p.assert_never_saw("git.corp.example");
 }
 
@@ -1044,14 +939,14 @@ fn route_matches_what_the_real_go_does() {
 /// says 200 serves the lookups.
 #[test]
 fn route_sumdb_endpoints_match_the_real_go() {
-    let mut w = World::new();
-    let a = w.proxy("$A", SumdbSupport::NotFound);
-    let b = w.proxy("$B", SumdbSupport::Supported);
-    w.write("go.mod", "module example.com/app\n\ngo 1.22\n");
-    w.set_env("GOPROXY", &format!("{},{}", a.url(), b.url()));
+    let (w, a) = proxy(world(), "$A", SumdbSupport::NotFound);
+    let (w, b) = proxy(w, "$B", SumdbSupport::Supported);
+    let w = w
+        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+        .env("GOPROXY", &format!("{},{}", a.url(), b.url()));
     let r = w.goshim(&["route", "example.com/probe@v1.0.0"]);
-    assert_code(&r, 0);
-    let out = w.redact(&stdout(&r));
+    r.assert_code(0);
+    let out = redact(&w, &r.stdout());
     let want = "\
 checksum database: consulted: sum.golang.org
   1. $A/sumdb/sum.golang.org/supported 200: used for every lookup; 404/410: next; other errors: lookups fail
@@ -1060,12 +955,9 @@ checksum database: consulted: sum.golang.org
 ";
     assert!(out.contains(want), "{out}");
 
-    let mut cmd = shim::command(&w.root.join("shim/go"), &w.env);
-    cmd.args(["mod", "download", "example.com/probe@v1.0.0"])
-        .current_dir(&w.proj);
-    let r = bounded::run(&mut cmd, LIMIT);
+    let r = w.go(&["mod", "download", "example.com/probe@v1.0.0"]);
     // The fixture serves no lookups: verification fails, after asking where route said.
-    assert_code(&r, 1);
+    r.assert_code(1);
     assert!(a.saw("/sumdb/sum.golang.org/supported"), "{:?}", a.paths());
     assert!(b.saw("/sumdb/sum.golang.org/supported"), "{:?}", b.paths());
     assert!(
@@ -1078,16 +970,16 @@ checksum database: consulted: sum.golang.org
 
 #[test]
 fn doctor_warns_when_no_go_on_path_is_goshim() {
-    let (mut w, _p) = healthy_world();
+    let (w, _p) = healthy_world();
     let go_dir = realgo::go().parent().unwrap().display().to_string();
-    w.set_env("PATH", &format!("{go_dir}:/usr/bin:/bin"));
+    let w = w.env("PATH", &format!("{go_dir}:/usr/bin:/bin"));
     let r = w.goshim(&["doctor"]);
-    assert_code(&r, 1);
+    r.assert_code(1);
     assert!(
-        stdout(&r).ends_with(
+        r.stdout().ends_with(
             "warnings\n  1. no `go` on PATH is goshim, so go commands bypass it: run `goshim install` and put the directory it prints first on PATH\n1 problem found\n"
         ),
         "{}",
-        show(&r)
+        r.show()
     );
 }
