@@ -8,6 +8,7 @@
 mod support;
 
 mod ci_recipes;
+mod cli;
 mod config;
 mod decision;
 mod direnv_trust;
@@ -22,5 +23,4 @@ mod release;
 mod shells;
 mod shim_exec;
 mod tools;
-mod usage;
 mod version_managers;
