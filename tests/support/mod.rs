@@ -11,5 +11,6 @@ pub mod proxy;
 pub mod realgo;
 pub mod rng;
 pub mod shim;
+pub mod snap;
 pub mod sumdb;
 pub mod world;

@@ -15,6 +15,7 @@
 //! Builder methods take and return the world; to change it between runs, rebind it
 //! (`let w = w.env("GOPROXY", "off");`). Every run is bounded ([`World::limit`]).
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
@@ -23,7 +24,7 @@ use serde_json::Value;
 
 use super::bounded::{self, Bounded};
 use super::fake_go::{self, Report};
-use super::proxy::{Fault, Proxy};
+use super::proxy::Proxy;
 use super::{realgo, shim};
 
 /// The module the fixture proxies of [`fast_config`] are probed with.
@@ -38,8 +39,8 @@ pub struct World {
     shown: Vec<(String, String)>,
     /// How many proxies [`World::proxy`] named.
     proxies: usize,
-    /// Fixtures the world keeps running (the hanging forward proxy).
-    fixtures: Vec<Proxy>,
+    /// Ports the world keeps open and never answers on ([`World::unreachable_internet`]).
+    silent: Vec<TcpListener>,
     limit: Duration,
 }
 
@@ -76,7 +77,7 @@ impl World {
             env,
             shown: Vec::new(),
             proxies: 0,
-            fixtures: Vec::new(),
+            silent: Vec::new(),
             limit: Duration::from_secs(30),
         }
     }
@@ -174,14 +175,14 @@ impl World {
         self
     }
 
-    /// HTTP_PROXY and HTTPS_PROXY point at a fixture that accepts and never answers: a request
-    /// for any host outside loopback (sum.golang.org) hangs until its timeout, the same on every
-    /// machine, and nothing leaves 127.0.0.1. (Loopback is never proxied, by goshim or go.)
+    /// HTTP_PROXY and HTTPS_PROXY point at a loopback port that takes connections (the kernel
+    /// completes them) and never answers: a request for any host outside loopback
+    /// (sum.golang.org) hangs until its timeout, the same on every machine, and nothing leaves
+    /// 127.0.0.1. (Loopback itself is never proxied, by goshim or go.)
     pub fn unreachable_internet(mut self) -> World {
-        let hang = Proxy::start();
-        hang.set_fault(Fault::Hang);
-        let url = hang.url();
-        self.fixtures.push(hang);
+        let silent = TcpListener::bind("127.0.0.1:0").expect("bind a silent port");
+        let url = format!("http://{}", silent.local_addr().unwrap());
+        self.silent.push(silent);
         self.env("HTTP_PROXY", &url).env("HTTPS_PROXY", &url)
     }
 

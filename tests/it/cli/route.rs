@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 
-use super::{config, has, healthy_world, proxy, redact, world};
+use super::{config, has, healthy_world, proxy, world};
 use crate::support::modules::Module;
 use crate::support::proxy::SumdbSupport;
+use crate::support::snap::assert_snapshot;
 
 #[test]
 fn route_uses_the_final_environment() {
@@ -17,21 +18,7 @@ fn route_uses_the_final_environment() {
     );
     let r = w.goshim(&["route", "corp.example/lib@v1.0.0"]);
     r.assert_code(0);
-    assert_eq!(
-        redact(&w, &r.stdout()),
-        "route for corp.example/lib@v1.0.0
-fetch: the GOPROXY entries, in order:
-  1. $P1 last: its errors are final
-checksum database: consulted: sum.golang.org
-  1. $P1/sumdb/sum.golang.org/supported 200: used for every lookup; 404/410: next; other errors: lookups fail
-  2. https://sum.golang.org the database directly
-patterns:
-  GOPRIVATE=*.corp.example no match
-  GONOPROXY=*.corp.example no match
-  GONOSUMDB=*.corp.example no match
-with GOPROXY=$P1 GOSUMDB=sum.golang.org
-"
-    );
+    assert_snapshot!(w, "final_environment", r.stdout());
     let r = w.goshim(&["route", "git.corp.example/team/lib", "--json"]);
     r.assert_code(0);
     let v: Value = serde_json::from_slice(r.stdout_bytes()).unwrap();
@@ -43,6 +30,7 @@ with GOPROXY=$P1 GOSUMDB=sum.golang.org
     assert_eq!(v["sumdb"]["reason"], "gonosumdb");
     assert_eq!(v["matches"]["GONOPROXY"], "*.corp.example");
     assert_eq!(v["env"]["GOPROXY"], p.url());
+    assert_snapshot!(w, "final_environment_json", r.stdout());
 }
 
 #[test]
@@ -100,15 +88,18 @@ fn route_toolchain_trap_and_json_schema() {
     assert_eq!(endpoints[1]["url"], "https://sum.golang.org");
     assert_eq!(endpoints[1]["kind"], "direct");
 
+    assert_snapshot!(w, "toolchain_json", r.stdout());
+
     let r = w.goshim(&["route", "golang.org/toolchain"]);
     r.assert_code(0);
-    let out = redact(&w, &r.stdout());
     assert!(
-        out.contains(
+        r.stdout().contains(
             "golang.org/toolchain has no repository to fetch from directly: this download fails"
         ),
-        "{out}"
+        "{}",
+        r.show()
     );
+    assert_snapshot!(w, "toolchain_direct", r.stdout());
 
     let w = w.env("GOPRIVATE", "").env(
         "GOPROXY",
@@ -117,6 +108,7 @@ fn route_toolchain_trap_and_json_schema() {
     let r = w.goshim(&["route", "example.com/m", "--json"]);
     r.assert_code(0);
     assert!(!r.stdout().contains("hunter2"), "{}", r.show());
+    assert_snapshot!(w, "credentials_redacted_json", r.stdout());
     let v: Value = serde_json::from_slice(r.stdout_bytes()).unwrap();
     let steps: Vec<(String, String)> = v["fetch"]["steps"]
         .as_array()
@@ -186,21 +178,14 @@ fn route_matches_what_the_real_go_does() {
 /// says 200 serves the lookups.
 #[test]
 fn route_sumdb_endpoints_match_the_real_go() {
-    let (w, a) = proxy(world(), "$A", SumdbSupport::NotFound);
-    let (w, b) = proxy(w, "$B", SumdbSupport::Supported);
+    let (w, a) = proxy(world(), SumdbSupport::NotFound);
+    let (w, b) = proxy(w, SumdbSupport::Supported);
     let w = w
         .file("go.mod", "module example.com/app\n\ngo 1.22\n")
         .env("GOPROXY", &format!("{},{}", a.url(), b.url()));
     let r = w.goshim(&["route", "example.com/probe@v1.0.0"]);
     r.assert_code(0);
-    let out = redact(&w, &r.stdout());
-    let want = "\
-checksum database: consulted: sum.golang.org
-  1. $A/sumdb/sum.golang.org/supported 200: used for every lookup; 404/410: next; other errors: lookups fail
-  2. $B/sumdb/sum.golang.org/supported 200: used for every lookup; 404/410: next; other errors: lookups fail
-  3. https://sum.golang.org the database directly
-";
-    assert!(out.contains(want), "{out}");
+    assert_snapshot!(w, "sumdb_endpoints", r.stdout());
 
     let r = w.go(&["mod", "download", "example.com/probe@v1.0.0"]);
     // The fixture serves no lookups: verification fails, after asking where route said.
