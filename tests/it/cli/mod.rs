@@ -1,5 +1,5 @@
 //! Using goshim (issue 7), one file per subcommand: `doctor`, `env`, `explain`, `route`,
-//! `cache clear`, `completions`, `--version`/`--help`, and the shell and CI recipes.
+//! `probe`, `cache clear`, `completions`, `--version`/`--help`, and the shell and CI recipes.
 //! Every run is against fixture proxies on 127.0.0.1 in a temp home; user-facing text and JSON
 //! are compared whole with insta snapshots (`snapshots/`, see `support::snap`) after stable
 //! redactions (temp paths, fixture ports, timings), so column alignment is tested too.
@@ -15,6 +15,7 @@ mod doctor;
 mod env;
 mod explain;
 mod help;
+mod probe;
 mod recipes;
 mod route;
 
