@@ -1,11 +1,11 @@
 //! Proxy health against the fixture proxies: every fault kind, the round deadline, the shared
 //! cache under 50 concurrent cold invocations, privacy of probes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use goshim::health::cache::{FILE_NAME, REFRESH_LOG, Store};
+use goshim::health::cache::{FILE_NAME, Store};
 use goshim::health::probe::{self, Known, Until};
 use goshim::health::{Candidate, Candidates, Settings, Status, SumdbEndpoint};
 use goshim::http::NetEnv;
@@ -462,38 +462,6 @@ fn corrupt_cache_is_replaced_and_unwritable_cache_is_no_error() {
     assert_verdict(&v, &ok.url(), "healthy", "answered");
 }
 
-/// Waits until the refresh log has `at_least` lines and no refresh holds the lock, then a
-/// little longer (a late duplicate would show up), and returns the log's lines.
-fn settled_refreshes(cache_dir: &Path, at_least: usize) -> Vec<String> {
-    let lock = cache_dir.join("refresh.lock");
-    let read = || {
-        std::fs::read_to_string(cache_dir.join(REFRESH_LOG))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
-    let free = || std::fs::File::open(&lock).map_or(true, |f| f.try_lock().is_ok());
-    let start = Instant::now();
-    while read().len() < at_least || !free() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no refresh ended: {:?}",
-            read()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    while !free() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "a refresh never ended"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    read()
-}
-
 #[test]
 fn fifty_cold_invocations_share_one_refresh() {
     let w = world();
@@ -525,7 +493,7 @@ fn fifty_cold_invocations_share_one_refresh() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_verdict(&v, &ok.url(), "healthy", "answered");
     }
-    let refreshes = settled_refreshes(&w.cache_dir(), 1);
+    let refreshes = w.settled_refreshes(1);
     assert_eq!(refreshes.len(), 1, "{refreshes:?}");
     let text = std::fs::read_to_string(cache_file(&w)).unwrap();
     let cache: Value = serde_json::from_str(&text).expect("valid cache file");
@@ -571,7 +539,7 @@ fn stale_verdicts_are_used_and_refreshed_once_in_the_background() {
     assert_eq!(v["origin"], "cache", "a stale verdict is used");
     assert_eq!(v["refresh_started"], true);
     assert_verdict(&v, &ok.url(), "healthy", "answered");
-    let refreshes = settled_refreshes(&w.cache_dir(), 1);
+    let refreshes = w.settled_refreshes(1);
     assert_eq!(refreshes.len(), 1, "{refreshes:?}");
     assert!(
         ok.saw("/golang.org/x/text/@v/v0.3.0.info"),

@@ -18,7 +18,9 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use goshim::health::cache::REFRESH_LOG;
 
 use serde_json::Value;
 
@@ -243,6 +245,40 @@ impl World {
     /// caller checks [`Run::timed_out`] (a control run may be expected to hang).
     pub fn run_for(&self, cmd: &mut Command, limit: Duration) -> Run {
         Run(bounded::run(cmd, limit))
+    }
+
+    /// Waits until goshim's background refresh log (in [`World::cache_dir`]) has `at_least`
+    /// lines and no refresh holds the refresh lock, then half a second longer (a late duplicate
+    /// would show up); returns the log's lines. Fails the test after 30 s.
+    pub fn settled_refreshes(&self, at_least: usize) -> Vec<String> {
+        let dir = self.cache_dir();
+        let lock = dir.join("refresh.lock");
+        let read = || {
+            std::fs::read_to_string(dir.join(REFRESH_LOG))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let free = || std::fs::File::open(&lock).map_or(true, |f| f.try_lock().is_ok());
+        let start = Instant::now();
+        while read().len() < at_least || !free() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no refresh ended: {:?}",
+                read()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        while !free() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "a refresh never ended"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        read()
     }
 
     /// What the fake go received on its last run.
