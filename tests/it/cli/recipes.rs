@@ -121,9 +121,12 @@ fn ci_recipe_makes_goshim_the_default_go() {
     std::fs::create_dir_all(&bindir).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/ci/install-goshim.sh");
     let w = w.env("GOSHIM_BINDIR", &bindir.display().to_string());
-    // An image's PATH: the real go, no goshim yet.
+    // An image's PATH: goshim's bin directory (still empty) before the real go.
     let go_dir = realgo::go().parent().unwrap().display().to_string();
-    let w = w.env("PATH", &format!("{go_dir}:/usr/bin:/bin"));
+    let w = w.env(
+        "PATH",
+        &format!("{}:{go_dir}:/usr/bin:/bin", bindir.display()),
+    );
     let mut cmd = w.command(Path::new("/bin/sh"));
     cmd.arg(&script).arg(shim::binary());
     let r = w.run(&mut cmd);
@@ -136,7 +139,7 @@ fn ci_recipe_makes_goshim_the_default_go() {
     );
     assert!(bindir.join("goshim").is_file());
     let link = bindir.join("go");
-    let w = w.path_first(&bindir).env("GOSHIM_TRUST_ALL", "1");
+    let w = w.env("GOSHIM_TRUST_ALL", "1");
     let mut cmd = w.command(&link);
     cmd.args(["mod", "download", "example.com/probe"]);
     let r = w.run(&mut cmd);
