@@ -16,7 +16,7 @@
 //! read from the system and user files.
 
 use crate::process::Process;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -343,6 +343,11 @@ fn values(list: &SourcedList) -> Vec<String> {
     list.value.iter().map(|s| s.value.clone()).collect()
 }
 
+/// Proxies compare equal with or without a trailing slash: equal proxies have equal keys.
+fn same_proxy_key(s: &str) -> &str {
+    s.trim_end_matches('/')
+}
+
 /// A value as it would be written in a configuration file, for reports.
 trait TomlValue {
     fn toml(&self) -> String;
@@ -561,7 +566,8 @@ impl Merge {
     }
 
     /// Applies a list setting. With `allowed`, a replacing list that names anything outside it
-    /// is ignored as a whole, and extending entries outside it are ignored one by one.
+    /// is ignored as a whole, and extending entries outside it are ignored one by one. Linear in
+    /// the lists' sizes.
     fn list(
         &mut self,
         key: &str,
@@ -569,7 +575,13 @@ impl Merge {
         allowed: Option<&[String]>,
         pick: fn(&mut Config) -> &mut SourcedList,
     ) {
-        let permitted = |s: &str| allowed.is_none_or(|a| a.iter().any(|x| same_proxy(x, s)));
+        let allowed: Option<HashSet<&str>> =
+            allowed.map(|a| a.iter().map(|x| same_proxy_key(x)).collect());
+        let permitted = |s: &str| {
+            allowed
+                .as_ref()
+                .is_none_or(|a| a.contains(same_proxy_key(s)))
+        };
         if let Some(new) = setting.replace {
             let refused: Vec<&str> = new
                 .value
@@ -578,12 +590,12 @@ impl Merge {
                 .filter(|s| !permitted(s))
                 .collect();
             if refused.is_empty() {
-                let mut items: Vec<Sourced<String>> = Vec::new();
-                for item in new.value {
-                    if !items.iter().any(|i| same_proxy(&i.value, &item.value)) {
-                        items.push(item);
-                    }
-                }
+                let mut seen = HashSet::new();
+                let items: Vec<Sourced<String>> = new
+                    .value
+                    .into_iter()
+                    .filter(|item| seen.insert(same_proxy_key(&item.value).to_string()))
+                    .collect();
                 *pick(&mut self.config) = Sourced {
                     value: items,
                     origin: new.origin,
@@ -594,25 +606,24 @@ impl Merge {
             }
         }
         if let Some(new) = setting.extend {
+            let target = pick(&mut self.config);
+            let mut present: HashSet<String> = target
+                .value
+                .iter()
+                .map(|i| same_proxy_key(&i.value).to_string())
+                .collect();
             let mut refused = Vec::new();
             let mut extended = false;
             for item in new.value {
                 if !permitted(&item.value) {
                     refused.push(item.value);
-                    continue;
-                }
-                let target = pick(&mut self.config);
-                if !target
-                    .value
-                    .iter()
-                    .any(|i| same_proxy(&i.value, &item.value))
-                {
+                } else if present.insert(same_proxy_key(&item.value).to_string()) {
                     target.value.push(item);
                     extended = true;
                 }
             }
             if extended {
-                pick(&mut self.config).origin = new.origin.clone();
+                target.origin = new.origin.clone();
             }
             if !refused.is_empty() {
                 let extend_key = key.replacen('.', ".extend_", 1);
@@ -1190,5 +1201,49 @@ respect_env = false
         assert!(err.ends_with(
             "; fix its permissions or remove it (GOSHIM_DISABLE=1 runs go without goshim)"
         ));
+    }
+
+    #[test]
+    fn a_huge_untrusted_list_is_ignored_whole() {
+        let bed = Bed::new();
+        let entries: Vec<String> = (0..20_000).map(|i| format!("\"m{i}.example\"")).collect();
+        bed.write(
+            PROJ,
+            &format!("[modules]\nprivate = [{}]\n", entries.join(",\n")),
+        );
+        let loaded = bed.load();
+        assert!(loaded.config.modules.private.value.is_empty());
+        assert_eq!(loaded.ignored.len(), 1);
+        assert!(
+            loaded.ignored[0]
+                .value
+                .starts_with("m0.example, m1.example, ")
+        );
+        assert!(loaded.ignored[0].value.ends_with(", m19999.example"));
+    }
+
+    #[test]
+    fn a_trusted_list_with_many_repeats_keeps_each_entry_once() {
+        let bed = Bed::new();
+        let entries: Vec<String> = (0..20_000)
+            .map(|i| {
+                format!(
+                    "\"https://p{}.example{}\"",
+                    i % 3,
+                    if i % 2 == 0 { "/" } else { "" }
+                )
+            })
+            .collect();
+        bed.write(USER, &format!("[proxy]\ncandidates = [{}]\nextend_candidates = [\"https://p1.example/\", \"https://p4.example\"]\n", entries.join(", ")));
+        let c = bed.load().config;
+        assert_eq!(
+            urls(&c.proxy.candidates),
+            [
+                "https://p0.example/",
+                "https://p1.example",
+                "https://p2.example/",
+                "https://p4.example"
+            ]
+        );
     }
 }

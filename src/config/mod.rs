@@ -96,38 +96,63 @@ impl ConfigError {
     }
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `bytes`; offsets past the end
-/// point just after the last character.
-pub fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let offset = offset.min(bytes.len());
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    (line, col)
+/// Where each line of a file starts, found once, so a byte offset's line is a binary search: a
+/// `.gomodrc` of a million list entries costs linear time to place, not quadratic.
+pub struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Byte offset of every line's first byte; the first is 0.
+    starts: Vec<usize>,
 }
 
-/// The error for `what` at byte `offset` of the file at `path`.
-pub(crate) fn invalid_at(
-    path: &Path,
-    bytes: &[u8],
-    offset: usize,
-    what: impl Into<String>,
-    fix: impl Into<String>,
-) -> ConfigError {
-    let (line, col) = line_col(bytes, offset);
-    ConfigError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        col,
-        what: what.into(),
-        fix: fix.into(),
+impl<'a> Lines<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        let starts = std::iter::once(0)
+            .chain(
+                bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        Lines { bytes, starts }
+    }
+
+    /// 1-based line of byte `offset`; offsets past the end are on the last line.
+    pub fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.bytes.len());
+        self.starts.partition_point(|&start| start <= offset)
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`; offsets past the end point
+    /// just after the last character.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.bytes.len());
+        let line = self.line(offset);
+        let start = self.starts[line - 1];
+        let col = String::from_utf8_lossy(&self.bytes[start..offset])
+            .chars()
+            .count()
+            + 1;
+        (line, col)
+    }
+
+    /// The error for `what` at byte `offset` of the file at `path`.
+    pub(crate) fn invalid_at(
+        &self,
+        path: &Path,
+        offset: usize,
+        what: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> ConfigError {
+        let (line, col) = self.line_col(offset);
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            col,
+            what: what.into(),
+            fix: fix.into(),
+        }
     }
 }
 
@@ -138,11 +163,24 @@ mod tests {
     #[test]
     fn line_col_counts_lines_and_characters() {
         let text = "a = 1\nbé = 2\n";
-        assert_eq!(line_col(text.as_bytes(), 0), (1, 1));
-        assert_eq!(line_col(text.as_bytes(), 6), (2, 1));
+        let lines = Lines::new(text.as_bytes());
+        assert_eq!(lines.line_col(0), (1, 1));
+        assert_eq!(lines.line_col(6), (2, 1));
         // after "bé " (é is two bytes)
-        assert_eq!(line_col(text.as_bytes(), 10), (2, 4));
-        assert_eq!(line_col(text.as_bytes(), 1000), (3, 1));
+        assert_eq!(lines.line_col(10), (2, 4));
+        assert_eq!(lines.line_col(1000), (3, 1));
+    }
+
+    #[test]
+    fn line_lookup_agrees_with_counting_newlines() {
+        for text in ["", "x", "\n", "x\n\n  yé\nz\n\n", "\n\nab\r\nc"] {
+            let lines = Lines::new(text.as_bytes());
+            for offset in 0..=text.len() + 2 {
+                let before = &text.as_bytes()[..offset.min(text.len())];
+                let counted = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                assert_eq!(lines.line(offset), counted, "{text:?} at {offset}");
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{ConfigError, Origin, Sourced, duration, invalid_at};
+use super::{ConfigError, Lines, Origin, Sourced, duration};
 
 /// A list value: the list's own origin (the layer that last set it) and each item's origin.
 pub type SourcedList = Sourced<Vec<Sourced<String>>>;
@@ -207,25 +207,26 @@ pub const KEYS: &[(&str, &[&str])] = &[
 /// Parses one configuration file's bytes.
 pub fn parse_layer(path: &Path, bytes: &[u8]) -> Result<Layer, ConfigError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        invalid_at(
+        Lines::new(bytes).invalid_at(
             path,
-            bytes,
             e.valid_up_to(),
             "the file is not valid UTF-8",
             "save it as UTF-8 text",
         )
     })?;
+    let file = File {
+        path,
+        lines: Lines::new(bytes),
+    };
     let doc = DeTable::parse(text).map_err(|e| {
         let first = e.message().lines().next().unwrap_or("syntax error").trim();
-        invalid_at(
+        file.lines.invalid_at(
             path,
-            bytes,
             e.span().map_or(0, |s| s.start),
             format!("invalid TOML: {first}"),
             "fix the TOML syntax",
         )
     })?;
-    let file = File { path, bytes };
     let mut layer = Layer::default();
     for (key, value) in sorted(doc.get_ref()) {
         let name = key.get_ref().as_ref();
@@ -276,18 +277,19 @@ fn type_name(v: &DeValue<'_>) -> &'static str {
 /// One file being parsed.
 struct File<'a> {
     path: &'a Path,
-    bytes: &'a [u8],
+    lines: Lines<'a>,
 }
 
 impl File<'_> {
     fn at<T>(&self, spanned: &Spanned<T>, what: String, fix: String) -> ConfigError {
-        invalid_at(self.path, self.bytes, spanned.span().start, what, fix)
+        self.lines
+            .invalid_at(self.path, spanned.span().start, what, fix)
     }
 
     fn origin<T>(&self, spanned: &Spanned<T>) -> Origin {
         Origin::File {
             path: self.path.to_path_buf(),
-            line: super::line_col(self.bytes, spanned.span().start).0,
+            line: self.lines.line(spanned.span().start),
         }
     }
 
@@ -954,5 +956,19 @@ quiet = true
         assert_eq!(closest("candidate", &keys), Some(0));
         assert_eq!(closest("Direct", &keys), Some(2));
         assert_eq!(closest("zzz", &keys), None);
+    }
+
+    #[test]
+    fn every_entry_of_a_long_list_keeps_its_own_line() {
+        let entries: Vec<String> = (0..20_000)
+            .map(|i| format!("  \"m{i}.example\","))
+            .collect();
+        let text = format!("[modules]\nprivate = [\n{}\n]\n", entries.join("\n"));
+        let list = parse(&text).unwrap().modules_private.replace.unwrap();
+        assert_eq!(list.origin, at(2));
+        assert_eq!(list.value.len(), 20_000);
+        for (i, entry) in list.value.iter().enumerate() {
+            assert_eq!(entry.origin, at(i + 3));
+        }
     }
 }
