@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use super::report::{self, network_plan, redact_text, verdict_text};
 use crate::config::Config;
-use crate::config::schema::SourcedList;
 use crate::decide::{Setting, origin_text};
 use crate::exit::{self, Exit};
 use crate::goenv::GoEnv;
@@ -100,39 +99,18 @@ fn explain(s: &Setting, set: bool, d: &Decided, config: Option<&Config>, now: u6
     out
 }
 
-/// The configuration entries behind a variable, each with its file and line.
+/// The configuration entries behind a variable, each with its file and line (the key table
+/// says which keys feed which variable).
 fn configured(name: &str, c: &Config) -> String {
-    let lists: Vec<(&str, &SourcedList)> = match name {
-        "GOPROXY" => vec![
-            ("proxy.private", &c.proxy.private),
-            ("proxy.candidates", &c.proxy.candidates),
-        ],
-        "GOPRIVATE" => vec![("modules.private", &c.modules.private)],
-        "GONOPROXY" => vec![
-            ("modules.private", &c.modules.private),
-            ("modules.no_proxy", &c.modules.no_proxy),
-        ],
-        "GONOSUMDB" => vec![
-            ("modules.private", &c.modules.private),
-            ("modules.no_sumdb", &c.modules.no_sumdb),
-        ],
-        "GOSUMDB" => {
-            return format!(
-                "  configured:\n    sumdb.name = {} ({})\n",
-                c.sumdb.name.value, c.sumdb.name.origin
-            );
-        }
-        _ => return String::new(),
-    };
     let mut out = String::new();
-    for (key, list) in lists {
-        for item in &list.value {
-            out.push_str(&format!(
-                "    {key}: {} ({})\n",
-                redact_text(&item.value),
-                item.origin
-            ));
-        }
+    for entry in crate::config::report::configured(name, c) {
+        let sep = if entry.list { ":" } else { " =" };
+        out.push_str(&format!(
+            "    {}{sep} {} ({})\n",
+            entry.key,
+            redact_text(&entry.value),
+            entry.origin
+        ));
     }
     if out.is_empty() {
         String::new()

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::config::load::{GOMODRC, trust_store_path};
-use crate::config::schema::parse_layer;
+use crate::config::parse_layer;
 use crate::config::trust::{TrustStore, digest};
 use crate::exit::{self, Exit};
 use crate::process::Process;

@@ -35,9 +35,35 @@ pub fn parse(text: &str) -> Option<Duration> {
     (total > Duration::ZERO).then_some(total)
 }
 
+/// The duration in its largest whole unit (`1500ms`, `2s`, `10m`, `24h`), as [`parse`] reads it.
+pub fn format(d: Duration) -> String {
+    let ms = d.as_millis();
+    match ms {
+        _ if ms > 0 && ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+        _ if ms > 0 && ms.is_multiple_of(60_000) => format!("{}m", ms / 60_000),
+        _ if ms > 0 && ms.is_multiple_of(1_000) => format!("{}s", ms / 1_000),
+        _ => format!("{ms}ms"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_in_the_largest_whole_unit_and_reads_back() {
+        for (d, text) in [
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::from_secs(2), "2s"),
+            (Duration::from_secs(90), "90s"),
+            (Duration::from_secs(120), "2m"),
+            (Duration::from_secs(600), "10m"),
+            (Duration::from_secs(86_400), "24h"),
+        ] {
+            assert_eq!(format(d), text);
+            assert_eq!(parse(text), Some(d));
+        }
+    }
 
     #[test]
     fn accepts_each_unit_and_sums() {

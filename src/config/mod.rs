@@ -1,20 +1,53 @@
 //! Configuration: layered `.gomodrc`, user and system config with provenance, and the trust store.
 //!
-//! - [`schema`]: the typed configuration, its built-in defaults, and the parser that turns one
-//!   TOML file into a [`schema::Layer`] (every value with its file and line).
-//! - [`load`]: finds the files, merges the layers lowest first, applies the trust rules to each
-//!   `.gomodrc`, then the `GOSHIM_*` variables.
+//! Every key is defined once, in the key table in [`schema`]; everything else is driven by it:
+//!
+//! - [`schema`]: **the key table** — one entry per key with its name, kind, default, trust gate
+//!   and one-line meaning — and the typed [`Config`] and per-file [`schema::Layer`] it generates.
+//! - [`key`]: the machinery behind the table: the [`key::Key`] metadata every consumer reads,
+//!   the trust [`key::Gate`]s, the [`key::Kind`] trait, and the `config_keys!` macro.
+//! - [`kinds`]: the kinds of single value (booleans, durations, choices, counts, checked
+//!   strings): how each is read from TOML, checked, shown and merged; [`lists`]: the lists of
+//!   proxy URLs or module patterns, with their `extend_` form.
+//! - [`parse`]: one TOML file → one [`schema::Layer`], every value with its file and line,
+//!   unknown keys with a "did you mean".
+//! - [`merge`]: the layers lowest first, each `.gomodrc` through the trust gates, then the
+//!   `GOSHIM_*` variables.
+//! - [`load`]: finds and reads the files, decides which `.gomodrc` is trusted, and merges them.
+//! - [`report`]: what is printed about the configuration: the debug trace, the notices, the
+//!   entries `goshim explain` shows under a variable, and the README's key reference.
 //! - [`trust`]: the store of trusted `.gomodrc` files (absolute path + SHA-256 of the content).
+//! - [`duration`]: durations as written in configuration (`1500ms`, `2s`, `1m30s`).
+//!
+//! # Adding a key
+//!
+//! Add one entry to the table in [`schema`]: a `///` line (its meaning, shown in the README),
+//! `name: Kind = default`, the trust gate, and — when it feeds a go variable — the variables
+//! `goshim explain` shows it under. That gives the typed field `config.<table>.<name>`, parsing
+//! with errors that point at the value, the "did you mean" list, the trust gate with its
+//! ignored-setting notice, explain's entries and the README row (a test fails until the README
+//! shows it). Then use the field where it matters. A new kind of value is one type implementing
+//! [`kinds::ScalarKind`] (or [`lists::ListItem`] for a list).
 
 pub mod duration;
+pub mod key;
+pub mod kinds;
+pub mod lists;
 pub mod load;
+pub mod merge;
+pub mod parse;
+pub mod report;
 pub mod schema;
 pub mod trust;
 
+#[cfg(test)]
+mod testbed;
+
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use load::{Ignored, IgnoredReason, LoadInput, Loaded, load};
+pub use parse::parse_layer;
 pub use schema::Config;
 
 /// Where a configuration value came from.
@@ -96,92 +129,9 @@ impl ConfigError {
     }
 }
 
-/// Where each line of a file starts, found once, so a byte offset's line is a binary search: a
-/// `.gomodrc` of a million list entries costs linear time to place, not quadratic.
-pub struct Lines<'a> {
-    bytes: &'a [u8],
-    /// Byte offset of every line's first byte; the first is 0.
-    starts: Vec<usize>,
-}
-
-impl<'a> Lines<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        let starts = std::iter::once(0)
-            .chain(
-                bytes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .collect();
-        Lines { bytes, starts }
-    }
-
-    /// 1-based line of byte `offset`; offsets past the end are on the last line.
-    pub fn line(&self, offset: usize) -> usize {
-        let offset = offset.min(self.bytes.len());
-        self.starts.partition_point(|&start| start <= offset)
-    }
-
-    /// 1-based line and column (in characters) of byte `offset`; offsets past the end point
-    /// just after the last character.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.bytes.len());
-        let line = self.line(offset);
-        let start = self.starts[line - 1];
-        let col = String::from_utf8_lossy(&self.bytes[start..offset])
-            .chars()
-            .count()
-            + 1;
-        (line, col)
-    }
-
-    /// The error for `what` at byte `offset` of the file at `path`.
-    pub(crate) fn invalid_at(
-        &self,
-        path: &Path,
-        offset: usize,
-        what: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> ConfigError {
-        let (line, col) = self.line_col(offset);
-        ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            col,
-            what: what.into(),
-            fix: fix.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_col_counts_lines_and_characters() {
-        let text = "a = 1\nbé = 2\n";
-        let lines = Lines::new(text.as_bytes());
-        assert_eq!(lines.line_col(0), (1, 1));
-        assert_eq!(lines.line_col(6), (2, 1));
-        // after "bé " (é is two bytes)
-        assert_eq!(lines.line_col(10), (2, 4));
-        assert_eq!(lines.line_col(1000), (3, 1));
-    }
-
-    #[test]
-    fn line_lookup_agrees_with_counting_newlines() {
-        for text in ["", "x", "\n", "x\n\n  yé\nz\n\n", "\n\nab\r\nc"] {
-            let lines = Lines::new(text.as_bytes());
-            for offset in 0..=text.len() + 2 {
-                let before = &text.as_bytes()[..offset.min(text.len())];
-                let counted = before.iter().filter(|&&b| b == b'\n').count() + 1;
-                assert_eq!(lines.line(offset), counted, "{text:?} at {offset}");
-            }
-        }
-    }
 
     #[test]
     fn origin_display() {
