@@ -12,6 +12,9 @@ pub const GOSHIM_QUIET: &str = "GOSHIM_QUIET";
 pub const GOSHIM_LOG: &str = "GOSHIM_LOG";
 /// `1`: do not probe; use the offline fallback (`[proxy] offline`).
 pub const GOSHIM_OFFLINE: &str = "GOSHIM_OFFLINE";
+/// `0`: no module router for this command: go gets the decided GOPROXY (overrides
+/// `[router] enabled`; `1` turns it on).
+pub const GOSHIM_ROUTER: &str = "GOSHIM_ROUTER";
 /// `1`: every `.gomodrc` is trusted, as if `goshim trust` had been run on it (CI images).
 pub const GOSHIM_TRUST_ALL: &str = "GOSHIM_TRUST_ALL";
 /// The system configuration file, instead of `/etc/goshim/config.toml`.

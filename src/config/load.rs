@@ -232,7 +232,7 @@ mod tests {
     use crate::config::schema::{Offline, Order};
     use crate::config::testbed::{Bed, OUTER, PROJ, SYS, USER, urls};
     use crate::config::{Origin, Sourced};
-    use crate::env_vars::{GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET};
+    use crate::env_vars::{GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET, GOSHIM_ROUTER};
 
     #[test]
     fn nothing_configured_gives_the_defaults() {
@@ -458,5 +458,30 @@ mod tests {
         assert!(err.ends_with(
             "; fix its permissions or remove it (GOSHIM_DISABLE=1 runs go without goshim)"
         ));
+    }
+
+    #[test]
+    fn goshim_router_overrides_router_enabled() {
+        let mut bed = Bed::new();
+        bed.write(USER, "[router]\nenabled = false\n");
+        bed.set(GOSHIM_ROUTER, "1");
+        assert_eq!(
+            bed.load().config.router.enabled,
+            Sourced {
+                value: true,
+                origin: Origin::Env(GOSHIM_ROUTER)
+            }
+        );
+        bed.write(USER, "");
+        bed.set(GOSHIM_ROUTER, "0");
+        assert_eq!(
+            bed.load().config.router.enabled,
+            Sourced {
+                value: false,
+                origin: Origin::Env(GOSHIM_ROUTER)
+            }
+        );
+        bed.set(GOSHIM_ROUTER, "");
+        assert_eq!(bed.load().config.router.enabled.origin, Origin::Default);
     }
 }

@@ -20,7 +20,9 @@ use super::lists::ListSetting;
 use super::load::{Ignored, IgnoredReason, LoadInput};
 use super::schema::{Config, Layer, SourcedList};
 use super::{ConfigError, Origin, Sourced};
-use crate::env_vars::{GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET, is_true_value};
+use crate::env_vars::{
+    GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET, GOSHIM_ROUTER, is_true_value,
+};
 
 /// Whose file a layer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +83,12 @@ impl Merge {
             self.config.force_offline = Sourced {
                 value: is_true_value(v),
                 origin: Origin::Env(GOSHIM_OFFLINE),
+            };
+        }
+        if let Some(v) = input.var(GOSHIM_ROUTER) {
+            self.config.router.enabled = Sourced {
+                value: is_true_value(v),
+                origin: Origin::Env(GOSHIM_ROUTER),
             };
         }
         if let Some(v) = input.var(GOSHIM_LOG) {
@@ -492,6 +500,83 @@ respect_env = false
             ["https://team.example"]
         );
         assert!(loaded.ignored.is_empty());
+    }
+
+    #[test]
+    fn an_untrusted_file_may_turn_the_router_off_but_not_tune_it() {
+        let bed = Bed::new();
+        bed.write(
+            PROJ,
+            "[router]\nenabled = false\nhedge_delay = \"5s\"\nattempt_timeout = \"1m\"\nrequest_timeout = \"10m\"\n",
+        );
+        let loaded = bed.load();
+        let r = &loaded.config.router;
+        assert_eq!(
+            r.enabled,
+            Sourced {
+                value: false,
+                origin: bed.at(PROJ, 2)
+            }
+        );
+        assert_eq!(r.hedge_delay, Config::default().router.hedge_delay);
+        assert_eq!(r.request_timeout, Config::default().router.request_timeout);
+        let ignored: Vec<(&str, &str, usize)> = loaded
+            .ignored
+            .iter()
+            .map(|i| (i.key.as_str(), i.value.as_str(), i.line))
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                ("router.hedge_delay", "\"5s\"", 3),
+                ("router.attempt_timeout", "\"1m\"", 4),
+                ("router.request_timeout", "\"10m\"", 5),
+            ]
+        );
+        assert_eq!(
+            loaded.notices(),
+            [format!(
+                "goshim: ignoring settings from untrusted {p} (router.hedge_delay, router.attempt_timeout, router.request_timeout); review, then run `goshim trust {p}`",
+                p = bed.root.join(PROJ).display()
+            )]
+        );
+
+        bed.trust(PROJ);
+        let loaded = bed.load();
+        let r = &loaded.config.router;
+        assert!(loaded.ignored.is_empty());
+        assert_eq!(r.hedge_delay.value, Duration::from_secs(5));
+        assert_eq!(r.attempt_timeout.value, Duration::from_secs(60));
+        assert_eq!(
+            r.request_timeout,
+            Sourced {
+                value: Duration::from_secs(600),
+                origin: bed.at(PROJ, 5)
+            }
+        );
+    }
+
+    #[test]
+    fn an_untrusted_file_cannot_turn_the_router_back_on() {
+        let bed = Bed::new();
+        bed.write(USER, "[router]\nenabled = false\n");
+        bed.write(PROJ, "[router]\nenabled = true\n");
+        let loaded = bed.load();
+        assert_eq!(
+            loaded.config.router.enabled,
+            Sourced {
+                value: false,
+                origin: bed.at(USER, 2)
+            }
+        );
+        assert_eq!(loaded.ignored.len(), 1);
+        assert_eq!(loaded.ignored[0].key, "router.enabled");
+        assert_eq!(loaded.ignored[0].value, "true");
+        assert_eq!(loaded.ignored[0].reason, IgnoredReason::Untrusted);
+        bed.write(USER, "[router]\nenabled = true\n");
+        let loaded = bed.load();
+        assert!(loaded.ignored.is_empty());
+        assert_eq!(loaded.config.router.enabled.origin, bed.at(PROJ, 2));
     }
 
     #[test]

@@ -471,7 +471,7 @@ quiet = true
         assert_eq!(
             parse("colour = 1\n").unwrap_err(),
             format!(
-                "/p/.gomodrc:1:1: unknown key colour; remove it; the sections are [proxy], [modules], [sumdb], [health], [shim] {HINT}"
+                "/p/.gomodrc:1:1: unknown key colour; remove it; the sections are [proxy], [modules], [sumdb], [health], [shim], [router] {HINT}"
             )
         );
     }
@@ -532,5 +532,42 @@ quiet = true
         for (i, entry) in list.value.iter().enumerate() {
             assert_eq!(entry.origin, at(i + 3));
         }
+    }
+
+    #[test]
+    fn parses_the_router_keys() {
+        let layer = parse(
+            "[router]\nenabled = false\nhedge_delay = \"250ms\"\nattempt_timeout = \"10s\"\nrequest_timeout = \"5m\"\n",
+        )
+        .unwrap();
+        let r = layer.router;
+        assert_eq!(
+            r.enabled,
+            Some(Sourced {
+                value: false,
+                origin: at(2)
+            })
+        );
+        assert_eq!(r.hedge_delay.unwrap().value, Duration::from_millis(250));
+        assert_eq!(r.attempt_timeout.unwrap().value, Duration::from_secs(10));
+        assert_eq!(
+            r.request_timeout,
+            Some(Sourced {
+                value: Duration::from_secs(300),
+                origin: at(5)
+            })
+        );
+        assert_eq!(
+            parse("[router]\nhedge_dealy = \"1s\"\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:1: unknown key router.hedge_dealy; did you mean hedge_delay? {HINT}"
+            )
+        );
+        assert_eq!(
+            parse("[router]\nhedge = 2\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:1: unknown key router.hedge; remove it; [router] takes enabled, hedge_delay, attempt_timeout, request_timeout {HINT}"
+            )
+        );
     }
 }

@@ -274,6 +274,9 @@ mod tests {
         ));
         assert!(text.contains("| `health.ttl` | duration | `\"10m\"` | applies | "));
         assert!(text.contains("| `shim.go` | absolute path or command name | `unset` | never read (system and user files only) | "));
+        assert!(text.contains(
+            "| `router.request_timeout` | duration | `\"2m\"` | ignored until trusted | "
+        ));
         for table in SECTIONS {
             assert!(text.contains(&format!("| `{table}.")), "{table}");
         }

@@ -90,6 +90,20 @@ config_keys! {
         quiet: bool = false, trust Always;
     }
 
+    /// `[router]`: the loopback module router go's downloads go through.
+    [router] RouterConfig, RouterLayer {
+        /// route go's downloads through goshim's loopback router
+        /// (false: hand go the decided GOPROXY)
+        enabled: bool = true, trust Narrowing(&[false]);
+        /// the floor of the hedge delay before a request is also sent to the next upstream;
+        /// the learned p95 latency raises it
+        hedge_delay: Duration = Duration::from_secs(1), trust Trusted;
+        /// an attempt that sends nothing for this long has failed
+        attempt_timeout: Duration = Duration::from_secs(30), trust Trusted;
+        /// the longest a whole metadata or checksum request may take, over all attempts
+        request_timeout: Duration = Duration::from_secs(120), trust Trusted;
+    }
+
     variables {
         /// `GOSHIM_OFFLINE=1`: skip probing and use the offline fallback.
         force_offline: Sourced<bool> = Sourced::default_value(false),
@@ -160,7 +174,14 @@ mod tests {
         assert_eq!(c.proxy.offline.value, Offline::Cache);
         assert_eq!(c.health.timeout.value, Duration::from_millis(1500));
         assert_eq!(c.shim.go, None);
-        assert_eq!(c.health.stale.origin, super::super::Origin::Default);
+        assert!(c.router.enabled.value);
+        assert_eq!(c.router.hedge_delay.value, Duration::from_secs(1));
+        assert_eq!(c.router.attempt_timeout.value, Duration::from_secs(30));
+        assert_eq!(c.router.request_timeout.value, Duration::from_secs(120));
+        assert_eq!(
+            c.router.request_timeout.origin,
+            super::super::Origin::Default
+        );
         let written = |name: &str| (KEYS.iter().find(|k| k.name == name).unwrap().default)();
         assert_eq!(
             written("proxy.candidates"),
@@ -170,6 +191,7 @@ mod tests {
         assert_eq!(written("proxy.offline"), "\"cache\"");
         assert_eq!(written("health.timeout"), "\"1500ms\"");
         assert_eq!(written("health.stale"), "\"24h\"");
+        assert_eq!(written("router.request_timeout"), "\"2m\"");
         assert_eq!(written("shim.go"), "unset");
     }
 }

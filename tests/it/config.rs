@@ -343,6 +343,49 @@ fn a_corrupt_trust_store_is_reported_and_go_still_runs() {
     assert_ran(&w, &go_version(&w, &[]), "");
 }
 
+#[test]
+fn router_keys_follow_the_trust_rules_and_stop_go_when_wrong() {
+    let bed = Bed::new();
+    let rc = bed.gomodrc();
+    bed.write(
+        &rc,
+        "[router]\nenabled = false\nhedge_delay = \"100ms\"\nattempt_timeout = \"5s\"\n",
+    );
+    let out = bed.go(&[]);
+    assert_ran(
+        &bed,
+        &out,
+        &format!(
+            "goshim: ignoring settings from untrusted {p} (router.hedge_delay, router.attempt_timeout); review, then run `goshim trust {p}`\n",
+            p = rc.display()
+        ),
+    );
+    let out = bed.goshim(&["trust"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_ran(&bed, &bed.go(&[]), "");
+
+    bed.write(&rc, "[router]\nattempt_timeout = 30\n");
+    let out = bed.go(&[]);
+    assert_stopped(
+        &bed,
+        &out,
+        &format!(
+            "{}:2:19: router.attempt_timeout must be a string, not an integer; put the value in double quotes: attempt_timeout = \"...\" {HINT}",
+            rc.display()
+        ),
+    );
+    bed.write(&rc, "[router]\nenable = false\n");
+    let out = bed.go(&[("GOSHIM_ROUTER", "0")]);
+    assert_stopped(
+        &bed,
+        &out,
+        &format!(
+            "{}:2:1: unknown key router.enable; did you mean enabled? {HINT}",
+            rc.display()
+        ),
+    );
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
@@ -351,7 +394,7 @@ proptest! {
 
     #[test]
     fn arbitrary_toml_like_text_never_panics(
-        text in "(\\[(proxy|modules|sumdb|health|shim)\\]\n|[a-z_]{1,12} = (\"[ -~]{0,20}\"|\\[(\"[ -~]{0,12}\",? ?){0,3}\\]|true|1|\\{\\})\n|#.*\n){0,8}"
+        text in "(\\[(proxy|modules|sumdb|health|shim|router)\\]\n|[a-z_]{1,12} = (\"[ -~]{0,20}\"|\\[(\"[ -~]{0,12}\",? ?){0,3}\\]|true|1|\\{\\})\n|#.*\n){0,8}"
     ) {
         let _ = goshim::config::parse_layer(Path::new("/p/.gomodrc"), text.as_bytes());
     }
