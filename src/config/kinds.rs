@@ -2,8 +2,8 @@
 //! written back in reports and the README, and how it merges (through
 //! [`super::merge::Merging`]). Lists are in [`super::lists`].
 //!
-//! A scalar kind implements [`ScalarKind`]: `bool`, [`Duration`], every [`Choice`] enum, and
-//! the checked strings [`SumdbName`], [`ModuleVersion`] and [`GoCommand`]. Each error names
+//! A scalar kind implements [`ScalarKind`]: `bool`, [`Duration`], every [`Choice`] enum, [`Count`],
+//! and the checked strings [`SumdbName`], [`ModuleVersion`] and [`GoCommand`]. Each error names
 //! the key and says how to fix the value, at the value's line and column.
 
 use std::path::{Path, PathBuf};
@@ -252,6 +252,51 @@ impl<C: Choice> ScalarKind for C {
     }
 }
 
+/// A whole number from 0 to `MAX`.
+#[derive(Debug)]
+pub struct Count<const MAX: u32>;
+
+impl<const MAX: u32> ScalarKind for Count<MAX> {
+    type Value = u32;
+    type Slot = Sourced<u32>;
+    fn kind() -> String {
+        format!("whole number, 0 to {MAX}")
+    }
+    fn parse(
+        file: &File<'_>,
+        value: &Spanned<DeValue<'_>>,
+        full: &str,
+    ) -> Result<u32, ConfigError> {
+        let DeValue::Integer(i) = value.get_ref() else {
+            return Err(file.at(
+                value,
+                format!(
+                    "{full} must be a whole number, not {}",
+                    type_name(value.get_ref())
+                ),
+                format!(
+                    "write {} = N with N from 0 to {MAX} (no quotes)",
+                    leaf(full)
+                ),
+            ));
+        };
+        i64::from_str_radix(i.as_str(), i.radix())
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n <= MAX)
+            .ok_or_else(|| {
+                file.at(
+                    value,
+                    format!("{full} = {i} is out of range"),
+                    format!("use a whole number from 0 to {MAX}"),
+                )
+            })
+    }
+    fn written(value: &u32) -> String {
+        value.to_string()
+    }
+}
+
 /// A checksum database name or verifier key; never `off`.
 #[derive(Debug)]
 pub struct SumdbName;
@@ -435,5 +480,33 @@ mod tests {
             )
         );
         assert!(parse("[shim]\ngo = \"go1.22.4\"\n").is_ok());
+    }
+
+    #[test]
+    fn error_router_retries() {
+        assert_eq!(
+            parse("[router]\nretries = \"3\"\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:11: router.retries must be a whole number, not a string; write retries = N with N from 0 to 10 (no quotes) {HINT}"
+            )
+        );
+        assert_eq!(
+            parse("[router]\nretries = 11\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:11: router.retries = 11 is out of range; use a whole number from 0 to 10 {HINT}"
+            )
+        );
+        assert_eq!(
+            parse("[router]\nretries = -1\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:11: router.retries = -1 is out of range; use a whole number from 0 to 10 {HINT}"
+            )
+        );
+        assert_eq!(
+            parse("[router]\nretries = 99999999999999999999\n").unwrap_err(),
+            format!(
+                "/p/.gomodrc:2:11: router.retries = 99999999999999999999 is out of range; use a whole number from 0 to 10 {HINT}"
+            )
+        );
     }
 }

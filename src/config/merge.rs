@@ -507,7 +507,7 @@ respect_env = false
         let bed = Bed::new();
         bed.write(
             PROJ,
-            "[router]\nenabled = false\nhedge_delay = \"5s\"\nattempt_timeout = \"1m\"\nrequest_timeout = \"10m\"\n",
+            "[router]\nenabled = false\nhedge_delay = \"5s\"\nattempt_timeout = \"1m\"\nrequest_timeout = \"10m\"\nretries = 7\n",
         );
         let loaded = bed.load();
         let r = &loaded.config.router;
@@ -520,6 +520,7 @@ respect_env = false
         );
         assert_eq!(r.hedge_delay, Config::default().router.hedge_delay);
         assert_eq!(r.request_timeout, Config::default().router.request_timeout);
+        assert_eq!(r.retries, Config::default().router.retries);
         let ignored: Vec<(&str, &str, usize)> = loaded
             .ignored
             .iter()
@@ -531,12 +532,13 @@ respect_env = false
                 ("router.hedge_delay", "\"5s\"", 3),
                 ("router.attempt_timeout", "\"1m\"", 4),
                 ("router.request_timeout", "\"10m\"", 5),
+                ("router.retries", "7", 6),
             ]
         );
         assert_eq!(
             loaded.notices(),
             [format!(
-                "goshim: ignoring settings from untrusted {p} (router.hedge_delay, router.attempt_timeout, router.request_timeout); review, then run `goshim trust {p}`",
+                "goshim: ignoring settings from untrusted {p} (router.hedge_delay, router.attempt_timeout, router.request_timeout, router.retries); review, then run `goshim trust {p}`",
                 p = bed.root.join(PROJ).display()
             )]
         );
@@ -552,6 +554,13 @@ respect_env = false
             Sourced {
                 value: Duration::from_secs(600),
                 origin: bed.at(PROJ, 5)
+            }
+        );
+        assert_eq!(
+            r.retries,
+            Sourced {
+                value: 7,
+                origin: bed.at(PROJ, 6)
             }
         );
     }

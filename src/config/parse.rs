@@ -537,7 +537,7 @@ quiet = true
     #[test]
     fn parses_the_router_keys() {
         let layer = parse(
-            "[router]\nenabled = false\nhedge_delay = \"250ms\"\nattempt_timeout = \"10s\"\nrequest_timeout = \"5m\"\n",
+            "[router]\nenabled = false\nhedge_delay = \"250ms\"\nattempt_timeout = \"10s\"\nrequest_timeout = \"5m\"\nretries = 0\n",
         )
         .unwrap();
         let r = layer.router;
@@ -558,15 +558,26 @@ quiet = true
             })
         );
         assert_eq!(
+            r.retries,
+            Some(Sourced {
+                value: 0,
+                origin: at(6)
+            })
+        );
+        assert_eq!(
             parse("[router]\nhedge_dealy = \"1s\"\n").unwrap_err(),
             format!(
                 "/p/.gomodrc:2:1: unknown key router.hedge_dealy; did you mean hedge_delay? {HINT}"
             )
         );
         assert_eq!(
+            parse("[router]\nretrys = 2\n").unwrap_err(),
+            format!("/p/.gomodrc:2:1: unknown key router.retrys; did you mean retries? {HINT}")
+        );
+        assert_eq!(
             parse("[router]\nhedge = 2\n").unwrap_err(),
             format!(
-                "/p/.gomodrc:2:1: unknown key router.hedge; remove it; [router] takes enabled, hedge_delay, attempt_timeout, request_timeout {HINT}"
+                "/p/.gomodrc:2:1: unknown key router.hedge; remove it; [router] takes enabled, hedge_delay, attempt_timeout, request_timeout, retries {HINT}"
             )
         );
     }

@@ -277,6 +277,7 @@ mod tests {
         assert!(text.contains(
             "| `router.request_timeout` | duration | `\"2m\"` | ignored until trusted | "
         ));
+        assert!(text.contains("| `router.retries` | whole number, 0 to 10 | `3` | ignored until trusted | extra rounds after every upstream failed once |"));
         for table in SECTIONS {
             assert!(text.contains(&format!("| `{table}.")), "{table}");
         }

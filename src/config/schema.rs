@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::Sourced;
 use super::key::config_keys;
-use super::kinds::{Choice, GoCommand, ModuleVersion, SumdbName};
+use super::kinds::{Choice, Count, GoCommand, ModuleVersion, SumdbName};
 use super::lists::{List, Pattern, ProxyUrl};
 
 /// A list value: the list's own origin (the layer that last set it) and each item's origin.
@@ -102,6 +102,8 @@ config_keys! {
         attempt_timeout: Duration = Duration::from_secs(30), trust Trusted;
         /// the longest a whole metadata or checksum request may take, over all attempts
         request_timeout: Duration = Duration::from_secs(120), trust Trusted;
+        /// extra rounds after every upstream failed once
+        retries: Count<10> = 3, trust Trusted;
     }
 
     variables {
@@ -182,6 +184,8 @@ mod tests {
             c.router.request_timeout.origin,
             super::super::Origin::Default
         );
+        assert_eq!(c.router.retries.value, 3);
+        assert_eq!(c.router.retries.origin, super::super::Origin::Default);
         let written = |name: &str| (KEYS.iter().find(|k| k.name == name).unwrap().default)();
         assert_eq!(
             written("proxy.candidates"),
@@ -192,6 +196,7 @@ mod tests {
         assert_eq!(written("health.timeout"), "\"1500ms\"");
         assert_eq!(written("health.stale"), "\"24h\"");
         assert_eq!(written("router.request_timeout"), "\"2m\"");
+        assert_eq!(written("router.retries"), "3");
         assert_eq!(written("shim.go"), "unset");
     }
 }

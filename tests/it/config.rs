@@ -349,14 +349,14 @@ fn router_keys_follow_the_trust_rules_and_stop_go_when_wrong() {
     let rc = bed.gomodrc();
     bed.write(
         &rc,
-        "[router]\nenabled = false\nhedge_delay = \"100ms\"\nattempt_timeout = \"5s\"\n",
+        "[router]\nenabled = false\nhedge_delay = \"100ms\"\nattempt_timeout = \"5s\"\nretries = 5\n",
     );
     let out = bed.go(&[]);
     assert_ran(
         &bed,
         &out,
         &format!(
-            "goshim: ignoring settings from untrusted {p} (router.hedge_delay, router.attempt_timeout); review, then run `goshim trust {p}`\n",
+            "goshim: ignoring settings from untrusted {p} (router.hedge_delay, router.attempt_timeout, router.retries); review, then run `goshim trust {p}`\n",
             p = rc.display()
         ),
     );
@@ -371,6 +371,16 @@ fn router_keys_follow_the_trust_rules_and_stop_go_when_wrong() {
         &out,
         &format!(
             "{}:2:19: router.attempt_timeout must be a string, not an integer; put the value in double quotes: attempt_timeout = \"...\" {HINT}",
+            rc.display()
+        ),
+    );
+    bed.write(&rc, "[router]\nretries = 11\n");
+    let out = bed.go(&[]);
+    assert_stopped(
+        &bed,
+        &out,
+        &format!(
+            "{}:2:11: router.retries = 11 is out of range; use a whole number from 0 to 10 {HINT}",
             rc.display()
         ),
     );
