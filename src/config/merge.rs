@@ -20,9 +20,11 @@ use super::lists::ListSetting;
 use super::load::{Ignored, IgnoredReason, LoadInput};
 use super::schema::{Config, Layer, SourcedList};
 use super::{ConfigError, Origin, Sourced};
+// Proxies (and patterns) compare equal with or without a trailing slash.
 use crate::env_vars::{
     GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET, GOSHIM_ROUTER, is_true_value,
 };
+use crate::goenv::proxy::proxy_key as same_key;
 
 /// Whose file a layer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,11 +121,6 @@ pub struct Merging<'a> {
     trusted: &'a Config,
     ignored: &'a mut Vec<Ignored>,
     authority: Authority,
-}
-
-/// Proxies (and patterns) compare equal with or without a trailing slash.
-fn same_key(s: &str) -> &str {
-    s.trim_end_matches('/')
 }
 
 impl Merging<'_> {

@@ -149,7 +149,12 @@ pub fn validate_proxy_url(s: &str) -> Result<String, ProxyListError> {
 /// Whether two proxy URLs name the same proxy: a trailing `/` makes no difference to the
 /// requests go sends (it joins `/<module>/@v/...` and `/sumdb/...` onto either form alike).
 pub fn same_proxy(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
+    proxy_key(a) == proxy_key(b)
+}
+
+/// A proxy URL as [`same_proxy`] compares it: equal proxies have equal keys (for sets).
+pub fn proxy_key(url: &str) -> &str {
+    url.trim_end_matches('/')
 }
 
 /// Whitespace as Go's `strings.TrimSpace` sees it (Unicode White_Space).

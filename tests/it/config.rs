@@ -345,49 +345,49 @@ fn a_corrupt_trust_store_is_reported_and_go_still_runs() {
 
 #[test]
 fn router_keys_follow_the_trust_rules_and_stop_go_when_wrong() {
-    let bed = Bed::new();
-    let rc = bed.gomodrc();
-    bed.write(
+    let w = world();
+    let rc = w.gomodrc_path();
+    write(
         &rc,
         "[router]\nenabled = false\nhedge_delay = \"100ms\"\nattempt_timeout = \"5s\"\nretries = 5\n",
     );
-    let out = bed.go(&[]);
+    let out = go_version(&w, &[]);
     assert_ran(
-        &bed,
+        &w,
         &out,
         &format!(
             "goshim: ignoring settings from untrusted {p} (router.hedge_delay, router.attempt_timeout, router.retries); review, then run `goshim trust {p}`\n",
             p = rc.display()
         ),
     );
-    let out = bed.goshim(&["trust"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_ran(&bed, &bed.go(&[]), "");
+    let out = w.goshim(&["trust"]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    assert_ran(&w, &go_version(&w, &[]), "");
 
-    bed.write(&rc, "[router]\nattempt_timeout = 30\n");
-    let out = bed.go(&[]);
+    write(&rc, "[router]\nattempt_timeout = 30\n");
+    let out = go_version(&w, &[]);
     assert_stopped(
-        &bed,
+        &w,
         &out,
         &format!(
             "{}:2:19: router.attempt_timeout must be a string, not an integer; put the value in double quotes: attempt_timeout = \"...\" {HINT}",
             rc.display()
         ),
     );
-    bed.write(&rc, "[router]\nretries = 11\n");
-    let out = bed.go(&[]);
+    write(&rc, "[router]\nretries = 11\n");
+    let out = go_version(&w, &[]);
     assert_stopped(
-        &bed,
+        &w,
         &out,
         &format!(
             "{}:2:11: router.retries = 11 is out of range; use a whole number from 0 to 10 {HINT}",
             rc.display()
         ),
     );
-    bed.write(&rc, "[router]\nenable = false\n");
-    let out = bed.go(&[("GOSHIM_ROUTER", "0")]);
+    write(&rc, "[router]\nenable = false\n");
+    let out = go_version(&w, &[("GOSHIM_ROUTER", "0")]);
     assert_stopped(
-        &bed,
+        &w,
         &out,
         &format!(
             "{}:2:1: unknown key router.enable; did you mean enabled? {HINT}",
