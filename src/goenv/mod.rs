@@ -28,6 +28,7 @@
 //! ```
 //!
 //! - [`pattern`]: `MatchPrefixPatterns` and `path.Match`.
+//! - [`module`]: module paths and versions in proxy URLs (`UnescapePath`, `CheckPath`).
 //! - [`proxy`]: GOPROXY lists (entries, fallback per separator, go's errors, canonical form).
 //! - [`sumdb`]: GOSUMDB as a typed value.
 //! - [`env`](mod@env): the effective environment with the origin of every value.
@@ -40,6 +41,7 @@ pub mod env;
 pub mod gomod;
 mod gourl;
 pub mod gover;
+pub mod module;
 pub mod pattern;
 pub mod project;
 pub mod proxy;
