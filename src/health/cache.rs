@@ -147,6 +147,21 @@ pub fn default_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|d| d.cache_dir().join("goshim"))
 }
 
+/// What a module router saw of one upstream during its run, as a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    /// The upstream URL as configured (a proxy: redacted before it becomes a key; a checksum
+    /// database: its base URL).
+    pub url: String,
+    /// A checksum database's own URL rather than a proxy.
+    pub database: bool,
+    pub status: Status,
+    pub reason: super::Reason,
+    pub latency_ms: Option<u64>,
+    /// Learned: whether the proxy proxies the checksum database (`None`: keep what is cached).
+    pub sumdb: Option<super::SumdbSupport>,
+}
+
 /// The request a background refresh works on, passed in `GOSHIM_PROBE_REQUEST`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshRequest {
@@ -380,6 +395,66 @@ impl Store {
         std::fs::rename(&tmp, &target).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })
+    }
+
+    /// Merges what a module router observed while it served (one entry per upstream it used)
+    /// into the cache, so the next command ranks from it. Bounded in time: when another
+    /// process holds the write lock, nothing is written (`Ok(false)`). A proxy the cache does
+    /// not know yet is recorded under `probe_label`; with an empty label it is left out.
+    pub fn record_observed(
+        &self,
+        observed: &[Observed],
+        probe_label: &str,
+        now: SystemTime,
+    ) -> std::io::Result<bool> {
+        let Some(dir) = &self.dir else {
+            return Ok(false);
+        };
+        std::fs::create_dir_all(dir)?;
+        let lock = open_lock(&dir.join(WRITE_LOCK))?;
+        if lock.try_lock().is_err() {
+            return Ok(false);
+        }
+        let mut file = self.load();
+        let checked_at = unix_secs(now);
+        let net = file.networks.entry(fingerprint(&self.net)).or_default();
+        net.used_at = net.used_at.max(checked_at);
+        for o in observed {
+            let (map, key) = if o.database {
+                (&mut net.sumdbs, o.url.clone())
+            } else {
+                (&mut net.proxies, redact(&o.url))
+            };
+            let old = map.get(&key);
+            let probe = match old {
+                Some(old) => old.probe.clone(),
+                None if o.database => "latest".to_string(),
+                None if probe_label.is_empty() => continue,
+                None => probe_label.to_string(),
+            };
+            let sumdb = o
+                .sumdb
+                .or(old.map(|v| v.sumdb))
+                .unwrap_or(super::SumdbSupport::Unknown);
+            let v = Verdict {
+                status: o.status,
+                reason: o.reason.clone(),
+                latency_ms: o.latency_ms,
+                sumdb,
+                checked_at,
+                failures: 0,
+                probe,
+            };
+            merge(map, key, &v);
+        }
+        let target = dir.join(FILE_NAME);
+        let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
+        let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &target).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
+        Ok(true)
     }
 
     /// Starts one detached `goshim probe --background` unless a refresh is already running.
@@ -680,6 +755,59 @@ mod tests {
         let net = network(&[("https://a", fresh_ok)]);
         let p = CachePlan::make(&cands(&["https://a"]), &s, Some(&net), "reachability", now);
         assert!(p.sync);
+    }
+
+    #[test]
+    fn router_observations_merge_under_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let seen = |url: &str, status: Status| Observed {
+            url: url.into(),
+            database: false,
+            status,
+            reason: Reason::Answered,
+            latency_ms: Some(12),
+            sumdb: None,
+        };
+        let label = "golang.org/x/text@v0.3.0";
+        assert!(
+            store
+                .record_observed(
+                    &[
+                        seen("https://u:pw@a.example", Status::Healthy),
+                        seen("https://b.example", Status::Unhealthy),
+                    ],
+                    label,
+                    now,
+                )
+                .unwrap()
+        );
+        let net = store.load().networks.into_values().next().unwrap();
+        assert_eq!(net.proxies["https://u:xxxxx@a.example"].probe, label);
+        assert_eq!(net.proxies["https://b.example"].failures, 1);
+        // A second failing run a second later counts one more consecutive failure.
+        let later = now + Duration::from_secs(1);
+        store
+            .record_observed(&[seen("https://b.example", Status::Unhealthy)], "", later)
+            .unwrap();
+        let net = store.load().networks.into_values().next().unwrap();
+        assert_eq!(net.proxies["https://b.example"].failures, 2);
+        // Without a label, an unknown proxy is left out.
+        store
+            .record_observed(&[seen("https://c.example", Status::Healthy)], "", later)
+            .unwrap();
+        let net = store.load().networks.into_values().next().unwrap();
+        assert!(!net.proxies.contains_key("https://c.example"));
+        // Another process holding the write lock: nothing is written, nothing waits.
+        let held = open_lock(&dir.path().join(WRITE_LOCK)).unwrap();
+        held.lock().unwrap();
+        let other = Store::at(dir.path());
+        assert!(
+            !other
+                .record_observed(&[seen("https://a.example", Status::Healthy)], label, later)
+                .unwrap()
+        );
     }
 
     #[test]
