@@ -29,6 +29,10 @@ pub const GOSHIM_MANAGED: &str = "GOSHIM_MANAGED";
 /// `go generate`, a test, a toolchain switch) does not print the same notices again.
 pub const GOSHIM_NOTICES: &str = "GOSHIM_NOTICES";
 
+/// Set by goshim for go: the live module router (`<url> <table fingerprint>`) a nested goshim
+/// may reuse.
+pub const GOSHIM_ROUTER_URL: &str = "GOSHIM_ROUTER_URL";
+
 /// Past this many nested goshim hops the shim refuses to go on: something execs it in a loop.
 pub const MAX_DEPTH: u32 = 8;
 

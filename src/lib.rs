@@ -19,4 +19,5 @@ pub mod http;
 pub mod plan;
 pub mod process;
 pub mod realgo;
+pub mod router;
 pub mod shim;

@@ -145,6 +145,9 @@ enum Command {
     /// them.
     #[command(hide = true)]
     Man { dir: PathBuf },
+    /// The module router process (started by goshim itself).
+    #[command(name = "__router", hide = true)]
+    Router(crate::router::RouterArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +184,7 @@ pub fn run(process: &Process) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Man { dir } => completions::man(&dir),
+        Command::Router(args) => crate::router::cli(process, args),
     }
 }
 

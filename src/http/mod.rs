@@ -146,11 +146,14 @@ pub fn client(net: &NetEnv, opts: ClientOptions) -> Result<Client, String> {
             );
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS setup failed: {e}"))?
             .with_root_certificates(store)
             .with_no_client_auth();
+        // HTTP/2 when the server offers it, as net/http's ForceAttemptHTTP2 (reqwest leaves
+        // a preconfigured TLS setup's ALPN list alone).
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         builder = builder.tls_backend_preconfigured(config);
     }
     builder

@@ -1,0 +1,581 @@
+//! The loopback module router: go gets `GOPROXY=http://127.0.0.1:<port>/<token>` and the
+//! router forwards every request to the real upstreams with deadlines, hedging, retries,
+//! failover and per-module rules (DESIGN.md "The module router"; the facts behind every rule
+//! are in router-facts.md).
+//!
+//! - [`table`]: what the router is told (upstreams, patterns, checksum routes, timings).
+//! - `request`: the GOPROXY and checksum-database paths, parsed and validated.
+//! - `policy`: private paths, body checks, the answer when nothing was found (pure).
+//! - `upstreams`: ranking, learned latency, ejection, budget, notices, observations.
+//! - `fetch`: one request across its upstreams; `spool`: bodies; `server`: hyper.
+//!
+//! Process model. Unix: [`start`] binds the listener in goshim, spawns `goshim __router`
+//! handing it the socket (inherited for the moment of the spawn only) and, through a pipe on
+//! its stdin, the table and token — never argv or the environment — then returns; goshim then
+//! execs go. The router ([`serve_child`]) holds no stdout, ignores SIGINT/SIGQUIT, and exits
+//! within ~100 ms of go (its parent after the exec). Windows: the router runs on a thread of
+//! the goshim that waits for go ([`Running::stop`]).
+//!
+//! What the caller sets in go's environment: `GOPROXY=<Running::url>` (`,direct` after it
+//! only where direct is allowed), `GONOPROXY=none` when there are private upstreams (else go
+//! bypasses the router for GOPRIVATE paths), `GONOSUMDB` = the private patterns, GOSUMDB as the
+//! user has it, and `GOSHIM_ROUTER_URL=<Running::env_value>` so a nested goshim can [`reuse`] it.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::env_vars::GOSHIM_ROUTER_URL;
+use crate::health::cache::{Observed, Store};
+use crate::health::{Reason, Status};
+use crate::http::{self, ClientOptions, NetEnv};
+use crate::process::Process;
+
+#[cfg(test)]
+mod fake;
+mod fetch;
+mod policy;
+mod request;
+mod server;
+mod spool;
+pub mod table;
+mod upstreams;
+
+pub use table::{RouterSettings, Seed, SumdbRoutes, Table, Upstream};
+
+/// The User-Agent upstreams see: go's own (master, router-facts §1.3), tagged.
+const USER_AGENT: &str = "GoCommand/1 (+https://go.dev/cmd/go) goshim-router";
+/// The largest table accepted on stdin or from a file.
+const MAX_INPUT: u64 = 4 << 20;
+
+/// A router serving go.
+#[derive(Debug)]
+pub struct Running {
+    /// `http://127.0.0.1:<port>/<token>`: go's GOPROXY. Contains the secret token: never print
+    /// it.
+    pub url: String,
+    fingerprint: String,
+    /// The router process (Unix).
+    #[cfg(unix)]
+    pub pid: u32,
+    #[cfg(windows)]
+    stop: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Running {
+    /// The value of `GOSHIM_ROUTER_URL` for go's environment: the URL and the table's fingerprint.
+    pub fn env_value(&self) -> String {
+        format!("{} {}", self.url, self.fingerprint)
+    }
+
+    /// Windows: stops the router thread once go has exited, recording what it observed
+    /// (waits at most a second).
+    #[cfg(windows)]
+    pub fn stop(mut self) {
+        if let Some((tx, handle)) = self.stop.take() {
+            let _ = tx.send(());
+            let until = Instant::now() + Duration::from_secs(1);
+            while !handle.is_finished() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// Why no router could be started (the caller then falls back to the env-var decision).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Bind(std::io::Error),
+    #[error("cannot make a random token: {0}")]
+    Token(String),
+    #[error("the goshim binary's path is unknown")]
+    NoExe,
+    #[error("cannot start the router process: {0}")]
+    Spawn(std::io::Error),
+    #[error("cannot hand the table to the router process: {0}")]
+    Handoff(std::io::Error),
+}
+
+/// What the router process reads from its stdin.
+#[derive(Debug, Serialize, Deserialize)]
+struct ChildInput {
+    token: String,
+    port: u16,
+    /// The inherited listening socket.
+    fd: i32,
+    /// The process the router lives for (goshim, then go after the exec).
+    parent: u32,
+    table: Table,
+}
+
+/// A new token of 128 random bits, hex.
+fn new_token() -> Result<String, StartError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| StartError::Token(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn bind() -> Result<(TcpListener, u16), StartError> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(StartError::Bind)?;
+    let port = listener.local_addr().map_err(StartError::Bind)?.port();
+    Ok((listener, port))
+}
+
+/// Starts a router for `table` and returns at once. Unix: a `goshim __router` process (the
+/// binary is `process.current_exe()`), handed the bound socket and, on its stdin, the table.
+#[cfg(unix)]
+pub fn start(process: &Process, table: &Table) -> Result<Running, StartError> {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::process::{Command, Stdio};
+
+    let exe = process.current_exe().ok_or(StartError::NoExe)?;
+    let (listener, port) = bind()?;
+    let token = new_token()?;
+    let fd = listener.as_raw_fd();
+    let input = ChildInput {
+        token: token.clone(),
+        port,
+        fd,
+        parent: std::process::id(),
+        table: table.clone(),
+    };
+    let json = serde_json::to_vec(&input).map_err(|e| StartError::Handoff(e.into()))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("__router")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    // The socket is inheritable only for the spawn itself (posix_spawn: no fork of goshim's
+    // memory), so the go exec'd next never holds it.
+    set_cloexec(fd, false).map_err(StartError::Spawn)?;
+    let spawned = cmd.spawn();
+    let restored = set_cloexec(fd, true);
+    let mut child = spawned.map_err(StartError::Spawn)?;
+    restored.map_err(StartError::Spawn)?;
+    let handed = match child.stdin.take() {
+        Some(mut stdin) => stdin.write_all(&json),
+        None => Err(std::io::Error::other("no pipe")),
+    };
+    if let Err(e) = handed {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(StartError::Handoff(e));
+    }
+    Ok(Running {
+        url: format!("http://127.0.0.1:{port}/{token}"),
+        fingerprint: table.fingerprint(),
+        pid: child.id(),
+    })
+}
+
+/// Starts a router for `table` on a thread of this process (Windows: goshim waits for go).
+#[cfg(windows)]
+pub fn start(process: &Process, table: &Table) -> Result<Running, StartError> {
+    let (listener, port) = bind()?;
+    let token = new_token()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (process, table_copy, token_copy) = (process.clone(), table.clone(), token.clone());
+    let handle = std::thread::Builder::new()
+        .name("goshim-router".into())
+        .spawn(move || {
+            run(&process, &table_copy, token_copy, port, listener, async {
+                let _ = rx.await;
+            });
+        })
+        .map_err(StartError::Spawn)?;
+    Ok(Running {
+        url: format!("http://127.0.0.1:{port}/{token}"),
+        fingerprint: table.fingerprint(),
+        stop: Some((tx, handle)),
+    })
+}
+
+#[cfg(unix)]
+fn set_cloexec(fd: i32, on: bool) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor this process owns; no memory is passed.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let flags = if on {
+        flags | libc::FD_CLOEXEC
+    } else {
+        flags & !libc::FD_CLOEXEC
+    };
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The live router a goshim further up the process tree started for the same table, if any:
+/// `GOSHIM_ROUTER_URL` names it, its fingerprint matches `table`, and its port accepts a
+/// connection.
+pub fn reuse(process: &Process, table: &Table) -> Option<String> {
+    let value = process.non_empty_str(GOSHIM_ROUTER_URL)?;
+    let (url, fingerprint) = value.rsplit_once(' ')?;
+    if fingerprint != table.fingerprint() {
+        return None;
+    }
+    let rest = url.strip_prefix("http://127.0.0.1:")?;
+    let (port, token) = rest.split_once('/')?;
+    let port: u16 = port.parse().ok()?;
+    if token.len() < 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
+    Some(url.to_string())
+}
+
+/// The body of the hidden `goshim __router` subcommand: reads its input on stdin, serves until
+/// its parent (go) is gone, records what it observed, exits.
+#[cfg(unix)]
+pub fn serve_child(process: &Process) -> ExitCode {
+    use std::os::fd::FromRawFd;
+
+    let mut text = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(MAX_INPUT)
+        .read_to_end(&mut text);
+    let input: ChildInput = match read
+        .map_err(|e| e.to_string())
+        .and_then(|_| serde_json::from_slice(&text).map_err(|e| e.to_string()))
+    {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("goshim: router: unusable input on stdin: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    watch::prepare();
+    if !watch::parent_alive(input.parent) {
+        return ExitCode::SUCCESS;
+    }
+    if set_cloexec(input.fd, true).is_err() {
+        eprintln!("goshim: router: no listening socket handed over");
+        return ExitCode::from(2);
+    }
+    // SAFETY: goshim handed this descriptor over for exactly this purpose; nothing else in
+    // this process owns it.
+    let listener = unsafe { TcpListener::from_raw_fd(input.fd) };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let parent = input.parent;
+    let spawned = std::thread::Builder::new()
+        .name("goshim-router-watch".into())
+        .spawn(move || watch::until_parent_exits(parent, tx));
+    if spawned.is_err() {
+        return ExitCode::from(2);
+    }
+    run(
+        process,
+        &input.table,
+        input.token,
+        input.port,
+        listener,
+        async {
+            let _ = rx.await;
+        },
+    );
+    ExitCode::SUCCESS
+}
+
+#[cfg(windows)]
+pub fn serve_child(_process: &Process) -> ExitCode {
+    eprintln!("goshim: router: runs on a thread on Windows, not as a process");
+    ExitCode::from(2)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then records the observations.
+fn run(
+    process: &Process,
+    table: &Table,
+    token: String,
+    port: u16,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("goshim: router: cannot start: {e}");
+            return;
+        }
+    };
+    let ctx = match context(process, table) {
+        Ok(ctx) => Arc::new(ctx),
+        Err(e) => {
+            eprintln!("goshim: router: {e}");
+            return;
+        }
+    };
+    let server = Arc::new(server::Server::new(Arc::clone(&ctx), table, token, port));
+    runtime.block_on(async {
+        if listener.set_nonblocking(true).is_err() {
+            return;
+        }
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+            return;
+        };
+        server.serve(listener, shutdown).await;
+    });
+    runtime.shutdown_timeout(Duration::from_millis(50));
+    record(process, table, &ctx.upstreams.observations());
+}
+
+fn context(process: &Process, table: &Table) -> Result<fetch::Ctx, String> {
+    let net = NetEnv::of(process);
+    let needs_tls = table
+        .public
+        .iter()
+        .chain(&table.private)
+        .map(|u| u.url.as_str())
+        .chain(
+            table
+                .sumdb
+                .iter()
+                .flat_map(|s| s.direct.iter().map(String::as_str)),
+        )
+        .any(|u| u.starts_with("https://"));
+    let client = http::client(
+        &net,
+        ClientOptions {
+            connect: table.settings.attempt_timeout,
+            total: None,
+            needs_tls,
+            user_agent: USER_AGENT,
+        },
+    )?;
+    let seed = getrandom::u64().unwrap_or(0x9e37_79b9_7f4a_7c15);
+    Ok(fetch::Ctx::new(
+        client,
+        net.netrc(table.netrc),
+        table.settings,
+        upstreams::Upstreams::new(table, Instant::now(), SystemTime::now()),
+        process.temp_dir().to_path_buf(),
+        seed,
+    ))
+}
+
+/// Writes the observations into the verdict cache (skipped when another process holds it).
+fn record(process: &Process, table: &Table, observations: &[upstreams::Observation]) {
+    let observed: Vec<Observed> = observations.iter().filter_map(observed).collect();
+    if observed.is_empty() {
+        return;
+    }
+    let _ = Store::default_location(process).record_observed(
+        &observed,
+        &table.probe_label,
+        SystemTime::now(),
+    );
+}
+
+/// One upstream's run as a verdict: it answered (healthy, or reachable when it only ever said
+/// "not found"), or its last attempts failed (unhealthy, with the last reason).
+fn observed(o: &upstreams::Observation) -> Option<Observed> {
+    let database = o.role == upstreams::Role::SumdbDirect;
+    let (status, reason) = match &o.failing {
+        Some((what, timeout)) => (
+            Status::Unhealthy,
+            if *timeout {
+                Reason::Timeout {
+                    stage: "router".into(),
+                    ms: 0,
+                }
+            } else {
+                Reason::Other {
+                    detail: format!("router: {what}"),
+                }
+            },
+        ),
+        None if o.successes > 0 => (Status::Healthy, Reason::Answered),
+        None if o.not_found > 0 => (Status::Reachable, Reason::NotFound { status: 404 }),
+        None => return None,
+    };
+    Some(Observed {
+        url: o.url.clone(),
+        database,
+        status,
+        reason,
+        latency_ms: o.p50_ms,
+        sumdb: o.sumdb,
+    })
+}
+
+/// The hidden `goshim __router` subcommand's arguments.
+#[derive(Debug, clap::Args)]
+pub struct RouterArgs {
+    /// Test and benchmark entry: start a router for the table in this JSON file, then run the
+    /// command after `--` with GOPROXY and GOSHIM_ROUTER_URL pointing at it (exec on Unix).
+    #[arg(long)]
+    table: Option<PathBuf>,
+    /// With --table: run the command without a router (the benchmark's baseline).
+    #[arg(long, requires = "table")]
+    no_start: bool,
+    /// The command to run after the router started.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<OsString>,
+}
+
+/// `goshim __router`: without `--table`, the router process itself ([`serve_child`]).
+pub fn cli(process: &Process, args: RouterArgs) -> ExitCode {
+    let Some(path) = args.table else {
+        return serve_child(process);
+    };
+    let table: Table = match std::fs::File::open(&path).and_then(|f| {
+        let mut text = Vec::new();
+        f.take(MAX_INPUT).read_to_end(&mut text)?;
+        serde_json::from_slice(&text).map_err(std::io::Error::other)
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("goshim: error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let Some((program, rest)) = args.command.split_first() else {
+        eprintln!("goshim: error: __router --table needs a command after --");
+        return ExitCode::from(2);
+    };
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    let started = Instant::now();
+    let running = if args.no_start {
+        None
+    } else {
+        match start(process, &table) {
+            Ok(r) => {
+                cmd.env("GOPROXY", &r.url).env(GOSHIM_ROUTER_URL, r.env_value());
+                Some(r)
+            }
+            Err(e) => {
+                eprintln!("goshim: error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    };
+    if table.debug {
+        eprintln!(
+            "goshim: debug: router {} in {} us",
+            if running.is_some() {
+                "started"
+            } else {
+                "skipped"
+            },
+            started.elapsed().as_micros()
+        );
+    }
+    hand_over(cmd, running)
+}
+
+#[cfg(unix)]
+fn hand_over(mut cmd: std::process::Command, _running: Option<Running>) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let err = cmd.exec();
+    eprintln!("goshim: error: cannot run the command: {err}");
+    ExitCode::from(126)
+}
+
+#[cfg(windows)]
+fn hand_over(mut cmd: std::process::Command, running: Option<Running>) -> ExitCode {
+    let status = cmd.status();
+    if let Some(r) = running {
+        r.stop();
+    }
+    match status {
+        Ok(s) => std::process::exit(s.code().unwrap_or(1)),
+        Err(e) => {
+            eprintln!("goshim: error: cannot run the command: {e}");
+            ExitCode::from(126)
+        }
+    }
+}
+
+/// The router process's bond to go: terminal signals ignored, and a watcher that ends the
+/// router when go (its parent) has gone.
+#[cfg(unix)]
+mod watch {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    /// How often the parent is looked at when no pidfd is available.
+    const POLL: Duration = Duration::from_millis(50);
+
+    static TERMINATED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_term(_: libc::c_int) {
+        TERMINATED.store(true, Ordering::SeqCst);
+    }
+
+    /// SIGINT and SIGQUIT from the terminal are go's to act on: ignored. SIGTERM (also sent
+    /// when the parent dies, Linux `PR_SET_PDEATHSIG`) ends the router the orderly way.
+    pub fn prepare() {
+        // SAFETY: installing handlers at startup, before any other thread exists; the SIGTERM
+        // handler only stores to an atomic (async-signal-safe).
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_term as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+            #[cfg(target_os = "linux")]
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+        }
+    }
+
+    /// Whether `parent` is still this process's parent (it may have died before the death
+    /// signal was armed).
+    pub fn parent_alive(parent: u32) -> bool {
+        // SAFETY: getppid has no preconditions.
+        let ppid = unsafe { libc::getppid() };
+        u32::try_from(ppid).is_ok_and(|p| p == parent)
+    }
+
+    /// Blocks until the parent has exited (or SIGTERM arrived), then tells the server.
+    pub fn until_parent_exits(parent: u32, tx: tokio::sync::oneshot::Sender<()>) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, parent as libc::pid_t, 0) } as i32;
+        #[cfg(not(target_os = "linux"))]
+        let pidfd = -1;
+        while !TERMINATED.load(Ordering::SeqCst) && parent_alive(parent) {
+            if pidfd >= 0 {
+                let mut fds = libc::pollfd {
+                    fd: pidfd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd; a timeout keeps SIGTERM noticed.
+                let n = unsafe { libc::poll(&mut fds, 1, POLL.as_millis() as libc::c_int) };
+                if n > 0 {
+                    break;
+                }
+            } else {
+                std::thread::sleep(POLL);
+            }
+        }
+        let _ = tx.send(());
+        // The orderly exit (observations into the cache) gets two seconds.
+        std::thread::sleep(Duration::from_secs(2));
+        std::process::exit(0);
+    }
+}
