@@ -29,6 +29,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+#[cfg(unix)]
 use serde::{Deserialize, Serialize};
 
 use crate::env_vars::GOSHIM_ROUTER_URL;
@@ -107,6 +108,7 @@ pub enum StartError {
 }
 
 /// What the router process reads from its stdin.
+#[cfg(unix)]
 #[derive(Debug, Serialize, Deserialize)]
 struct ChildInput {
     token: String,

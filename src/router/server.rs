@@ -274,7 +274,113 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
+    use crate::http::Netrc;
+    use crate::router::fake::{Act, Fake};
+    use crate::router::table::{RouterSettings, SumdbRoutes, Upstream};
+    use crate::router::upstreams::Upstreams;
+
+    fn server(table: &Table) -> Server {
+        let ctx = Ctx::new(
+            reqwest::Client::builder().no_proxy().build().unwrap(),
+            Netrc::default(),
+            table.settings,
+            Upstreams::new(table, Instant::now(), SystemTime::now()),
+            crate::process::Process::with([("X", "")], "/", None)
+                .temp_dir()
+                .to_path_buf(),
+            7,
+        );
+        Server::new(Arc::new(ctx), table, "t".repeat(32), 1)
+    }
+
+    fn table(public: Vec<Upstream>, private: Vec<Upstream>, sumdb: Option<SumdbRoutes>) -> Table {
+        Table {
+            public,
+            private,
+            private_patterns: "corp.example/team".into(),
+            nosumdb_patterns: "nosum.example".into(),
+            sumdb,
+            settings: RouterSettings {
+                hedge_delay: Duration::from_millis(200),
+                ..RouterSettings::default()
+            },
+            netrc: false,
+            quiet: true,
+            debug: false,
+            probe_label: String::new(),
+        }
+    }
+
+    async fn status(s: &Server, path: &str) -> u16 {
+        let req = Arc::new(Request::parse(path).unwrap());
+        s.route(&req).await.0.status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn private_paths_and_local_checksum_answers_never_leave_the_router() {
+        let public = Fake::start(|_, _| Act::Answer(200, "text/plain", b"v1.0.0\n".to_vec()));
+        let db = Fake::start(|_, _| Act::Answer(200, "text/plain", b"1\n".to_vec()));
+        let s = server(&table(
+            vec![Upstream::new(public.url.clone())],
+            vec![],
+            Some(SumdbRoutes {
+                name: "sum.golang.org".into(),
+                direct: vec![db.url.clone()],
+            }),
+        ));
+        assert_eq!(status(&s, "corp.example/team/x/@v/list").await, 404);
+        assert_eq!(
+            status(&s, "corp.example/@v/list").await,
+            404,
+            "a proper prefix"
+        );
+        assert_eq!(
+            status(&s, "sumdb/sum.golang.org/lookup/corp.example/team/x@v1.0.0").await,
+            404
+        );
+        assert_eq!(
+            status(&s, "sumdb/sum.golang.org/lookup/nosum.example/x@v1.0.0").await,
+            404
+        );
+        assert_eq!(status(&s, "sumdb/sum.golang.org/supported").await, 200);
+        assert_eq!(status(&s, "sumdb/other.example/supported").await, 404);
+        assert_eq!((public.hits(), db.hits()), (0, 0));
+        assert_eq!(status(&s, "example.com/m/@v/list").await, 200);
+        assert_eq!(public.hits(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_proxy_that_claims_the_database_and_hangs_is_hedged_to_the_database() {
+        let claims = Fake::start(|_, _| Act::Hang);
+        let db = Fake::start(|path, _| {
+            assert!(path.starts_with("/lookup/example.com/m@v1.0.0"), "{path}");
+            Act::Answer(
+                200,
+                "text/plain",
+                b"12\nexample.com/m v1.0.0 h1:x\n".to_vec(),
+            )
+        });
+        let mut proxy = Upstream::new(claims.url.clone());
+        proxy.sumdb = SumdbSupport::Supported;
+        let s = server(&table(
+            vec![proxy],
+            vec![],
+            Some(SumdbRoutes {
+                name: "sum.golang.org".into(),
+                direct: vec![db.url.clone()],
+            }),
+        ));
+        let t = Instant::now();
+        assert_eq!(
+            status(&s, "sumdb/sum.golang.org/lookup/example.com/m@v1.0.0").await,
+            200
+        );
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert_eq!((claims.hits(), db.hits()), (1, 1));
+    }
 
     #[test]
     fn constant_time_comparison() {
