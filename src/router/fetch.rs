@@ -582,6 +582,14 @@ async fn attempt(
         }
         _ => return AttemptResult::Failed(Failure::fatal(format!("answered {status}"))),
     }
+    if resp
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .is_some_and(|e| e.as_bytes() != b"identity")
+    {
+        // Never asked for; passing it on would hand go compressed bytes as the file.
+        return AttemptResult::Failed(Failure::retry("answered an encoded body"));
+    }
     let zip = matches!(
         req,
         Request::Module {
@@ -914,10 +922,17 @@ mod tests {
             Act::Answer(200, "application/json", br#"{"Version":"v9.9.9"}"#.to_vec())
         });
         let cut = Fake::start(|_, _| Act::Truncate(100, b"{\"Version\"".to_vec()));
+        let gzip = Fake::start(|_, _| {
+            Act::AnswerWith(
+                200,
+                vec![("Content-Encoding", "gzip".into())],
+                vec![0x1f, 0x8b],
+            )
+        });
         let good = Fake::start(|_, _| info());
-        let c = ctx(&[&html, &wrong, &cut, &good], settings());
+        let c = ctx(&[&html, &wrong, &cut, &gzip, &good], settings());
         let (body, via, _) = found(get(&c, INFO).await).await;
-        assert_eq!(via, 3);
+        assert_eq!(via, 4);
         assert_eq!(body, br#"{"Version":"v1.0.0"}"#);
     }
 
