@@ -264,6 +264,7 @@ pub fn serve_child(process: &Process) -> ExitCode {
         }
     };
     watch::prepare();
+    watch::close_inherited(input.fd);
     if !watch::parent_alive(input.parent) {
         return ExitCode::SUCCESS;
     }
@@ -542,6 +543,25 @@ mod watch {
             #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
         }
+    }
+
+    /// Closes every descriptor goshim's own parent left inheritable (pipes a caller may wait
+    /// on for EOF), except stdio and the listening socket (always above 2: Rust's runtime
+    /// opens /dev/null on closed stdio before `main`).
+    pub fn close_inherited(keep: i32) {
+        #[cfg(target_os = "linux")]
+        if let Ok(keep) = libc::c_uint::try_from(keep)
+            && keep > 2
+        {
+            // SAFETY: close_range on ranges that hold no descriptor this process uses (stdio
+            // and `keep` are outside them); nothing else has been opened yet.
+            unsafe {
+                libc::syscall(libc::SYS_close_range, 3 as libc::c_uint, keep - 1, 0);
+                libc::syscall(libc::SYS_close_range, keep + 1, libc::c_uint::MAX, 0);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = keep;
     }
 
     /// Whether `parent` is still this process's parent (it may have died before the death

@@ -333,8 +333,19 @@ fn the_router_checks_token_and_host_and_dies_with_go() {
         url_file.display(),
         done.display()
     );
-    let mut child = bed
-        .command(Path::new("/bin/sh"), &["-c", &script])
+    // goshim inherits a descriptor from its caller (fd 7, left open by a shell); the router
+    // must not hold it.
+    let leaked = bed.tmp.path().join("leaked");
+    let inner = bed.command(Path::new("/bin/sh"), &["-c", &script]);
+    let quote = |s: &std::ffi::OsStr| format!(" '{}'", s.to_string_lossy().replace('\'', "'\\''"));
+    let mut line = format!("exec 7>{}; exec", quote(leaked.as_os_str()));
+    line.push_str(&quote(inner.get_program()));
+    for a in inner.get_args() {
+        line.push_str(&quote(a));
+    }
+    let mut child = shim::command(Path::new("/bin/sh"), &bed.env)
+        .args(["-c", &line])
+        .current_dir(bed.tmp.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -377,6 +388,24 @@ fn the_router_checks_token_and_host_and_dies_with_go() {
 
     let routers = routers_with(&marker);
     assert_eq!(routers.len(), 1, "one router while the command runs");
+    let fds: Vec<PathBuf> = std::fs::read_dir(format!("/proc/{}/fd", routers[0]))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .collect();
+    assert!(
+        !fds.contains(&leaked),
+        "the router holds an inherited descriptor: {fds:?}"
+    );
+    let parent_fds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .collect::<Vec<_>>();
+    assert!(
+        parent_fds.contains(&leaked),
+        "the command itself keeps it: {parent_fds:?}"
+    );
     std::fs::write(&done, "").unwrap();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
