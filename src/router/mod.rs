@@ -465,7 +465,8 @@ pub fn cli(process: &Process, args: RouterArgs) -> ExitCode {
     } else {
         match start(process, &table) {
             Ok(r) => {
-                cmd.env("GOPROXY", &r.url).env(GOSHIM_ROUTER_URL, r.env_value());
+                cmd.env("GOPROXY", &r.url)
+                    .env(GOSHIM_ROUTER_URL, r.env_value());
                 Some(r)
             }
             Err(e) => {
@@ -627,7 +628,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let t = table();
         let url = format!("http://127.0.0.1:{port}/{}", "ab".repeat(16));
-        let with = |v: String| Process::with([(GOSHIM_ROUTER, v)], "/", None);
+        let with = |v: String| Process::with([(GOSHIM_ROUTER_URL, v)], "/", None);
         let live = with(format!("{url} {}", t.fingerprint()));
         assert_eq!(reuse(&live, &t).as_deref(), Some(url.as_str()));
         let mut other = table();
