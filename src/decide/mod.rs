@@ -245,11 +245,14 @@ pub fn origin_text(origin: &GoOrigin) -> String {
 }
 
 /// The health verdict for the proxy at `url`, if it was probed.
+/// Verdicts are labelled with redacted URLs and kept per URL without userinfo, so a proxy with
+/// credentials meets its verdict.
 fn verdict_of<'v>(verdicts: Option<&'v Verdicts>, url: &str) -> Option<&'v Verdict> {
+    let key = crate::http::without_userinfo(url);
     verdicts?
         .proxies
         .iter()
-        .find(|(u, _)| u == url)
+        .find(|(u, _)| crate::http::without_userinfo(u) == key)
         .map(|(_, v)| v)
 }
 

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::probe::{self, Known, Round, Until};
 use super::{Candidates, Settings, Status, Verdict, VerdictSource, Verdicts, unix_secs};
 use crate::env_vars::GOSHIM_PROBE_REQUEST;
-use crate::http::{NetEnv, redact};
+use crate::http::{NetEnv, without_userinfo};
 use crate::process::Process;
 
 /// The cache file format version; any other version is ignored and replaced.
@@ -150,7 +150,7 @@ pub fn default_dir() -> Option<PathBuf> {
 /// What a module router saw of one upstream during its run, as a verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observed {
-    /// The upstream URL as configured (a proxy: redacted before it becomes a key; a checksum
+    /// The upstream URL as configured (a proxy: without userinfo once it is a key; a checksum
     /// database: its base URL).
     pub url: String,
     /// A checksum database's own URL rather than a proxy.
@@ -365,7 +365,7 @@ impl Store {
             .unwrap_or(0);
         let net = file.networks.entry(fp.to_string()).or_default();
         net.used_at = net.used_at.max(now);
-        let proxies = candidates.proxies.iter().map(|c| redact(&c.url));
+        let proxies = candidates.proxies.iter().map(|c| without_userinfo(&c.url));
         for ((key, v), observed) in proxies.zip(&round.proxies).zip(&round.observed_proxies) {
             if *observed {
                 merge(&mut net.proxies, key, v);
@@ -423,7 +423,7 @@ impl Store {
             let (map, key) = if o.database {
                 (&mut net.sumdbs, o.url.clone())
             } else {
-                (&mut net.proxies, redact(&o.url))
+                (&mut net.proxies, without_userinfo(&o.url))
             };
             let old = map.get(&key);
             let probe = match old {
@@ -556,7 +556,7 @@ impl CachePlan {
         let proxies: Vec<_> = candidates
             .proxies
             .iter()
-            .map(|c| lookup(net.map(|n| &n.proxies), &redact(&c.url), label))
+            .map(|c| lookup(net.map(|n| &n.proxies), &without_userinfo(&c.url), label))
             .collect();
         let sumdbs: Vec<_> = settings
             .sumdbs

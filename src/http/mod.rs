@@ -198,6 +198,20 @@ pub fn with_credentials(req: RequestBuilder, url: &str, netrc: &Netrc) -> (Reque
     }
 }
 
+/// `url` without its userinfo: the key a proxy's verdicts are kept and looked up under, so the
+/// same proxy is the same entry whatever credentials a configuration gives it.
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{path}"),
+        None => url.to_string(),
+    }
+}
+
 /// `url` with any password replaced by `xxxxx`, as go's `URL.Redacted`.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -247,6 +261,23 @@ mod tests {
             None,
         );
         assert_eq!(NetEnv::of(&cgi).http_proxy, None);
+    }
+
+    #[test]
+    fn verdict_keys_drop_the_userinfo() {
+        assert_eq!(
+            without_userinfo("https://u:secret@h.example:8443/p"),
+            "https://h.example:8443/p"
+        );
+        assert_eq!(
+            without_userinfo("https://u@h.example/a@b"),
+            "https://h.example/a@b"
+        );
+        assert_eq!(
+            without_userinfo("https://h.example/a@b"),
+            "https://h.example/a@b"
+        );
+        assert_eq!(without_userinfo("file:///x"), "file:///x");
     }
 
     #[test]
