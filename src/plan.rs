@@ -23,9 +23,10 @@ use crate::goenv::gomod::ModFile;
 use crate::goenv::project::{Project, ProjectContext};
 use crate::goenv::{self, GoEnv};
 use crate::goroot;
-use crate::health::{self, Candidates, Settings, SumdbEndpoint, Verdicts};
+use crate::health::{self, Candidates, Settings, SumdbEndpoint, SumdbSupport, Verdicts};
 use crate::process::Process;
 use crate::realgo::{self, ExplicitSource, FindError, RealGo, SearchInput, SearchInputError};
+use crate::router;
 
 /// Everything gathered for one go invocation, and what goshim decided.
 #[derive(Debug)]
@@ -133,8 +134,21 @@ pub fn context(process: &Process, args: &[String]) -> Result<Result<Context, Rea
     }))
 }
 
+/// What the caller does with the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// It can run the module router for go (the shim), or describes what the shim does
+    /// (`explain`, `route`): a routed command probes nothing before go starts.
+    Router,
+    /// As [`Mode::Router`], but the verdicts are probed where the cache has none (`doctor`:
+    /// the user asked for a diagnosis).
+    Diagnose,
+    /// Variables only (`goshim env`, and the shim when the router cannot start).
+    Variables,
+}
+
 /// Gathers everything for running go with `args` from here, and decides.
-pub fn plan(process: &Process, args: &[OsString]) -> Result<Plan, PlanError> {
+pub fn plan(process: &Process, args: &[OsString], mode: Mode) -> Result<Plan, PlanError> {
     // go's own view of the arguments; anything that is not UTF-8 cannot be a flag go reads here.
     let argv: Vec<String> = args
         .iter()
@@ -186,15 +200,28 @@ pub fn plan(process: &Process, args: &[OsString]) -> Result<Plan, PlanError> {
     };
     let network = goenv::command::may_reach_network(&project, &go_env, &go_version);
     let config = &loaded.config;
-    let verdicts = decide::needs_verdicts(network, &go_env, &managed, config).then(|| {
-        let request = probe_request(&go_env, &managed, config);
-        health::verdicts(
-            process,
-            &request.candidates,
-            &request.settings,
-            SystemTime::now(),
-        )
-    });
+    let router = mode != Mode::Variables;
+    let verdicts =
+        if mode == Mode::Router && decide::routed(router, network, &go_env, &managed, config) {
+            // The router ranks its upstreams by what the cache knows and learns as it serves.
+            let request = probe_request(&go_env, &managed, config);
+            Some(health::cached_verdicts(
+                process,
+                &request.candidates,
+                &request.settings,
+                SystemTime::now(),
+            ))
+        } else {
+            decide::needs_verdicts(network, &go_env, &managed, config).then(|| {
+                let request = probe_request(&go_env, &managed, config);
+                health::verdicts(
+                    process,
+                    &request.candidates,
+                    &request.settings,
+                    SystemTime::now(),
+                )
+            })
+        };
     let facts = project_facts(&project, &go_env, &go_version);
     let modcache = Path::new(go_env.get("GOMODCACHE"));
     let download_dir = modcache.is_absolute().then(|| {
@@ -212,7 +239,7 @@ pub fn plan(process: &Process, args: &[OsString]) -> Result<Plan, PlanError> {
         config,
         verdicts: verdicts.as_ref(),
         download_dir: download_dir.as_deref(),
-        router: false,
+        router,
     });
     Ok(Plan {
         real,
@@ -300,6 +327,49 @@ fn goauth_uses_netrc(goauth: &str) -> bool {
 }
 
 impl Plan {
+    /// The module router's table, when the command is routed: the decision's routing with the
+    /// `[router]` timings, go's GOAUTH, and how much goshim may say.
+    pub fn router_table(&self) -> Option<router::Table> {
+        let decided = self.decided.as_ref()?;
+        let routing = decided.decision.routing.as_ref()?;
+        let config = &self.loaded.as_ref()?.config;
+        let go_env = &decided.go_env;
+        let settings = probe_settings(&config.health, go_env);
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let upstream = |u: &decide::RankedUpstream| router::Upstream {
+            url: u.url.clone(),
+            sumdb: u
+                .verdict
+                .as_ref()
+                .map_or(SumdbSupport::Unknown, |v| v.sumdb),
+            seed: u.verdict.as_ref().and_then(|v| seed(v, &settings, now)),
+        };
+        let r = &config.router;
+        let candidates = Candidates {
+            proxies: Vec::new(),
+            private_patterns: routing.private_patterns.clone(),
+        };
+        Some(router::Table {
+            public: routing.public.iter().map(upstream).collect(),
+            private: routing.private.iter().map(upstream).collect(),
+            private_patterns: routing.private_patterns.clone(),
+            nosumdb_patterns: routing.nosumdb_patterns.clone(),
+            sumdb: routing.sumdb.clone(),
+            settings: router::RouterSettings {
+                hedge_delay: r.hedge_delay.value,
+                attempt_timeout: r.attempt_timeout.value,
+                request_timeout: r.request_timeout.value,
+                retries: r.retries.value,
+            },
+            netrc: settings.netrc,
+            quiet: config.shim.quiet.value,
+            debug: config.debug_log.value,
+            probe_label: health::probe::probe_label(&candidates, &settings),
+        })
+    }
+
     /// The variables to export to the real go: the decision's, and `GOSHIM_MANAGED` naming them.
     pub fn variables(&self) -> Vec<(OsString, OsString)> {
         let Some(decided) = &self.decided else {
@@ -364,6 +434,14 @@ impl Plan {
         digest
     }
 
+    /// After falling back from the router to the variables: the new decision's trace and
+    /// notice (the configuration's were printed already).
+    pub fn report_decision(&self) {
+        for (_, line) in self.decision_lines() {
+            eprintln!("{line}");
+        }
+    }
+
     /// Everything [`Plan::report`] may print, in order; `true` marks a notice, `false` a debug
     /// trace line.
     fn report_lines(&self) -> Vec<(bool, String)> {
@@ -387,13 +465,23 @@ impl Plan {
                 ),
             ));
         }
-        if let Some(decided) = &self.decided {
-            if debug {
-                lines.extend(decided.trace().into_iter().map(|l| (false, l)));
-            }
-            if !quiet && let Some(notice) = &decided.decision.notice {
-                lines.push((true, notice.clone()));
-            }
+        lines.extend(self.decision_lines());
+        lines
+    }
+
+    /// The decision's part of [`Plan::report_lines`]: its trace and its notice.
+    fn decision_lines(&self) -> Vec<(bool, String)> {
+        let (Some(loaded), Some(decided)) = (&self.loaded, &self.decided) else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        if loaded.config.debug_log.value {
+            lines.extend(decided.trace().into_iter().map(|l| (false, l)));
+        }
+        if !loaded.config.shim.quiet.value
+            && let Some(notice) = &decided.decision.notice
+        {
+            lines.push((true, notice.clone()));
         }
         lines
     }
@@ -437,6 +525,25 @@ impl Decided {
         }
         lines
     }
+}
+
+/// A cached verdict as the router's starting point: healthy (or reachable) with its latency,
+/// or failing and left alone until its back-off ends. `None` for a verdict never observed.
+fn seed(v: &health::Verdict, settings: &Settings, now: u64) -> Option<router::Seed> {
+    let healthy = matches!(
+        v.status,
+        health::Status::Healthy | health::Status::Reachable
+    );
+    let failing = matches!(v.status, health::Status::Unhealthy);
+    if !healthy && !failing {
+        return None;
+    }
+    let until = v.checked_at + health::cache::backoff(settings, v.failures.max(1)).as_secs();
+    Some(router::Seed {
+        healthy,
+        latency_ms: v.latency_ms,
+        ejected_until: (failing && until > now).then_some(until),
+    })
 }
 
 /// The real go's version without the `go` prefix (`1.27.3`), from `$GOROOT/VERSION`; empty

@@ -20,7 +20,7 @@ use crate::plan::{Decided, Plan};
 use crate::process::Process;
 
 pub fn run(process: &Process, as_json: bool) -> ExitCode {
-    let plan = match network_plan(process) {
+    let plan = match network_plan(process, crate::plan::Mode::Diagnose) {
         Ok(plan) => plan,
         Err(code) => return code,
     };

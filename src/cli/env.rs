@@ -31,7 +31,7 @@ pub enum Format {
 }
 
 pub fn run(process: &Process, format: Format) -> ExitCode {
-    let plan = match report::network_plan(process) {
+    let plan = match report::network_plan(process, crate::plan::Mode::Variables) {
         Ok(plan) => plan,
         Err(code) => return code,
     };

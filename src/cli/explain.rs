@@ -13,7 +13,7 @@ use crate::plan::{Decided, Plan};
 use crate::process::Process;
 
 pub fn run(process: &Process, var: Option<String>) -> ExitCode {
-    let plan = match network_plan(process) {
+    let plan = match network_plan(process, crate::plan::Mode::Router) {
         Ok(plan) => plan,
         Err(code) => return code,
     };

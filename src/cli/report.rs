@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use crate::exit;
-use crate::plan::{self, Plan};
+use crate::plan::{self, Mode, Plan};
 use crate::process::Process;
 
 use crate::goenv::GoOrigin;
@@ -18,9 +18,9 @@ pub const NETWORK_ARGV: &[&str] = &["mod", "download"];
 
 /// The plan for [`NETWORK_ARGV`] here, its notices (and debug trace) printed on stderr as the
 /// shim would print them; on failure prints the error and returns the exit code.
-pub fn network_plan(process: &Process) -> Result<Plan, ExitCode> {
+pub fn network_plan(process: &Process, mode: Mode) -> Result<Plan, ExitCode> {
     let argv: Vec<OsString> = NETWORK_ARGV.iter().map(OsString::from).collect();
-    let plan = plan::plan(process, &argv).map_err(|err| exit::fail(&err, err.exit()))?;
+    let plan = plan::plan(process, &argv, mode).map_err(|err| exit::fail(&err, err.exit()))?;
     plan.report(process);
     Ok(plan)
 }

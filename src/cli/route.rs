@@ -1,16 +1,21 @@
 //! `goshim route MODULE[@VERSION]`: how go will fetch that module from here, under the final
-//! environment (go's own values with goshim's decision applied).
+//! environment (go's own values with goshim's decision applied) — and, when go talks to
+//! goshim's module router, which upstreams the router tries for it, in what order, and where
+//! its checksum lookups go.
 
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
 use super::report::{self, network_plan, redact_text};
+use crate::decide::{ROUTER_URL, RankedUpstream, Routing};
 use crate::exit::{self, Exit};
 use crate::goenv::route::{Fetch, Route, RouteVars, SumCheck, SumStep, route};
 use crate::goenv::{Fallback, ProxyEntry};
+use crate::health::{Status, SumdbSupport};
 use crate::http::redact;
 use crate::process::Process;
+use crate::router;
 
 pub fn run(process: &Process, module: String, as_json: bool) -> ExitCode {
     if module.is_empty() || module.starts_with('-') || module.contains(char::is_whitespace) {
@@ -21,22 +26,174 @@ pub fn run(process: &Process, module: String, as_json: bool) -> ExitCode {
             Exit::Usage,
         );
     }
-    let plan = match network_plan(process) {
+    let plan = match network_plan(process, crate::plan::Mode::Router) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
     let env = plan.final_go_env(process);
-    let vars = RouteVars::from_env(&env);
+    let mut vars = RouteVars::from_env(&env);
+    let routing = plan
+        .decided
+        .as_ref()
+        .and_then(|d| d.decision.routing.as_ref());
+    if routing.is_some() {
+        // The router's URL is only known once it runs; go's walk is the same for any.
+        vars.goproxy = vars.goproxy.replacen(ROUTER_URL, STAND_IN, 1);
+    }
     let r = route(&module, &vars);
-    if as_json {
-        match serde_json::to_string_pretty(&to_json(&module, &vars, &r)) {
-            Ok(text) => println!("{text}"),
+    let out = if as_json {
+        let mut value = to_json(&module, &vars, &r);
+        value["router"] = routing.map_or(Value::Null, |routing| router_json(&r.path, routing));
+        match serde_json::to_string_pretty(&value) {
+            Ok(text) => format!("{text}\n"),
             Err(err) => return exit::fail(err, Exit::Problem),
         }
     } else {
-        print!("{}", text(&module, &vars, &r));
-    }
+        let mut out = text(&module, &vars, &r);
+        if let Some(routing) = routing {
+            out.push_str(&router_text(&r.path, routing));
+        }
+        out
+    };
+    print!("{}", out.replace(STAND_IN, ROUTER_URL));
     ExitCode::SUCCESS
+}
+
+/// A valid URL standing for the router in go's walk; shown as [`ROUTER_URL`].
+const STAND_IN: &str = "http://127.0.0.1:1/goshim-router-token";
+
+/// Where the router sends a module path: only private upstreams for a private path (or a
+/// proper prefix of a private pattern), else the public ones in rank order.
+fn router_upstreams<'r>(path: &str, routing: &'r Routing) -> (bool, &'r [RankedUpstream]) {
+    if router::is_private(&routing.private_patterns, path) {
+        (true, &routing.private)
+    } else {
+        (false, &routing.public)
+    }
+}
+
+/// What the cache says of an upstream, in words.
+fn standing(u: &RankedUpstream) -> String {
+    match &u.verdict {
+        Some(v) if v.status == Status::Healthy => match v.latency_ms {
+            Some(ms) => format!("healthy, {ms} ms"),
+            None => "healthy".into(),
+        },
+        Some(v) if v.status != Status::Unknown => format!("seen {}: {}", v.status, v.reason),
+        _ => "no verdict yet".into(),
+    }
+}
+
+/// The router's checksum-database routes for `path`: `None` when its lookups never leave the
+/// router (private, or GONOSUMDB), else the bases it races.
+fn router_sumdb_routes(path: &str, routing: &Routing) -> Option<Vec<(String, &'static str)>> {
+    let db = routing.sumdb.as_ref()?;
+    if router::lookup_is_local(&routing.private_patterns, &routing.nosumdb_patterns, path) {
+        return None;
+    }
+    let mut routes: Vec<(String, &'static str)> = routing
+        .public
+        .iter()
+        .filter(|u| {
+            u.verdict
+                .as_ref()
+                .is_none_or(|v| v.sumdb != SumdbSupport::NotSupported)
+        })
+        .map(|u| {
+            let proxies = u
+                .verdict
+                .as_ref()
+                .is_some_and(|v| v.sumdb == SumdbSupport::Supported);
+            (
+                format!("{}/sumdb/{}", redact(u.url.trim_end_matches('/')), db.name),
+                if proxies {
+                    "proxies it"
+                } else {
+                    "may proxy it"
+                },
+            )
+        })
+        .collect();
+    routes.extend(
+        db.direct
+            .iter()
+            .map(|d| (redact(d), "the database directly")),
+    );
+    Some(routes)
+}
+
+/// The router's part of the route, in words.
+fn router_text(path: &str, routing: &Routing) -> String {
+    let (private, upstreams) = router_upstreams(path, routing);
+    let mut out = String::from("router: go talks only to goshim's module router on loopback;");
+    if private {
+        out.push_str(" a private path, so only the private proxies, in order:\n");
+    } else {
+        out.push_str(" it tries, in order (hedging to the next when one stalls):\n");
+    }
+    let mut rows: Vec<Vec<String>> = upstreams
+        .iter()
+        .enumerate()
+        .map(|(i, u)| vec![format!("  {}.", i + 1), redact(&u.url), standing(u)])
+        .collect();
+    if rows.is_empty() {
+        out.push_str(if private {
+            "  none: the router answers 404 and go fetches it directly (GONOPROXY)\n"
+        } else {
+            "  none: the router answers 404\n"
+        });
+    }
+    if routing.direct {
+        rows.push(vec![
+            "  then".into(),
+            "direct".into(),
+            "go's own fallback after the router's 404".into(),
+        ]);
+    }
+    out.push_str(&report::columns(&rows));
+    match (router_sumdb_routes(path, routing), &routing.sumdb) {
+        (_, None) => {}
+        (None, Some(db)) => out.push_str(&format!(
+            "router checksum lookups ({}): answered locally with 404, never sent on\n",
+            db.name
+        )),
+        (Some(routes), Some(db)) => {
+            out.push_str(&format!(
+                "router checksum lookups ({}): the first of these that answers:\n",
+                db.name
+            ));
+            let rows: Vec<Vec<String>> = routes
+                .into_iter()
+                .enumerate()
+                .map(|(i, (url, what))| vec![format!("  {}.", i + 1), url, what.to_string()])
+                .collect();
+            out.push_str(&report::columns(&rows));
+        }
+    }
+    out
+}
+
+/// The router's part of the route, as JSON.
+fn router_json(path: &str, routing: &Routing) -> Value {
+    let (private, upstreams) = router_upstreams(path, routing);
+    let sumdb = match (router_sumdb_routes(path, routing), &routing.sumdb) {
+        (_, None) => Value::Null,
+        (routes, Some(db)) => json!({
+            "name": db.name,
+            "local": routes.is_none(),
+            "routes": routes.unwrap_or_default().into_iter()
+                .map(|(url, what)| json!({"url": url, "kind": what})).collect::<Vec<_>>(),
+        }),
+    };
+    json!({
+        "private": private,
+        "upstreams": upstreams.iter().map(|u| json!({
+            "url": redact(&u.url),
+            "verdict": u.verdict.as_ref().map(|v| v.status.to_string()),
+        })).collect::<Vec<_>>(),
+        "direct": routing.direct,
+        "sumdb": sumdb,
+    })
 }
 
 fn then_word(then: Option<Fallback>) -> Option<&'static str> {

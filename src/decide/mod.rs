@@ -21,7 +21,7 @@ mod router;
 mod sumdb;
 mod warnings;
 
-pub use router::{ROUTER_URL, Routing, SumdbRoutes, Upstream};
+pub use router::{ROUTER_URL, RankedUpstream, Routing};
 
 #[cfg(test)]
 mod testcase;
@@ -196,6 +196,24 @@ pub fn needs_verdicts(network: bool, go_env: &GoEnv, managed: &[String], config:
     network && !user_owns(go_env, managed, config, "GOPROXY") && !config.force_offline.value
 }
 
+/// Whether a command goes through the module router: the caller can run one (`router`: the shim
+/// and the commands describing it, not `goshim env`), `[router] enabled` (`GOSHIM_ROUTER=0`
+/// turns it off), the command reaches the network, and goshim chooses GOPROXY (not the user's
+/// own, not `GOSHIM_OFFLINE`). Then nothing is probed before go starts.
+pub fn routed(
+    router: bool,
+    network: bool,
+    go_env: &GoEnv,
+    managed: &[String],
+    config: &Config,
+) -> bool {
+    router
+        && config.router.enabled.value
+        && network
+        && !user_owns(go_env, managed, config, "GOPROXY")
+        && !config.force_offline.value
+}
+
 /// True when `name` is a non-empty process variable the user set (not one goshim exported),
 /// and explicit user settings win (`shim.respect_env`).
 fn user_set(inp: &Inputs<'_>, name: &str) -> bool {
@@ -246,13 +264,20 @@ pub fn origin_text(origin: &GoOrigin) -> String {
 
 /// The health verdict for the proxy at `url`, if it was probed.
 /// Verdicts are labelled with redacted URLs and kept per URL without userinfo, so a proxy with
-/// credentials meets its verdict.
+/// credentials meets its verdict; its own label first, when two candidates differ only in
+/// their credentials.
 fn verdict_of<'v>(verdicts: Option<&'v Verdicts>, url: &str) -> Option<&'v Verdict> {
+    let proxies = &verdicts?.proxies;
+    let label = crate::http::redact(url);
     let key = crate::http::without_userinfo(url);
-    verdicts?
-        .proxies
+    proxies
         .iter()
-        .find(|(u, _)| crate::http::without_userinfo(u) == key)
+        .find(|(u, _)| *u == label)
+        .or_else(|| {
+            proxies
+                .iter()
+                .find(|(u, _)| crate::http::without_userinfo(u) == key)
+        })
         .map(|(_, v)| v)
 }
 

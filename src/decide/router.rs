@@ -15,13 +15,14 @@ use super::proxy::public_candidates;
 use super::{Decision, Inputs, user_set, verdict_of};
 use crate::goenv::sumdb::{SUM_GOLANG_GOOGLE_CN, SumDb, parse_gosumdb};
 use crate::health::{Status, Verdict};
+use crate::router::table::SumdbRoutes;
 
 /// What goshim shows for the router's URL until it runs (the port and token are new each run).
 pub const ROUTER_URL: &str = "http://127.0.0.1:<port>/<token>";
 
 /// One upstream the router may use, with what the cache knows of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upstream {
+pub struct RankedUpstream {
     /// As configured; may carry userinfo (the router attaches it, go never sees it).
     pub url: String,
     /// The cached health verdict, if any.
@@ -33,9 +34,9 @@ pub struct Upstream {
 pub struct Routing {
     /// Public upstreams in rank order: healthy (fastest first, or as listed), not yet seen, then
     /// the ones seen failing.
-    pub public: Vec<Upstream>,
+    pub public: Vec<RankedUpstream>,
     /// The private proxies, as listed: the only upstreams that ever see a private path.
-    pub private: Vec<Upstream>,
+    pub private: Vec<RankedUpstream>,
     /// Paths (and their proper prefixes) that are private: GOPRIVATE, GONOPROXY and the
     /// configured private modules, in Go pattern syntax.
     pub private_patterns: String,
@@ -49,26 +50,15 @@ pub struct Routing {
     pub direct: bool,
 }
 
-/// A checksum database and the URLs that serve it directly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SumdbRoutes {
-    /// The name go uses in `/sumdb/<name>/…` (`sum.golang.org`).
-    pub name: String,
-    /// Base URLs serving it directly: `https://<name>`, and for sum.golang.org its China
-    /// mirror (same key; go verifies every answer, so any route is safe).
-    pub direct: Vec<String>,
-}
-
-/// Whether this command is routed: a command that reaches the network, with goshim choosing
-/// GOPROXY (not the user's own, not `GOSHIM_OFFLINE`), when the caller can run a router.
+/// Whether this command is routed: see [`super::routed`].
 pub(super) fn applies(inp: &Inputs<'_>) -> bool {
-    inp.router && inp.network && !user_set(inp, "GOPROXY") && !inp.config.force_offline.value
+    super::routed(inp.router, inp.network, inp.go_env, inp.managed, inp.config)
 }
 
 /// The public candidates ranked by their cached verdicts. Without verdicts, the configured
 /// order.
-fn rank(inp: &Inputs<'_>, urls: Vec<String>) -> Vec<Upstream> {
-    let mut ranked: Vec<(u8, u64, usize, Upstream)> = urls
+fn rank(inp: &Inputs<'_>, urls: Vec<String>) -> Vec<RankedUpstream> {
+    let mut ranked: Vec<(u8, u64, usize, RankedUpstream)> = urls
         .into_iter()
         .enumerate()
         .map(|(i, url)| {
@@ -79,7 +69,7 @@ fn rank(inp: &Inputs<'_>, urls: Vec<String>) -> Vec<Upstream> {
                 Some(v) if v.status == Status::Unknown => (1, u64::MAX),
                 Some(_) => (2, u64::MAX),
             };
-            (class, latency, i, Upstream { url, verdict })
+            (class, latency, i, RankedUpstream { url, verdict })
         })
         .collect();
     let by_latency = inp.config.proxy.order.value == crate::config::schema::Order::Latency;
@@ -89,7 +79,7 @@ fn rank(inp: &Inputs<'_>, urls: Vec<String>) -> Vec<Upstream> {
 }
 
 /// One line per upstream for the reasons: its place and what the cache says of it.
-fn describe(u: &Upstream) -> String {
+fn describe(u: &RankedUpstream) -> String {
     let url = crate::http::redact(&u.url);
     match &u.verdict {
         Some(v) if v.status == Status::Healthy => match v.latency_ms {
@@ -127,9 +117,9 @@ fn sumdb_routes(gosumdb: &str) -> Option<SumdbRoutes> {
 pub(super) fn decide_routed(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Routing {
     let config = inp.config;
     let public = rank(inp, public_candidates(inp.go_env, inp.managed, config));
-    let private: Vec<Upstream> = private
+    let private: Vec<RankedUpstream> = private
         .iter()
-        .map(|url| Upstream {
+        .map(|url| RankedUpstream {
             url: url.clone(),
             verdict: verdict_of(inp.verdicts, url).cloned(),
         })
@@ -208,7 +198,7 @@ mod tests {
 
     const ROUTED: &str = "http://127.0.0.1:<port>/<token>,direct";
 
-    fn urls(list: &[Upstream]) -> Vec<&str> {
+    fn urls(list: &[RankedUpstream]) -> Vec<&str> {
         list.iter().map(|u| u.url.as_str()).collect()
     }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::probe::{self, Known, Round, Until};
-use super::{Candidates, Settings, Status, Verdict, VerdictSource, Verdicts, unix_secs};
+use super::{Candidates, Reason, Settings, Status, Verdict, VerdictSource, Verdicts, unix_secs};
 use crate::env_vars::GOSHIM_PROBE_REQUEST;
 use crate::http::{NetEnv, without_userinfo};
 use crate::process::Process;
@@ -267,6 +267,43 @@ impl Store {
             proxies,
             sumdbs,
             origin,
+            refresh_started,
+        );
+        v.elapsed_us = started.elapsed().as_micros() as u64;
+        v
+    }
+
+    /// What the cache knows now, without probing anything (the router mode: no probe ever
+    /// blocks go; the router ranks by these and learns as it serves). Missing or stale verdicts
+    /// start one background refresh for the next command.
+    pub fn cached_verdicts(
+        &self,
+        candidates: &Candidates,
+        settings: &Settings,
+        now: SystemTime,
+    ) -> Verdicts {
+        let started = Instant::now();
+        let file = self.load();
+        let net = file.networks.get(&fingerprint(&self.net));
+        let label = probe::probe_label(candidates, settings);
+        let plan = CachePlan::make(candidates, settings, net, &label, unix_secs(now));
+        let refresh_started =
+            (plan.sync || plan.refresh) && self.spawn_refresh(candidates, settings);
+        let unseen = |mut v: Verdict| {
+            if v.status == Status::Unknown && v.checked_at == 0 {
+                v.reason = Reason::NotSeen;
+            }
+            v
+        };
+        let mut v = Verdicts::labelled(
+            candidates,
+            settings,
+            plan.usable_proxies(&label)
+                .into_iter()
+                .map(unseen)
+                .collect(),
+            plan.usable_sumdbs().into_iter().map(unseen).collect(),
+            VerdictSource::Cache,
             refresh_started,
         );
         v.elapsed_us = started.elapsed().as_micros() as u64;
@@ -784,7 +821,7 @@ mod tests {
                 .unwrap()
         );
         let net = store.load().networks.into_values().next().unwrap();
-        assert_eq!(net.proxies["https://u:xxxxx@a.example"].probe, label);
+        assert_eq!(net.proxies["https://a.example"].probe, label);
         assert_eq!(net.proxies["https://b.example"].failures, 1);
         // A second failing run a second later counts one more consecutive failure.
         let later = now + Duration::from_secs(1);

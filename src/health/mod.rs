@@ -148,6 +148,9 @@ pub enum Reason {
     InvalidUrl { detail: String },
     /// The round was decided before this candidate answered.
     NotProbed,
+    /// Nothing is cached for it on this network yet, and nothing probes it before go starts
+    /// (the router learns as it serves).
+    NotSeen,
     /// Anything else.
     Other { detail: String },
 }
@@ -198,6 +201,7 @@ impl fmt::Display for Reason {
             Reason::Directory { detail } => write!(f, "{detail}"),
             Reason::InvalidUrl { detail } => write!(f, "invalid proxy URL: {detail}"),
             Reason::NotProbed => write!(f, "not probed: a better candidate answered first"),
+            Reason::NotSeen => write!(f, "not seen yet on this network"),
             Reason::Other { detail } => write!(f, "{detail}"),
         }
     }
@@ -346,6 +350,16 @@ pub fn verdicts(
     now: SystemTime,
 ) -> Verdicts {
     cache::Store::default_location(process).verdicts(candidates, settings, now)
+}
+
+/// The cached verdicts alone, never probing ([`cache::Store::cached_verdicts`]).
+pub fn cached_verdicts(
+    process: &crate::process::Process,
+    candidates: &Candidates,
+    settings: &Settings,
+    now: SystemTime,
+) -> Verdicts {
+    cache::Store::default_location(process).cached_verdicts(candidates, settings, now)
 }
 
 /// Seconds since the Unix epoch (0 before it).

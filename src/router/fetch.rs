@@ -548,7 +548,7 @@ async fn attempt(
     progress: &Progress,
 ) -> AttemptResult {
     let limit = ctx.settings.attempt_timeout;
-    if url.starts_with("http://") && super::table::strip_userinfo(url) != url {
+    if url.starts_with("http://") && crate::http::without_userinfo(url) != url {
         // go refuses to send credentials over plain http (router-facts §1.4); so does the router.
         return AttemptResult::Failed(Failure::fatal("refused: credentials over plain http"));
     }

@@ -48,6 +48,7 @@ mod spool;
 pub mod table;
 mod upstreams;
 
+pub use policy::{is_private, lookup_is_local};
 pub use table::{RouterSettings, Seed, SumdbRoutes, Table, Upstream};
 
 /// The User-Agent upstreams see: go's own (master, router-facts §1.3), tagged.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::health::SumdbSupport;
+use crate::http::without_userinfo;
 
 /// The routing table of one router.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,7 +147,7 @@ impl Table {
     pub fn fingerprint(&self) -> String {
         let strip = |u: &Upstream| {
             (
-                strip_userinfo(&u.url),
+                without_userinfo(&u.url),
                 serde_json::to_string(&u.sumdb).unwrap_or_default(),
             )
         };
@@ -164,21 +165,10 @@ impl Table {
     }
 }
 
-/// `url` without any `user[:password]@`.
-pub fn strip_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{scheme}://{host}{path}")
-}
-
 /// How an upstream is named in notices and error bodies: host, port and path, no scheme, no
 /// userinfo (`proxy.golang.org`, `corp.example/go`).
 pub fn label(url: &str) -> String {
-    let stripped = strip_userinfo(url);
+    let stripped = without_userinfo(url);
     let rest = stripped
         .split_once("://")
         .map_or(stripped.as_str(), |(_, r)| r);
@@ -232,7 +222,6 @@ mod tests {
             "corp.example:8443/go"
         );
         assert_eq!(label("https://proxy.golang.org"), "proxy.golang.org");
-        assert_eq!(strip_userinfo("http://u@h/p@x"), "http://h/p@x");
     }
 
     #[test]

@@ -1,7 +1,10 @@
-//! The decision end to end (issue 6 "Must show"): the real go runs through the shim link against
-//! fixture proxies configured as candidates; what go fetched, and from where, is read from the
+//! The variables decision end to end (issue 6 "Must show"), with the module router off
+//! (`GOSHIM_ROUTER=0`: what go gets when goshim hands it variables — `goshim env`, direnv, and
+//! the shim when no router can start): the real go runs through the shim link against fixture
+//! proxies configured as candidates; what go fetched, and from where, is read from the
 //! fixtures' request logs (go's own requests carry `User-Agent: GoCommand/…`; goshim's probes
-//! add `goshim-probe` to it).
+//! add `goshim-probe` to it). tests/it/routed.rs runs the same kind of scenarios through the
+//! router.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,9 +18,12 @@ use crate::support::world::{Run, World, fast_config, toml_list, write};
 /// Generous limit for runs expected to finish; a hang fails the test instead of stalling it.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// The real go behind the shim link, in a home of its own.
+/// The real go behind the shim link, in a home of its own, the router off.
 fn world() -> World {
-    World::new().real_go().limit(LIMIT)
+    World::new()
+        .real_go()
+        .limit(LIMIT)
+        .env("GOSHIM_ROUTER", "0")
 }
 
 /// Starts an empty verdict cache named `name`: the next run probes again. (A `ttl` below a

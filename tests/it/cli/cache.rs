@@ -23,7 +23,7 @@ fn cache_clear_forgets_the_verdicts() {
     w.goshim(&["cache", "clear"]).assert_code(0);
     let r = w.goshim(&["explain", "GOPROXY"]);
     assert!(
-        r.stdout().contains("probe results (probed now)"),
+        r.stdout().contains("not seen yet on this network"),
         "{}",
         r.show()
     );

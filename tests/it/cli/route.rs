@@ -29,7 +29,11 @@ fn route_uses_the_final_environment() {
     assert_eq!(v["sumdb"]["consulted"], false);
     assert_eq!(v["sumdb"]["reason"], "gonosumdb");
     assert_eq!(v["matches"]["GONOPROXY"], "*.corp.example");
-    assert_eq!(v["env"]["GOPROXY"], p.url());
+    assert_eq!(v["env"]["GOPROXY"], "http://127.0.0.1:<port>/<token>");
+    // A private path without private proxies: go fetches it itself, the router never sees it.
+    assert_eq!(v["router"]["private"], true);
+    assert_eq!(v["router"]["upstreams"], serde_json::json!([]));
+    assert_eq!(v["router"]["sumdb"]["local"], true);
     assert_snapshot!(w, "final_environment_json", r.stdout());
 }
 
@@ -138,8 +142,8 @@ fn route_toolchain_trap_and_json_schema() {
 }
 
 /// `route` agrees with what the real go does through the shim: with GOPRIVATE=*.corp.example,
-/// corp.example/lib (not covered: the subdomain trap) is fetched from the proxy, and
-/// git.corp.example/lib goes direct and never reaches it.
+/// corp.example/lib (not covered: the subdomain trap) is fetched through the router from the
+/// proxy, and git.corp.example/lib goes direct and never reaches either.
 #[test]
 fn route_matches_what_the_real_go_does() {
     let (w, p) = healthy_world();
@@ -159,7 +163,12 @@ fn route_matches_what_the_real_go_does() {
 
     let v = route("corp.example/lib@v1.0.0");
     assert_eq!(v["fetch"]["mode"], "proxies");
-    assert_eq!(v["fetch"]["steps"][0]["entry"], p.url());
+    assert_eq!(
+        v["fetch"]["steps"][0]["entry"],
+        "http://127.0.0.1:<port>/<token>"
+    );
+    assert_eq!(v["router"]["private"], false);
+    assert_eq!(v["router"]["upstreams"][0]["url"], p.url());
     assert_eq!(v["matches"]["GOPRIVATE"], Value::Null);
     go("corp.example/lib@v1.0.0").assert_code(0);
     assert!(p.saw("/corp.example/lib/@v/v1.0.0.zip"), "{:?}", p.paths());
