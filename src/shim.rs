@@ -43,6 +43,15 @@ pub fn run(process: &Process, argv0: &OsStr, args: &[OsString]) -> ExitCode {
     if let Some(table) = plan.router_table() {
         match serve(process, &table) {
             Ok((url, pointer, started)) => {
+                if table.debug {
+                    let port = url.split('/').nth(2).unwrap_or_default();
+                    let how = if started.is_some() {
+                        "started"
+                    } else {
+                        "reused"
+                    };
+                    eprintln!("goshim: debug: router on {port} ({how})");
+                }
                 for (name, value) in &mut set {
                     if name == "GOPROXY" {
                         *value = value.to_string_lossy().replacen(ROUTER_URL, &url, 1).into();

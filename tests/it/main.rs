@@ -20,6 +20,7 @@ mod health;
 mod install;
 mod nested;
 mod release;
+mod routed;
 mod router;
 mod shells;
 mod shim_exec;

@@ -73,12 +73,18 @@ impl Module {
 
     /// A fake Go toolchain `golang.org/toolchain@v0.0.1-<go_version>.<GOOS>-<GOARCH>` for this
     /// machine (e.g. `go1.99.0`). Its `bin/go` is a shell script that prints
-    /// `fake toolchain <go_version>`, its arguments (`args: ...`) and then its environment
-    /// (`env` output), and exits 0. It carries the minimal `lib/`, `pkg/tool/` and
+    /// `fake toolchain <go_version>`, its arguments (`args: ...`), its pid (`pid: N`) and then
+    /// its environment (`env` output); then copies stdin to stdout when `FAKE_TOOLCHAIN_STDIN`
+    /// is set, kills itself with `FAKE_TOOLCHAIN_SIGNAL` when set, and exits with
+    /// `FAKE_TOOLCHAIN_EXIT` (default 0). It carries the minimal `lib/`, `pkg/tool/` and
     /// `src/_go.mod` that go's toolchain switch (`toolchain/select.go: Exec`) touches.
     pub fn toolchain(go_version: &str) -> Module {
-        let script =
-            format!("#!/bin/sh\necho \"fake toolchain {go_version}\"\necho \"args: $*\"\nenv\n");
+        let script = format!(
+            "#!/bin/sh\necho \"fake toolchain {go_version}\"\necho \"args: $*\"\necho \"pid: $$\"\nenv\n\
+             if [ -n \"$FAKE_TOOLCHAIN_STDIN\" ]; then cat; fi\n\
+             if [ -n \"$FAKE_TOOLCHAIN_SIGNAL\" ]; then kill -\"$FAKE_TOOLCHAIN_SIGNAL\" $$; sleep 5; fi\n\
+             exit \"${{FAKE_TOOLCHAIN_EXIT:-0}}\"\n"
+        );
         Module::new(TOOLCHAIN_MODULE, &toolchain_version(go_version))
             .go_mod("module golang.org/toolchain\n")
             .file("bin/go", script)
