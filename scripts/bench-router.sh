@@ -7,6 +7,16 @@
 #                   plus the time start() itself takes inside goshim (the debug line it prints).
 #   spool_rss       peak RSS (VmHWM) of the router process while it spools a 100 MB zip from a
 #                   local static server (python3 -m http.server) and serves it to curl.
+#   download_200    `go mod download` of 200 fixture modules (a static GOPROXY tree served by
+#                   python3 -m http.server): the real go straight at the server, against go
+#                   through goshim and its router (goal: <= 1.10x). A fresh module cache per run.
+#   hang_failover   the same download with a first upstream that accepts and never answers
+#                   before the healthy one, against the healthy one alone (goal: <= 1.2x plus the
+#                   hedge delay); a fresh verdict cache per run, so the router learns anew.
+#   parent_overhead the shim's wall time for `go build` in a fully cached module with the
+#                   router (goshim starts it) against GOSHIM_ROUTER=0 (the variables, as before
+#                   the router; goal: <= 0.5 ms more), and `go version` (no router) against the
+#                   real go.
 #
 # Needs hyperfine, python3 and curl. Usage: scripts/bench-router.sh [RUNS [SECTION...]]
 # (default: every section). The machine's load shows in every figure: compare minima too.
@@ -14,10 +24,10 @@ set -euo pipefail
 runs=${1:-300}
 shift || true
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(start_overhead spool_rss)
+[ ${#sections[@]} -gt 0 ] || sections=(start_overhead spool_rss download_200 hang_failover parent_overhead)
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-for tool in hyperfine python3 curl; do
+for tool in hyperfine python3 curl bc; do
   command -v "$tool" >/dev/null || { echo "bench-router.sh: $tool is needed" >&2; exit 1; }
 done
 cargo build --release --locked --quiet
@@ -76,7 +86,8 @@ PY
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
   table "http://127.0.0.1:$port" false > "$work/table-rss.json"
   # The router is the child of the command goshim execs ($$ of this sh): read its VmHWM after
-  # the download, while it still runs.
+  # the download, while it still runs. (The script is for that sh, not this one.)
+  # shellcheck disable=SC2016
   "$goshim" __router --table "$work/table-rss.json" -- /bin/sh -c '
     start=$(date +%s.%N)
     size=$(curl -sf -o /dev/null -w "%{size_download}" "$GOPROXY/example.com/big/@v/v1.0.0.zip")
@@ -88,6 +99,146 @@ PY
       fi
     done'
 }
+
+# serve DIR: a static GOPROXY on a free loopback port (python3 -m http.server, threaded), in
+# $port. The servers stop with the script (not started in a subshell, so they are ours).
+servers=()
+serve() {
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  (cd "$1" && exec python3 -m http.server --bind 127.0.0.1 "$port" >/dev/null 2>&1) &
+  servers+=($!)
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+}
+# hang: a loopback port that accepts connections and never answers, in $port.
+hang() {
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 - "$port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1024)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+PY
+  servers+=($!)
+  sleep 0.2
+}
+stop_servers() {
+  local p
+  for p in "${servers[@]}"; do kill "$p" 2>/dev/null; done
+  cleanup
+}
+trap stop_servers EXIT
+
+# modules DIR N: N fixture modules example.com/bench/mNNN@v1.0.0 as a GOPROXY tree; prints
+# their path@version list.
+modules() {
+  python3 - "$1" "$2" <<'PY'
+import io, json, os, sys, zipfile
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    path = f"example.com/bench/m{i:03d}"
+    d = os.path.join(root, path, "@v")
+    os.makedirs(d, exist_ok=True)
+    gomod = f"module {path}\n\ngo 1.21\n"
+    open(os.path.join(d, "list"), "w").write("v1.0.0\n")
+    json.dump({"Version": "v1.0.0", "Time": "2024-01-02T03:04:05Z"}, open(os.path.join(d, "v1.0.0.info"), "w"))
+    open(os.path.join(d, "v1.0.0.mod"), "w").write(gomod)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{path}@v1.0.0/go.mod", gomod)
+        z.writestr(f"{path}@v1.0.0/m.go", f"package m{i:03d}\n\nconst N = {i}\n" + "// filler\n" * 200)
+    open(os.path.join(d, "v1.0.0.zip"), "wb").write(buf.getvalue())
+    print(f"{path}@v1.0.0")
+PY
+}
+
+# The shim as `go` first on PATH, the real go after it, a user config naming CANDIDATES.
+shim_env() {
+  mkdir -p "$work/shim" "$work/home/.config/goshim"
+  ln -sf "$goshim" "$work/shim/go"
+  local list=""
+  for c in "$@"; do list+="\"$c\", "; done
+  printf '[proxy]\ncandidates = [%s]\ndirect = false\n' "${list%, }" > "$work/home/.config/goshim/config.toml"
+  local go_dir
+  go_dir=$(dirname "$realgo")
+  export PATH="$work/shim:$go_dir:/usr/bin:/bin" GONOSUMDB=example.com GOFLAGS=-modcacherw GOTOOLCHAIN=local
+}
+
+download_200() {
+  mkdir -p "$work/tree"
+  modules "$work/tree" 200 > "$work/mods.txt"
+  serve "$work/tree"
+  shim_env "http://127.0.0.1:$port"
+  local mods
+  mods=$(tr '\n' ' ' < "$work/mods.txt")
+  hyperfine --warmup 1 --runs "${DOWNLOAD_RUNS:-10}" --export-json "$work/d200.json" \
+    --prepare "rm -rf $work/mc" \
+    --command-name "go alone" "GOMODCACHE=$work/mc GOPROXY=http://127.0.0.1:$port $realgo mod download $mods" \
+    --command-name "through goshim's router" "GOMODCACHE=$work/mc $work/shim/go mod download $mods"
+  ratio "$work/d200.json" "go alone" "through goshim's router" 1.10
+}
+
+hang_failover() {
+  mkdir -p "$work/tree"
+  [ -s "$work/mods.txt" ] || modules "$work/tree" 200 > "$work/mods.txt"
+  local good bad mods
+  serve "$work/tree"
+  good=$port
+  hang
+  bad=$port
+  mods=$(head -n 20 "$work/mods.txt" | tr '\n' ' ')
+  shim_env "http://127.0.0.1:$bad" "http://127.0.0.1:$good"
+  cp "$work/home/.config/goshim/config.toml" "$work/hang.toml"
+  shim_env "http://127.0.0.1:$good"
+  cp "$work/home/.config/goshim/config.toml" "$work/good.toml"
+  hyperfine --warmup 1 --runs "${DOWNLOAD_RUNS:-10}" --export-json "$work/hang.json" \
+    --prepare "rm -rf $work/mc $work/home/.cache" \
+    --command-name "healthy upstream only" "cp $work/good.toml $work/home/.config/goshim/config.toml && GOMODCACHE=$work/mc $work/shim/go mod download $mods" \
+    --command-name "hanging upstream first" "cp $work/hang.toml $work/home/.config/goshim/config.toml && GOMODCACHE=$work/mc $work/shim/go mod download $mods"
+  ratio "$work/hang.json" "healthy upstream only" "hanging upstream first" 1.2 1.0
+}
+
+parent_overhead() {
+  mkdir -p "$work/tree" "$work/build"
+  serve "$work/tree"
+  shim_env "http://127.0.0.1:$port"
+  printf 'module example.com/build\n\ngo 1.22\n' > "$work/build/go.mod"
+  printf 'package main\n\nfunc main() {}\n' > "$work/build/main.go"
+  cd "$work/build"
+  # Warm go's build cache and goshim's verdict cache.
+  "$work/shim/go" build -o /dev/null . && GOSHIM_ROUTER=0 "$work/shim/go" build -o /dev/null .
+  hyperfine -N --warmup 10 --runs "${BUILD_RUNS:-100}" --export-json "$work/build.json" \
+    --command-name "go build, variables (GOSHIM_ROUTER=0)" "env GOSHIM_ROUTER=0 $work/shim/go build -o /dev/null ." \
+    --command-name "go build, router" "env GOSHIM_ROUTER=1 $work/shim/go build -o /dev/null ."
+  ratio "$work/build.json" "go build, variables (GOSHIM_ROUTER=0)" "go build, router"
+  hyperfine -N --warmup 30 --runs "$runs" --export-json "$work/version.json" \
+    --command-name "go version (real go)" "$realgo version" \
+    --command-name "go version (through goshim)" "$work/shim/go version"
+  ratio "$work/version.json" "go version (real go)" "go version (through goshim)"
+  cd "$root"
+}
+
+# ratio JSON BASE OTHER [GOAL_RATIO [PLUS_SECONDS]]: medians, minima and their difference.
+ratio() {
+  python3 - "$@" <<'PY'
+import json, sys
+path, base, other = sys.argv[1:4]
+goal = float(sys.argv[4]) if len(sys.argv) > 4 else None
+plus = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+r = {x["command"]: x for x in json.load(open(path))["results"]}
+b, o = r[base], r[other]
+for name, x in ((base, b), (other, o)):
+    print(f"{name}: median {x['median']*1e3:.2f} ms, min {x['min']*1e3:.2f} ms, stddev {x['stddev']*1e3:.2f} ms")
+print(f"difference: median {(o['median']-b['median'])*1e3:+.2f} ms, min {(o['min']-b['min'])*1e3:+.2f} ms; ratio of medians {o['median']/b['median']:.3f}")
+if goal is not None:
+    limit = b["median"] * goal + plus
+    verdict = "within" if o["median"] <= limit else "OVER"
+    print(f"goal: <= {goal}x" + (f" + {plus:.1f} s" if plus else "") + f" of the base -> {verdict}")
+PY
+}
+
+realgo=$(scripts/install-go.sh)
 
 for section in "${sections[@]}"; do
   "$section"

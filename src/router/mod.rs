@@ -9,12 +9,12 @@
 //! - `upstreams`: ranking, learned latency, ejection, budget, notices, observations.
 //! - `fetch`: one request across its upstreams; `spool`: bodies; `server`: hyper.
 //!
-//! Process model. Unix: [`start`] binds the listener in goshim, spawns `goshim __router`
-//! handing it the socket (inherited for the moment of the spawn only) and, through a pipe on
-//! its stdin, the table and token — never argv or the environment — then returns; goshim then
-//! execs go. The router ([`serve_child`]) holds no stdout, ignores SIGINT/SIGQUIT, and exits
-//! within ~100 ms of go (its parent after the exec). Windows: the router runs on a thread of
-//! the goshim that waits for go ([`Running::stop`]).
+//! Process model. Unix: [`start`] binds the listener in goshim and forks (no exec: the table,
+//! token and socket are already in the child's memory — never in argv or the environment),
+//! then returns; goshim then execs go. The router holds no stdin or stdout, ignores
+//! SIGINT/SIGQUIT, lets go of stderr the moment go (its parent after the exec) exits, and is
+//! gone shortly after. Windows: the router runs on a thread of the goshim that waits for go
+//! ([`Running::stop`]).
 //!
 //! What the caller sets in go's environment: `GOPROXY=<Running::url>` (`,direct` after it
 //! only where direct is allowed), `GONOPROXY=none` when there are private upstreams (else go
@@ -28,9 +28,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-
-#[cfg(unix)]
-use serde::{Deserialize, Serialize};
 
 use crate::env_vars::GOSHIM_ROUTER_URL;
 use crate::health::cache::{Observed, Store};
@@ -100,25 +97,8 @@ pub enum StartError {
     Bind(std::io::Error),
     #[error("cannot make a random token: {0}")]
     Token(String),
-    #[error("the goshim binary's path is unknown")]
-    NoExe,
     #[error("cannot start the router process: {0}")]
     Spawn(std::io::Error),
-    #[error("cannot hand the table to the router process: {0}")]
-    Handoff(std::io::Error),
-}
-
-/// What the router process reads from its stdin.
-#[cfg(unix)]
-#[derive(Debug, Serialize, Deserialize)]
-struct ChildInput {
-    token: String,
-    port: u16,
-    /// The inherited listening socket.
-    fd: i32,
-    /// The process the router lives for (goshim, then go after the exec).
-    parent: u32,
-    table: Table,
 }
 
 /// A new token of 128 random bits, hex.
@@ -134,52 +114,32 @@ fn bind() -> Result<(TcpListener, u16), StartError> {
     Ok((listener, port))
 }
 
-/// Starts a router for `table` and returns at once. Unix: a `goshim __router` process (the
-/// binary is `process.current_exe()`), handed the bound socket and, on its stdin, the table.
+/// Starts a router for `table` and returns at once. Unix: a child process forked from this one
+/// (no exec: nothing to load, and nothing to hand over — the table, token and bound socket are
+/// already in its memory), which serves until its parent — goshim, then go after the exec —
+/// is gone. Call it while goshim has one thread (forking a threaded process copies only the
+/// calling thread).
 #[cfg(unix)]
 pub fn start(process: &Process, table: &Table) -> Result<Running, StartError> {
-    use std::io::Write;
     use std::os::fd::AsRawFd;
-    use std::process::{Command, Stdio};
 
-    let exe = process.current_exe().ok_or(StartError::NoExe)?;
     let (listener, port) = bind()?;
     let token = new_token()?;
-    let fd = listener.as_raw_fd();
-    let input = ChildInput {
-        token: token.clone(),
-        port,
-        fd,
-        parent: std::process::id(),
-        table: table.clone(),
-    };
-    let json = serde_json::to_vec(&input).map_err(|e| StartError::Handoff(e.into()))?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("__router")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    // The socket is inheritable only for the spawn itself (posix_spawn: no fork of goshim's
-    // memory), so the go exec'd next never holds it.
-    set_cloexec(fd, false).map_err(StartError::Spawn)?;
-    let spawned = cmd.spawn();
-    let restored = set_cloexec(fd, true);
-    let mut child = spawned.map_err(StartError::Spawn)?;
-    restored.map_err(StartError::Spawn)?;
-    let handed = match child.stdin.take() {
-        Some(mut stdin) => stdin.write_all(&json),
-        None => Err(std::io::Error::other("no pipe")),
-    };
-    if let Err(e) = handed {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(StartError::Handoff(e));
+    let parent = std::process::id();
+    // SAFETY: fork in a process with a single thread (see above); the child only calls
+    // `serve_forked`, which never returns.
+    match unsafe { libc::fork() } {
+        -1 => Err(StartError::Spawn(std::io::Error::last_os_error())),
+        0 => {
+            let fd = listener.as_raw_fd();
+            serve_forked(process, table, token, port, listener, fd, parent)
+        }
+        pid => Ok(Running {
+            url: format!("http://127.0.0.1:{port}/{token}"),
+            fingerprint: table.fingerprint(),
+            pid: pid as u32,
+        }),
     }
-    Ok(Running {
-        url: format!("http://127.0.0.1:{port}/{token}"),
-        fingerprint: table.fingerprint(),
-        pid: child.id(),
-    })
 }
 
 /// Starts a router for `table` on a thread of this process (Windows: goshim waits for go).
@@ -204,25 +164,6 @@ pub fn start(process: &Process, table: &Table) -> Result<Running, StartError> {
     })
 }
 
-#[cfg(unix)]
-fn set_cloexec(fd: i32, on: bool) -> std::io::Result<()> {
-    // SAFETY: fcntl on a descriptor this process owns; no memory is passed.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-    if flags < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let flags = if on {
-        flags | libc::FD_CLOEXEC
-    } else {
-        flags & !libc::FD_CLOEXEC
-    };
-    // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags) } < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 /// The live router a goshim further up the process tree started for the same table, if any:
 /// `GOSHIM_ROUTER_URL` names it, its fingerprint matches `table`, and its port accepts a
 /// connection.
@@ -243,64 +184,37 @@ pub fn reuse(process: &Process, table: &Table) -> Option<String> {
     Some(url.to_string())
 }
 
-/// The body of the hidden `goshim __router` subcommand: reads its input on stdin, serves until
-/// its parent (go) is gone, records what it observed, exits.
+/// The router process, in the child [`start`] forked: stdin and stdout let go of (go's output
+/// is go's alone), every other inherited descriptor closed, serving until its parent is gone,
+/// then recording what it observed. Never returns.
 #[cfg(unix)]
-pub fn serve_child(process: &Process) -> ExitCode {
-    use std::os::fd::FromRawFd;
-
-    let mut text = Vec::new();
-    let read = std::io::stdin()
-        .lock()
-        .take(MAX_INPUT)
-        .read_to_end(&mut text);
-    let input: ChildInput = match read
-        .map_err(|e| e.to_string())
-        .and_then(|_| serde_json::from_slice(&text).map_err(|e| e.to_string()))
-    {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("goshim: router: unusable input on stdin: {e}");
-            return ExitCode::from(2);
-        }
-    };
+fn serve_forked(
+    process: &Process,
+    table: &Table,
+    token: String,
+    port: u16,
+    listener: TcpListener,
+    fd: i32,
+    parent: u32,
+) -> ! {
     watch::prepare();
-    watch::close_inherited(input.fd);
-    if !watch::parent_alive(input.parent) {
-        return ExitCode::SUCCESS;
+    watch::detach_stdio();
+    watch::close_inherited(fd);
+    // Most commands that may reach the network never do (a build with every module cached):
+    // the runtime, the client and the TLS roots are paid for only once go connects.
+    if watch::first_connection(fd, parent) {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("goshim-router-watch".into())
+            .spawn(move || watch::until_parent_exits(parent, tx));
+        if spawned.is_ok() {
+            run(process, table, token, port, listener, async {
+                let _ = rx.await;
+            });
+        }
     }
-    if set_cloexec(input.fd, true).is_err() {
-        eprintln!("goshim: router: no listening socket handed over");
-        return ExitCode::from(2);
-    }
-    // SAFETY: goshim handed this descriptor over for exactly this purpose; nothing else in
-    // this process owns it.
-    let listener = unsafe { TcpListener::from_raw_fd(input.fd) };
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let parent = input.parent;
-    let spawned = std::thread::Builder::new()
-        .name("goshim-router-watch".into())
-        .spawn(move || watch::until_parent_exits(parent, tx));
-    if spawned.is_err() {
-        return ExitCode::from(2);
-    }
-    run(
-        process,
-        &input.table,
-        input.token,
-        input.port,
-        listener,
-        async {
-            let _ = rx.await;
-        },
-    );
-    ExitCode::SUCCESS
-}
-
-#[cfg(windows)]
-pub fn serve_child(_process: &Process) -> ExitCode {
-    eprintln!("goshim: router: runs on a thread on Windows, not as a process");
-    ExitCode::from(2)
+    // SAFETY: _exit ends this forked child without running the parent's exit handlers.
+    unsafe { libc::_exit(0) }
 }
 
 /// Serves on `listener` until `shutdown` resolves, then records the observations.
@@ -426,23 +340,21 @@ fn observed(o: &upstreams::Observation) -> Option<Observed> {
 /// The hidden `goshim __router` subcommand's arguments.
 #[derive(Debug, clap::Args)]
 pub struct RouterArgs {
-    /// Test and benchmark entry: start a router for the table in this JSON file, then run the
-    /// command after `--` with GOPROXY and GOSHIM_ROUTER_URL pointing at it (exec on Unix).
+    /// Start a router for the table in this JSON file, then run the command after `--` with
+    /// GOPROXY and GOSHIM_ROUTER_URL pointing at it (exec on Unix).
     #[arg(long)]
-    table: Option<PathBuf>,
-    /// With --table: run the command without a router (the benchmark's baseline).
-    #[arg(long, requires = "table")]
+    table: PathBuf,
+    /// Run the command without a router (the benchmark's baseline).
+    #[arg(long)]
     no_start: bool,
     /// The command to run after the router started.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     command: Vec<OsString>,
 }
 
-/// `goshim __router`: without `--table`, the router process itself ([`serve_child`]).
+/// `goshim __router --table FILE -- CMD…`: the test and benchmark entry.
 pub fn cli(process: &Process, args: RouterArgs) -> ExitCode {
-    let Some(path) = args.table else {
-        return serve_child(process);
-    };
+    let path = args.table;
     let table: Table = match std::fs::File::open(&path).and_then(|f| {
         let mut text = Vec::new();
         f.take(MAX_INPUT).read_to_end(&mut text)?;
@@ -547,8 +459,37 @@ mod watch {
         }
     }
 
-    /// Closes every descriptor goshim's own parent left inheritable (pipes a caller may wait
-    /// on for EOF), except stdio and the listening socket (always above 2: Rust's runtime
+    /// The router reads nothing and writes no output of go's: stdin and stdout become
+    /// /dev/null (so `x=$(go …)` never waits for it), and the process is named `goshim-router`
+    /// for ps and top.
+    pub fn detach_stdio() {
+        null_onto(&[libc::STDIN_FILENO, libc::STDOUT_FILENO]);
+        #[cfg(target_os = "linux")]
+        // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
+        unsafe {
+            libc::prctl(libc::PR_SET_NAME, c"goshim-router".as_ptr());
+        }
+    }
+
+    /// Points these descriptors at /dev/null.
+    fn null_onto(fds: &[libc::c_int]) {
+        // SAFETY: open and dup2 on a constant path and descriptors this process owns.
+        unsafe {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            if null < 0 {
+                return;
+            }
+            for &fd in fds {
+                libc::dup2(null, fd);
+            }
+            if !fds.contains(&null) {
+                libc::close(null);
+            }
+        }
+    }
+
+    /// Closes every descriptor the router inherited (goshim's open files, pipes a caller may
+    /// wait on for EOF), except stdio and the listening socket (always above 2: Rust's runtime
     /// opens /dev/null on closed stdio before `main`).
     pub fn close_inherited(keep: i32) {
         #[cfg(target_os = "linux")]
@@ -574,13 +515,53 @@ mod watch {
         u32::try_from(ppid).is_ok_and(|p| p == parent)
     }
 
-    /// Blocks until the parent has exited (or SIGTERM arrived), then tells the server.
-    pub fn until_parent_exits(parent: u32, tx: tokio::sync::oneshot::Sender<()>) {
+    /// The parent as a pollable descriptor (Linux pidfd), or -1.
+    fn pidfd(parent: u32) -> i32 {
         #[cfg(target_os = "linux")]
         // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, parent as libc::pid_t, 0) } as i32;
+        return unsafe { libc::syscall(libc::SYS_pidfd_open, parent as libc::pid_t, 0) } as i32;
         #[cfg(not(target_os = "linux"))]
-        let pidfd = -1;
+        return -1;
+    }
+
+    /// Waits until go connects to the listening socket `fd` (true) or the parent has exited or
+    /// SIGTERM arrived (false), without a thread or a runtime.
+    pub fn first_connection(fd: i32, parent: u32) -> bool {
+        let pidfd = pidfd(parent);
+        let ended = loop {
+            if TERMINATED.load(Ordering::SeqCst) || !parent_alive(parent) {
+                break true;
+            }
+            let mut fds = [
+                libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: pidfd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            let n = if pidfd >= 0 { 2 } else { 1 };
+            // SAFETY: `n` valid pollfds; a timeout keeps SIGTERM and the parent noticed.
+            let ready =
+                unsafe { libc::poll(fds.as_mut_ptr(), n, POLL.as_millis() as libc::c_int) };
+            if ready > 0 {
+                break fds[1].revents != 0 && fds[0].revents == 0;
+            }
+        };
+        if pidfd >= 0 {
+            // SAFETY: closing the descriptor opened above.
+            unsafe { libc::close(pidfd) };
+        }
+        !ended
+    }
+
+    /// Blocks until the parent has exited (or SIGTERM arrived), then tells the server.
+    pub fn until_parent_exits(parent: u32, tx: tokio::sync::oneshot::Sender<()>) {
+        let pidfd = pidfd(parent);
         while !TERMINATED.load(Ordering::SeqCst) && parent_alive(parent) {
             if pidfd >= 0 {
                 let mut fds = libc::pollfd {
@@ -597,10 +578,14 @@ mod watch {
                 std::thread::sleep(POLL);
             }
         }
+        // Go is gone: whoever reads its stderr (`2>&1 | …`) gets EOF now, not after the
+        // observations are written.
+        null_onto(&[libc::STDERR_FILENO]);
         let _ = tx.send(());
         // The orderly exit (observations into the cache) gets two seconds.
         std::thread::sleep(Duration::from_secs(2));
-        std::process::exit(0);
+        // SAFETY: _exit ends this forked child without running the parent's exit handlers.
+        unsafe { libc::_exit(0) }
     }
 }
 
