@@ -36,7 +36,9 @@
 //! - [`project`]: `-C`, GO111MODULE, go.mod/go.work discovery, `-mod`/vendor mode.
 //! - [`command`]: command classes, toolchain selection, network reach.
 
+mod base64;
 pub mod command;
+pub mod dirhash;
 pub mod env;
 pub mod gomod;
 mod gourl;

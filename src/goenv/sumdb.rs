@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::gourl;
+use super::{base64, gourl};
 
 /// The verifier key of `sum.golang.org` (`modfetch/key.go: knownGOSUMDB`).
 pub const SUM_GOLANG_ORG_KEY: &str =
@@ -109,7 +109,7 @@ fn verifier_name(vkey: &str) -> Result<&str, SumDbError> {
     let (name, rest) = vkey.split_once('+').unwrap_or((vkey, ""));
     let (hash16, key64) = rest.split_once('+').unwrap_or((rest, ""));
     let hash = u32::from_str_radix(hash16, 16).ok();
-    let key = base64_std_decode(key64);
+    let key = base64::decode(key64);
     let valid_name = !name.is_empty() && !name.contains(char::is_whitespace) && !name.contains('+');
     let (Some(hash), Some(key)) = (hash, key) else {
         return Err(SumDbError::MalformedVerifier);
@@ -148,40 +148,6 @@ fn check_name(name: &str) -> Result<(), SumDbError> {
         return Err(bad());
     }
     Ok(())
-}
-
-/// Go's `base64.StdEncoding.DecodeString` (padding required, CR/LF ignored).
-fn base64_std_decode(s: &str) -> Option<Vec<u8>> {
-    let bytes: Vec<u8> = s.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let quads = bytes.len() / 4;
-    for (qi, q) in bytes.chunks(4).enumerate() {
-        let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && qi + 1 != quads) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &q[..4 - pad] {
-            n = (n << 6) | val(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&decoded[..3 - pad]);
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -298,16 +264,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn base64_matches_go() {
-        assert_eq!(base64_std_decode("").as_deref(), Some(&b""[..]));
-        assert_eq!(base64_std_decode("Zg==").as_deref(), Some(&b"f"[..]));
-        assert_eq!(base64_std_decode("Zm8=").as_deref(), Some(&b"fo"[..]));
-        assert_eq!(base64_std_decode("Zm9v").as_deref(), Some(&b"foo"[..]));
-        assert_eq!(base64_std_decode("Zg"), None);
-        assert_eq!(base64_std_decode("Z==="), None);
-        assert_eq!(base64_std_decode("Zg==Zm9v"), None);
     }
 }
