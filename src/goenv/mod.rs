@@ -41,6 +41,7 @@ pub mod command;
 pub mod dirhash;
 pub mod env;
 pub mod gomod;
+pub mod gosum;
 mod gourl;
 pub mod gover;
 pub mod module;
