@@ -45,6 +45,7 @@ pub mod gosum;
 mod gourl;
 pub mod gover;
 pub mod module;
+pub mod note;
 pub mod pattern;
 pub mod project;
 pub mod proxy;

@@ -1,5 +1,7 @@
-//! GOSUMDB as a typed value, parsed as `modfetch/sumdb.go: dbDial` does.
+//! GOSUMDB as a typed value, parsed as `modfetch/sumdb.go: dbDial` does, and its verifier
+//! key (x/mod `sumdb/note` `NewVerifier`).
 
+use aws_lc_rs::signature;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -43,6 +45,11 @@ impl SumDbSpec {
     /// The URL go falls back to when no proxy serves the database: `https://<name>`.
     pub fn direct_url(&self) -> String {
         format!("https://{}", self.name)
+    }
+
+    /// The verifier key that signs this database's tree notes.
+    pub fn verifier(&self) -> Result<VerifierKey, SumDbError> {
+        VerifierKey::parse(&self.key)
     }
 }
 
@@ -88,7 +95,8 @@ pub fn parse_gosumdb(value: &str) -> Result<SumDb, SumDbError> {
     if fields.len() > 2 {
         return Err(SumDbError::TooManyFields);
     }
-    let name = verifier_name(key)?;
+    let verifier = VerifierKey::parse(key)?;
+    let name = verifier.name();
     check_name(name)?;
     let url = match fields.get(1) {
         Some(u) => {
@@ -104,32 +112,76 @@ pub fn parse_gosumdb(value: &str) -> Result<SumDb, SumDbError> {
     }))
 }
 
-/// x/mod `note.NewVerifier`: checks the key and returns its name.
-fn verifier_name(vkey: &str) -> Result<&str, SumDbError> {
-    let (name, rest) = vkey.split_once('+').unwrap_or((vkey, ""));
-    let (hash16, key64) = rest.split_once('+').unwrap_or((rest, ""));
-    let hash = u32::from_str_radix(hash16, 16).ok();
-    let key = base64::decode(key64);
-    let valid_name = !name.is_empty() && !name.contains(char::is_whitespace) && !name.contains('+');
-    let (Some(hash), Some(key)) = (hash, key) else {
-        return Err(SumDbError::MalformedVerifier);
-    };
-    if hash16.len() != 8 || hash16.starts_with('+') || !valid_name || key.is_empty() {
-        return Err(SumDbError::MalformedVerifier);
+/// A checksum database's verifier key, `<name>+<hash>+<base64(0x01 || Ed25519 public key)>`,
+/// as x/mod `note.NewVerifier` accepts it: `hash` is the first 4 bytes (big-endian, 8 hex
+/// digits) of SHA-256(`name` "\n" key data), the key data's first byte the algorithm (1,
+/// Ed25519).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierKey {
+    name: String,
+    hash: u32,
+    public_key: [u8; 32],
+}
+
+impl VerifierKey {
+    /// Parses and checks a verifier key (`note.NewVerifier`), with go's errors.
+    pub fn parse(vkey: &str) -> Result<VerifierKey, SumDbError> {
+        let (name, rest) = vkey.split_once('+').unwrap_or((vkey, ""));
+        let (hash16, key64) = rest.split_once('+').unwrap_or((rest, ""));
+        let hash = u32::from_str_radix(hash16, 16).ok();
+        let key = base64::decode(key64);
+        let (Some(hash), Some(key)) = (hash, key) else {
+            return Err(SumDbError::MalformedVerifier);
+        };
+        if hash16.len() != 8 || hash16.starts_with('+') || !is_valid_name(name) || key.is_empty() {
+            return Err(SumDbError::MalformedVerifier);
+        }
+        if key_hash(name, &key) != hash {
+            return Err(SumDbError::BadHash);
+        }
+        match key[0] {
+            1 => Ok(VerifierKey {
+                name: name.to_string(),
+                hash,
+                public_key: key[1..]
+                    .try_into()
+                    .map_err(|_| SumDbError::MalformedVerifier)?,
+            }),
+            _ => Err(SumDbError::UnknownAlgorithm),
+        }
     }
+
+    /// The database name (`sum.golang.org`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The key hash that signature lines carry in their first 4 bytes.
+    pub fn key_hash(&self) -> u32 {
+        self.hash
+    }
+
+    /// Whether `sig` is this key's Ed25519 signature of `msg`.
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        signature::UnparsedPublicKey::new(&signature::ED25519, &self.public_key)
+            .verify(msg, sig)
+            .is_ok()
+    }
+}
+
+/// x/mod `note.isValidName`: non-empty, no white space, no `+`.
+pub(super) fn is_valid_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(char::is_whitespace) && !name.contains('+')
+}
+
+/// x/mod `note.keyHash`.
+fn key_hash(name: &str, key: &[u8]) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update(&key);
+    h.update(key);
     let sum = h.finalize();
-    if u32::from_be_bytes([sum[0], sum[1], sum[2], sum[3]]) != hash {
-        return Err(SumDbError::BadHash);
-    }
-    match key[0] {
-        1 if key.len() == 33 => Ok(name),
-        1 => Err(SumDbError::MalformedVerifier),
-        _ => Err(SumDbError::UnknownAlgorithm),
-    }
+    u32::from_be_bytes([sum[0], sum[1], sum[2], sum[3]])
 }
 
 /// "No funny business in the database name": `https://<name>` must be host[/path] only.
@@ -264,5 +316,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn golang_key() -> VerifierKey {
+        VerifierKey::parse(SUM_GOLANG_ORG_KEY).unwrap()
+    }
+
+    #[test]
+    fn verifier_keys() {
+        let key = golang_key();
+        assert_eq!(key.name(), "sum.golang.org");
+        assert_eq!(key.key_hash(), 0x033de0ae);
+        let Ok(SumDb::Db(spec)) = parse_gosumdb("sum.golang.google.cn") else {
+            panic!("alias must parse")
+        };
+        assert_eq!(spec.verifier(), Ok(key));
+        // x/mod note_test.go's key (golang/mod @ fe2ec04).
+        let peter = VerifierKey::parse(
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        )
+        .unwrap();
+        assert_eq!(peter.name(), "PeterNeumann");
+        for bad in [
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T",
+            "PeterNeumann+c74f20a3",
+            "+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+            "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        ] {
+            assert!(VerifierKey::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            VerifierKey::parse(
+                "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            ),
+            Err(SumDbError::BadHash)
+        );
     }
 }
