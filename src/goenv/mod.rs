@@ -59,6 +59,7 @@ pub mod sumdb;
 )]
 #[path = "../../tests/support/rng.rs"]
 mod testgen;
+pub mod tlog;
 
 pub use env::{EnvSources, EnvValue, GoEnv, GoOrigin};
 pub use pattern::{BadPattern, malformed_globs, match_prefix_patterns, path_match};
