@@ -35,6 +35,24 @@
 //! - [`gomod`]: go.mod/go.work parser with `file:line:col` errors; [`semver`], [`gover`].
 //! - [`project`]: `-C`, GO111MODULE, go.mod/go.work discovery, `-mod`/vendor mode.
 //! - [`command`]: command classes, toolchain selection, network reach.
+//!
+//! Checking a download before serving it, as go will check it (each module has its example):
+//! - [`dirhash`]: go's `h1:` hash of a module zip or a go.mod file.
+//! - [`gosum`]: the go.sum files go reads and what they say about a hash.
+//! - [`sumdb`]: verifier keys and checksum-database lookup answers, trusted only when their
+//!   tree note is signed ([`note`]) and the record is proved in that tree ([`tlog`]).
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use goshim::goenv::{dirhash, gosum::{GoSum, SumCheck, SumFiles, SumKind}};
+//!
+//! let zip = std::fs::File::open("/tmp/spool/example.com-m-v1.0.0.zip").unwrap();
+//! let h1 = dirhash::hash_zip(zip, "example.com/m", "v1.0.0").unwrap();
+//! let sums = GoSum::read(&SumFiles::module(Path::new("/src/app/go.mod"))).unwrap();
+//! let verdict = sums.check("example.com/m", "v1.0.0", SumKind::Zip, &h1);
+//! // SumCheck::NotListed: ask the checksum database (goenv::sumdb::verify_lookup).
+//! # let _ = matches!(verdict, SumCheck::Listed);
+//! ```
 
 mod base64;
 pub mod command;

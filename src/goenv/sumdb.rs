@@ -1,10 +1,37 @@
-//! GOSUMDB as a typed value, parsed as `modfetch/sumdb.go: dbDial` does, and its verifier
-//! key (x/mod `sumdb/note` `NewVerifier`).
+//! The checksum database: GOSUMDB as a typed value, parsed as cmd/go `modfetch/sumdb.go:
+//! dbDial` does; its verifier key (x/mod `sumdb/note` `NewVerifier`); and a lookup answer
+//! checked as x/mod `sumdb/client.go` `Client.Lookup` and `checkRecord` check it, then read as
+//! cmd/go `modfetch/fetch.go` `checkSumDB` reads it.
+//!
+//! A lookup answer (`<base>/lookup/<path>@<version>`) is the record id, the record text (the
+//! module version's go.sum lines), a blank line and a signed tree note. [`verify_lookup`]
+//! trusts it only when the note carries a valid signature by the GOSUMDB key and hash tiles
+//! prove the record to be in that tree; [`VerifiedRecord::expected`] then gives the `h1:` go
+//! will require. go still checks everything itself (and that the tree extends the newest one it
+//! has seen, which only go knows).
+//!
+//! ```no_run
+//! use goshim::goenv::gosum::SumKind;
+//! use goshim::goenv::sumdb::{self, VerifierKey, SUM_GOLANG_ORG_KEY};
+//! use goshim::goenv::tlog::Tile;
+//!
+//! let key = VerifierKey::parse(SUM_GOLANG_ORG_KEY).unwrap();
+//! # let body: Vec<u8> = Vec::new();
+//! # fn get(_: &str) -> Result<Vec<u8>, std::io::Error> { unimplemented!() }
+//! // body = GET <base>/lookup/golang.org/x/text@v0.3.0
+//! let mut tiles = |tile: &Tile| get(&format!("<base>/{}", tile.path()));
+//! let record = sumdb::verify_lookup(&body, &key, &mut tiles).unwrap();
+//! let want: Option<&str> = record.expected("golang.org/x/text", "v0.3.0", SumKind::Zip);
+//! # let _ = want;
+//! ```
 
 use aws_lc_rs::signature;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use super::gosum::SumKind;
+use super::note::{self, NoteError};
+use super::tlog::{self, FormatError, ProofError, Tile, Tree};
 use super::{base64, gourl};
 
 /// The verifier key of `sum.golang.org` (`modfetch/key.go: knownGOSUMDB`).
@@ -184,6 +211,117 @@ fn key_hash(name: &str, key: &[u8]) -> u32 {
     u32::from_be_bytes([sum[0], sum[1], sum[2], sum[3]])
 }
 
+/// Why a tree note is not trusted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TreeNoteError {
+    #[error("verifying tree note: {0}")]
+    Note(#[from] NoteError),
+    #[error(transparent)]
+    Format(#[from] FormatError),
+}
+
+/// Why a lookup answer is not trusted.
+#[derive(Debug, Error)]
+pub enum LookupError<E> {
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error(transparent)]
+    Tree(#[from] TreeNoteError),
+    #[error(transparent)]
+    Proof(#[from] ProofError<E>),
+}
+
+/// A lookup answer, parsed but not yet trusted (`tlog.ParseRecord`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupRecord {
+    pub id: u64,
+    /// The record text: go.sum lines, each ending in `\n`.
+    pub text: String,
+    /// The signed tree note that follows the record.
+    pub note: Vec<u8>,
+}
+
+impl LookupRecord {
+    /// Splits a lookup answer's body.
+    pub fn parse(body: &[u8]) -> Result<LookupRecord, FormatError> {
+        let (id, text, note) = tlog::parse_record(body)?;
+        Ok(LookupRecord {
+            id,
+            text: text.to_string(),
+            note: note.to_vec(),
+        })
+    }
+}
+
+/// A tree head whose note is signed by the database's key (`note.Open`, then
+/// `tlog.ParseTree`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedTree {
+    pub tree: Tree,
+}
+
+impl SignedTree {
+    /// Opens a signed tree note (as `/latest` serves it, or the end of a lookup answer).
+    pub fn open(note: &[u8], key: &VerifierKey) -> Result<SignedTree, TreeNoteError> {
+        let text = note::open(note, key)?;
+        Ok(SignedTree {
+            tree: tlog::parse_tree(text)?,
+        })
+    }
+}
+
+/// A lookup answer proved to be in a tree signed by the database's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRecord {
+    pub id: u64,
+    pub tree: Tree,
+    /// The record text: go.sum lines, each ending in `\n`.
+    pub text: String,
+}
+
+impl VerifiedRecord {
+    /// The record's lines for `path@version` (`kind`), as `Client.Lookup` returns them.
+    pub fn lines<'a>(
+        &'a self,
+        path: &str,
+        version: &str,
+        kind: SumKind,
+    ) -> impl Iterator<Item = &'a str> {
+        let prefix = format!("{path} {} ", kind.sum_version(version));
+        self.text
+            .split('\n')
+            .filter(move |line| line.starts_with(&prefix))
+    }
+
+    /// The `h1:` hash go requires for `path@version` (`kind`) by this record: the first line
+    /// `<path> <version> h1:…` decides (`checkSumDB`). `None` when the record has no such
+    /// line; go then accepts the download as it is.
+    pub fn expected(&self, path: &str, version: &str, kind: SumKind) -> Option<&str> {
+        let prefix = format!("{path} {} ", kind.sum_version(version));
+        self.lines(path, version, kind)
+            .map(|line| &line[prefix.len()..])
+            .find(|hash| hash.starts_with("h1:"))
+    }
+}
+
+/// Checks a lookup answer as go's checksum database client does: the tree note must carry a
+/// valid signature by `key`, and the hash tiles read from `tiles` must prove the record to be
+/// in that tree ([`tlog::check_record`]).
+pub fn verify_lookup<E>(
+    body: &[u8],
+    key: &VerifierKey,
+    tiles: &mut dyn FnMut(&Tile) -> Result<Vec<u8>, E>,
+) -> Result<VerifiedRecord, LookupError<E>> {
+    let record = LookupRecord::parse(body)?;
+    let tree = SignedTree::open(&record.note, key)?.tree;
+    tlog::check_record(&tree, record.id, record.text.as_bytes(), tiles)?;
+    Ok(VerifiedRecord {
+        id: record.id,
+        tree,
+        text: record.text,
+    })
+}
+
 /// "No funny business in the database name": `https://<name>` must be host[/path] only.
 fn check_name(name: &str) -> Result<(), SumDbError> {
     let bad = || SumDbError::BadName(name.to_string());
@@ -318,6 +456,26 @@ mod tests {
         }
     }
 
+    /// A sum.golang.org lookup answer for github.com/libp2p/go-libp2p-blankhost@v0.2.0 (record
+    /// 1354545 in tree 3784599), as quoted from https://sum.golang.org/lookup/ in a public
+    /// design note on serving Go modules over IPFS.
+    const BLANKHOST_LOOKUP: &str = "1354545\n\
+        github.com/libp2p/go-libp2p-blankhost v0.2.0 h1:3EsGAi0CBGcZ33GwRuXEYJLLPoVWyXJ1bcJzAJjINkk=\n\
+        github.com/libp2p/go-libp2p-blankhost v0.2.0/go.mod h1:eduNKXGTioTuQAUcZ5epXi9vMl+t4d8ugUBRQ4SqaNQ=\n\
+        \n\
+        go.sum database tree\n\
+        3784599\n\
+        7uvxIZ67TZygcq/AehTD8iHYt81Ih+Zl2Y7vXZbfszQ=\n\
+        \n\
+        — sum.golang.org Az3grn972wXskjQrsZhVGc93fTU2uOsmSTiId1Wn1lxDCup5z4ggl1/4gaUqOkMa6cMbYvjB7hn7yemNr7Zqanol/go=\n";
+
+    /// A sum.golang.org tree head from transparency-dev/trillian-tessera
+    /// internal/parse/parse_test.go (BenchmarkCheckpointUnsafe), final newline restored.
+    const TESSERA_TREE: &str = "go.sum database tree\n31700353\n\
+        qINS1GRFhWHwdkUeqLEoP4yEMkTBBzxBkGwGQlVlVcs=\n\
+        \n\
+        — sum.golang.org Az3grnmrIUEDFqHzAElIQCPNoRFRAAdFo47fooyWKMHb89k11GJh5zHIfNCOBmwn/C3YI8oW9/C8DJ87F61QqspBYwM=\n";
+
     fn golang_key() -> VerifierKey {
         VerifierKey::parse(SUM_GOLANG_ORG_KEY).unwrap()
     }
@@ -351,5 +509,109 @@ mod tests {
             ),
             Err(SumDbError::BadHash)
         );
+    }
+
+    #[test]
+    fn real_sum_golang_org_tree_heads() {
+        let key = golang_key();
+        let tree = SignedTree::open(TESSERA_TREE.as_bytes(), &key)
+            .unwrap()
+            .tree;
+        assert_eq!(tree.size, 31700353);
+        assert_eq!(
+            base64::encode(&tree.hash),
+            "qINS1GRFhWHwdkUeqLEoP4yEMkTBBzxBkGwGQlVlVcs="
+        );
+        let tampered = TESSERA_TREE.replace("31700353", "31700354");
+        assert_eq!(
+            SignedTree::open(tampered.as_bytes(), &key),
+            Err(TreeNoteError::Note(NoteError::InvalidSignature {
+                name: "sum.golang.org".into(),
+                hash: 0x033de0ae
+            }))
+        );
+        // The right note, the wrong key.
+        let other = VerifierKey::parse(
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        )
+        .unwrap();
+        assert_eq!(
+            SignedTree::open(TESSERA_TREE.as_bytes(), &other),
+            Err(TreeNoteError::Note(NoteError::Unverified))
+        );
+    }
+
+    #[test]
+    fn real_sum_golang_org_lookup() {
+        let key = golang_key();
+        let record = LookupRecord::parse(BLANKHOST_LOOKUP.as_bytes()).unwrap();
+        assert_eq!(record.id, 1354545);
+        let tree = SignedTree::open(&record.note, &key).unwrap().tree;
+        assert_eq!(tree.size, 3784599);
+        // No tiles here (no network): the proof asks for the tiles x/mod would, and fails on
+        // the first.
+        let mut asked = Vec::new();
+        let mut offline = |t: &Tile| {
+            asked.push(t.path());
+            Err::<Vec<u8>, _>("offline")
+        };
+        let err = verify_lookup(BLANKHOST_LOOKUP.as_bytes(), &key, &mut offline).unwrap_err();
+        assert_eq!(err.to_string(), "reading tile/8/2/000.p/57: offline");
+        assert_eq!(asked[0], "tile/8/2/000.p/57");
+        // Reading the lines as go does, once verified.
+        let verified = VerifiedRecord {
+            id: record.id,
+            tree,
+            text: record.text,
+        };
+        let path = "github.com/libp2p/go-libp2p-blankhost";
+        assert_eq!(
+            verified.expected(path, "v0.2.0", SumKind::Zip),
+            Some("h1:3EsGAi0CBGcZ33GwRuXEYJLLPoVWyXJ1bcJzAJjINkk=")
+        );
+        assert_eq!(
+            verified.expected(path, "v0.2.0", SumKind::GoMod),
+            Some("h1:eduNKXGTioTuQAUcZ5epXi9vMl+t4d8ugUBRQ4SqaNQ=")
+        );
+        assert_eq!(verified.lines(path, "v0.2.0", SumKind::Zip).count(), 1);
+        assert_eq!(verified.expected(path, "v0.2.1", SumKind::Zip), None);
+        assert_eq!(
+            verified.expected("github.com/libp2p", "v0.2.0", SumKind::Zip),
+            None
+        );
+        // Tampered record text or note: refused before any tile is read.
+        let forged = BLANKHOST_LOOKUP.replace("h1:3EsG", "h1:4EsG");
+        let mut never = |_: &Tile| -> Result<Vec<u8>, &str> { panic!("no tile needed") };
+        let forged_note = BLANKHOST_LOOKUP.replace("3784599", "3784600");
+        assert!(matches!(
+            verify_lookup(forged_note.as_bytes(), &key, &mut never),
+            Err(LookupError::Tree(TreeNoteError::Note(
+                NoteError::InvalidSignature { .. }
+            )))
+        ));
+        let mut offline = |_: &Tile| Err::<Vec<u8>, _>("offline");
+        assert!(matches!(
+            verify_lookup(forged.as_bytes(), &key, &mut offline),
+            Err(LookupError::Proof(ProofError::Fetch { .. }))
+        ));
+        assert!(matches!(
+            verify_lookup(b"1354545\nno blank line", &key, &mut never),
+            Err(LookupError::Format(FormatError::Record))
+        ));
+    }
+
+    #[test]
+    fn expected_takes_the_first_h1_line() {
+        let record = VerifiedRecord {
+            id: 0,
+            tree: Tree {
+                size: 1,
+                hash: [0; 32],
+            },
+            text: "m v1 h2:future\nm v1 h1:first\nm v1 h1:second\nm v1/go.mod h1:mod\n".into(),
+        };
+        assert_eq!(record.expected("m", "v1", SumKind::Zip), Some("h1:first"));
+        assert_eq!(record.expected("m", "v1", SumKind::GoMod), Some("h1:mod"));
+        assert_eq!(record.lines("m", "v1", SumKind::Zip).count(), 3);
     }
 }
