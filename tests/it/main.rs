@@ -25,4 +25,6 @@ mod router;
 mod shells;
 mod shim_exec;
 mod tools;
+mod usage;
+mod verify;
 mod version_managers;
