@@ -29,6 +29,10 @@
 //! assert!(h1.starts_with("h1:"));
 //! ```
 //!
+//! [`hash_zip_parallel`] spreads the entries over several threads, each with its own reader
+//! of the spool; the zip's contents must be inflated and hashed in full, and that work, not
+//! the reading, is what takes time.
+//!
 //! Checks on the zip, each where go makes it:
 //! - larger than 500 MiB ([`MAX_ZIP_FILE`]): go stops reading with "downloaded zip file too
 //!   large" (`modfetch/proxy.go Zip`);
@@ -48,6 +52,8 @@
 //! would be unbounded work). A zip rejected for either could never be used by go.
 
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -112,6 +118,23 @@ pub fn hash_zip<R: Read + Seek>(zip: R, path: &str, version: &str) -> Result<Str
     hash_zip_limited(zip, path, version, MAX_ZIP_FILE)
 }
 
+/// [`hash_zip`] on up to `threads` threads, each reading its own run of entries (balanced by
+/// compressed size) through its own reader from `open`: `|| File::open(&spool)`, or
+/// `|| Ok(Cursor::new(&bytes[..]))`. Same result as [`hash_zip`]; for a zip with several
+/// faults, which one is reported may differ.
+pub fn hash_zip_parallel<R, F>(
+    open: F,
+    path: &str,
+    version: &str,
+    threads: usize,
+) -> Result<String, ZipHashError>
+where
+    R: Read + Seek,
+    F: Fn() -> io::Result<R> + Sync,
+{
+    hash_zip_parallel_limited(open, path, version, threads, MAX_ZIP_FILE)
+}
+
 fn hash_zip_limited<R: Read + Seek>(
     zip: R,
     path: &str,
@@ -119,17 +142,144 @@ fn hash_zip_limited<R: Read + Seek>(
     limit: u64,
 ) -> Result<String, ZipHashError> {
     let module = format!("{path}@{version}");
+    let mut archive = open_checked(zip, &module, limit)?;
+    let budget = Budget::new(limit);
+    let range = 0..archive.len();
+    let files =
+        hash_range(&mut archive, range, &module, &budget).map_err(|e| e.into_error(&module))?;
+    summarize(files, module)
+}
+
+fn hash_zip_parallel_limited<R, F>(
+    open: F,
+    path: &str,
+    version: &str,
+    threads: usize,
+    limit: u64,
+) -> Result<String, ZipHashError>
+where
+    R: Read + Seek,
+    F: Fn() -> io::Result<R> + Sync,
+{
+    let module = format!("{path}@{version}");
     let io_error = |source| ZipHashError::Io {
         module: module.clone(),
         source,
     };
+    let mut first = open_checked(open().map_err(io_error)?, &module, limit)?;
+    let ranges = split(&first, threads.max(1));
+    let budget = Budget::new(limit);
+    let results: Vec<Result<Files, Stop>> = std::thread::scope(|scope| {
+        let others: Vec<_> = ranges[1..]
+            .iter()
+            .map(|range| {
+                let (open, module, budget) = (&open, &module, &budget);
+                scope.spawn(move || {
+                    let zip = BufReader::with_capacity(
+                        64 << 10,
+                        open().map_err(|e| {
+                            budget.stop();
+                            Stop::Failed(ZipHashError::Io {
+                                module: module.clone(),
+                                source: e,
+                            })
+                        })?,
+                    );
+                    let mut archive = ZipArchive::new(zip).map_err(|source| {
+                        budget.stop();
+                        Stop::Failed(ZipHashError::Format {
+                            module: module.clone(),
+                            source,
+                        })
+                    })?;
+                    hash_range(&mut archive, range.clone(), module, budget)
+                })
+            })
+            .collect();
+        let mine = hash_range(&mut first, ranges[0].clone(), &module, &budget);
+        std::iter::once(mine)
+            .chain(others.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }))
+            .collect()
+    });
+    // The first real fault in archive order; runs stopped because of it carry none.
+    let mut files = Vec::with_capacity(first.len());
+    let mut stopped = false;
+    for result in results {
+        match result {
+            Ok(run) => files.extend(run),
+            Err(Stop::Failed(e)) => return Err(e),
+            Err(Stop::Stopped) => stopped = true,
+        }
+    }
+    if stopped {
+        return Err(Stop::Stopped.into_error(&module));
+    }
+    summarize(files, module)
+}
+
+type Files = Vec<(Vec<u8>, [u8; 32])>;
+
+/// Why a run of entries ended early.
+enum Stop {
+    Failed(ZipHashError),
+    /// Another run failed.
+    Stopped,
+}
+
+impl Stop {
+    fn into_error(self, module: &str) -> ZipHashError {
+        match self {
+            Stop::Failed(e) => e,
+            Stop::Stopped => ZipHashError::Io {
+                module: module.to_string(),
+                source: io::Error::other("stopped without a fault"),
+            },
+        }
+    }
+}
+
+/// The uncompressed bytes every run may still read, shared, and whether a run failed.
+struct Budget {
+    limit: u64,
+    used: AtomicU64,
+    failed: AtomicBool,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Budget {
+        Budget {
+            limit,
+            used: AtomicU64::new(0),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    fn stop(&self) {
+        self.failed.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Opens the zip and makes the checks that need only its size and central directory.
+fn open_checked<R: Read + Seek>(
+    zip: R,
+    module: &str,
+    limit: u64,
+) -> Result<ZipArchive<BufReader<R>>, ZipHashError> {
     let mut zip = BufReader::with_capacity(64 << 10, zip);
-    let size = zip.seek(SeekFrom::End(0)).map_err(io_error)?;
+    let size = zip
+        .seek(SeekFrom::End(0))
+        .map_err(|source| ZipHashError::Io {
+            module: module.to_string(),
+            source,
+        })?;
     if size > limit {
         return Err(ZipHashError::TooLarge { size });
     }
-    let mut archive = ZipArchive::new(zip).map_err(|source| ZipHashError::Format {
-        module: module.clone(),
+    let archive = ZipArchive::new(zip).map_err(|source| ZipHashError::Format {
+        module: module.to_string(),
         source,
     })?;
     let prefix = format!("{module}/");
@@ -138,53 +288,102 @@ fn hash_zip_limited<R: Read + Seek>(
         .find(|name| !name.starts_with(prefix.as_bytes()))
     {
         return Err(ZipHashError::UnexpectedFile {
-            module,
+            module: module.to_string(),
             name: String::from_utf8_lossy(name).into_owned(),
         });
     }
     if archive.has_duplicate_names() {
-        return Err(ZipHashError::DuplicateEntries { module });
+        return Err(ZipHashError::DuplicateEntries {
+            module: module.to_string(),
+        });
     }
-    let mut files = Vec::with_capacity(archive.len());
+    Ok(archive)
+}
+
+/// Up to `threads` consecutive runs of entries of about equal compressed size.
+fn split<R: Read + Seek>(archive: &ZipArchive<R>, threads: usize) -> Vec<Range<usize>> {
+    let weight = |i: usize| {
+        archive
+            .by_index_data(i)
+            .map_or(0, |e| e.compressed_size())
+            .saturating_add(512)
+    };
+    let n = archive.len();
+    let total: u64 = (0..n).map(weight).fold(0, u64::saturating_add);
+    let share = total / threads as u64 + 1;
+    let mut ranges = Vec::with_capacity(threads);
+    let (mut start, mut acc) = (0, 0u64);
+    for i in 0..n {
+        acc = acc.saturating_add(weight(i));
+        if acc >= share * (ranges.len() as u64 + 1) && ranges.len() + 1 < threads {
+            ranges.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    ranges.push(start..n);
+    ranges
+}
+
+/// Hashes the entries in `range`: (raw name, SHA-256 of the contents) each.
+fn hash_range<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    range: Range<usize>,
+    module: &str,
+    budget: &Budget,
+) -> Result<Files, Stop> {
+    let fail = |e: ZipHashError| {
+        budget.stop();
+        Stop::Failed(e)
+    };
+    let mut files = Vec::with_capacity(range.len());
     let mut buf = vec![0u8; 64 << 10];
-    let mut total: u64 = 0;
-    for index in 0..archive.len() {
-        let mut entry = archive
-            .by_index(index)
-            .map_err(|source| ZipHashError::Format {
-                module: module.clone(),
+    for index in range {
+        let mut entry = archive.by_index(index).map_err(|source| {
+            fail(ZipHashError::Format {
+                module: module.to_string(),
                 source,
-            })?;
+            })
+        })?;
         let name = entry.name_raw().to_vec();
         let shown = || String::from_utf8_lossy(&name).into_owned();
         if name.ends_with(b"/") && entry.size() != 0 {
-            return Err(ZipHashError::DirectoryWithData {
-                module,
+            return Err(fail(ZipHashError::DirectoryWithData {
+                module: module.to_string(),
                 name: shown(),
-            });
+            }));
         }
         let mut sha = Sha256::new();
         loop {
+            if budget.failed.load(Ordering::Relaxed) {
+                return Err(Stop::Stopped);
+            }
             let n = match entry.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    return Err(ZipHashError::Entry {
-                        module,
+                    return Err(fail(ZipHashError::Entry {
+                        module: module.to_string(),
                         name: shown(),
                         source,
-                    });
+                    }));
                 }
             };
-            total += n as u64;
-            if total > limit {
-                return Err(ZipHashError::ContentsTooLarge { module, limit });
+            let used = budget.used.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+            if used > budget.limit {
+                return Err(fail(ZipHashError::ContentsTooLarge {
+                    module: module.to_string(),
+                    limit: budget.limit,
+                }));
             }
             sha.update(&buf[..n]);
         }
         files.push((name, sha.finalize().into()));
     }
+    Ok(files)
+}
+
+fn summarize(files: Files, module: String) -> Result<String, ZipHashError> {
     summary_hash(files).map_err(|name| ZipHashError::NewlineInName {
         module,
         name: String::from_utf8_lossy(&name).into_owned(),
@@ -193,7 +392,7 @@ fn hash_zip_limited<R: Read + Seek>(
 
 /// `dirhash.Hash1` over (name, SHA-256 of contents) pairs in any order; a name with a newline
 /// is returned as the error.
-fn summary_hash(mut files: Vec<(Vec<u8>, [u8; 32])>) -> Result<String, Vec<u8>> {
+fn summary_hash(mut files: Files) -> Result<String, Vec<u8>> {
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut summary = Sha256::new();
     for (name, digest) in files {
@@ -514,5 +713,147 @@ mod tests {
         let err = hash_zip_limited(Cursor::new(&zip), "example.com/m", "v1.0.0", 100).unwrap_err();
         assert!(matches!(err, ZipHashError::TooLarge { .. }), "{err}");
         assert!(err.to_string().contains("too large"), "{err}");
+    }
+
+    fn many_files(count: usize, method: CompressionMethod) -> (Vec<u8>, String) {
+        let files: Vec<(String, Vec<u8>)> = (0..count)
+            .map(|i| {
+                let name = format!("example.com/m@v1.0.0/d{}/f{i}.go", i % 7);
+                (
+                    name,
+                    format!("package d\n// {}\n", "x".repeat(i * 37 % 5000)).into_bytes(),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        let pairs: Vec<(&[u8], &[u8])> = files
+            .iter()
+            .map(|(n, d)| (n.as_bytes(), d.as_slice()))
+            .collect();
+        (build(&refs, method), expected(&pairs))
+    }
+
+    fn parallel(bytes: &[u8], threads: usize) -> Result<String, ZipHashError> {
+        hash_zip_parallel(
+            || Ok(Cursor::new(bytes)),
+            "example.com/m",
+            "v1.0.0",
+            threads,
+        )
+    }
+
+    #[test]
+    fn parallel_equals_sequential() {
+        for count in [0, 1, 2, 5, 64, 300] {
+            for method in [CompressionMethod::Stored, CompressionMethod::Deflated] {
+                let (zip, want) = many_files(count, method);
+                assert_eq!(hash(&zip, "example.com/m", "v1.0.0").unwrap(), want);
+                for threads in [0, 1, 2, 3, 8] {
+                    assert_eq!(
+                        parallel(&zip, threads).unwrap(),
+                        want,
+                        "{count} files, {threads} threads"
+                    );
+                }
+            }
+        }
+        // From a file, each thread with its own handle.
+        let (zip, want) = many_files(100, CompressionMethod::Deflated);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.zip");
+        std::fs::write(&path, &zip).unwrap();
+        let got = hash_zip_parallel(|| std::fs::File::open(&path), "example.com/m", "v1.0.0", 4);
+        assert_eq!(got.unwrap(), want);
+    }
+
+    #[test]
+    fn runs_are_balanced_and_cover_every_entry() {
+        let (zip, _) = many_files(300, CompressionMethod::Stored);
+        let archive = ZipArchive::new(Cursor::new(&zip)).unwrap();
+        for threads in [1, 2, 3, 8, 1000] {
+            let ranges = split(&archive, threads);
+            assert!(ranges.len() <= threads);
+            assert_eq!(ranges.first().unwrap().start, 0);
+            assert_eq!(ranges.last().unwrap().end, 300);
+            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+        }
+        let sizes: Vec<u64> = split(&archive, 2)
+            .into_iter()
+            .map(|r| {
+                r.map(|i| archive.by_index_data(i).unwrap().compressed_size())
+                    .sum()
+            })
+            .collect();
+        let (a, b) = (sizes[0] as f64, sizes[1] as f64);
+        assert!((a - b).abs() / (a + b) < 0.1, "{sizes:?}");
+    }
+
+    #[test]
+    fn parallel_faults() {
+        let (zip, _) = many_files(200, CompressionMethod::Stored);
+        // The last entry's data damaged (its run is the last one): the CRC-32 check fails
+        // and the error names it, whatever the number of threads.
+        let name = b"example.com/m@v1.0.0/d3/f199.go";
+        let pos = zip.windows(name.len()).position(|w| w == name).unwrap();
+        let extra = usize::from(u16::from_le_bytes([zip[pos - 2], zip[pos - 1]]));
+        let mut damaged = zip.clone();
+        damaged[pos + name.len() + extra + 2] ^= 0x20;
+        for threads in [1, 2, 4] {
+            let err = parallel(&damaged, threads).unwrap_err();
+            assert!(
+                matches!(&err, ZipHashError::Entry { name, .. } if name.ends_with("d3/f199.go")),
+                "{threads}: {err}"
+            );
+        }
+        let err =
+            hash_zip_parallel(|| Ok(Cursor::new(&zip)), "example.com/m", "v1.0.1", 4).unwrap_err();
+        assert!(matches!(err, ZipHashError::UnexpectedFile { .. }), "{err}");
+        let limit = 10_000;
+        let err = hash_zip_parallel_limited(
+            || Ok(Cursor::new(&zip)),
+            "example.com/m",
+            "v1.0.0",
+            4,
+            limit,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ZipHashError::TooLarge { .. }), "{err}");
+        let (small, _) = many_files(200, CompressionMethod::Deflated);
+        let content: u64 = {
+            let mut a = ZipArchive::new(Cursor::new(&small)).unwrap();
+            (0..a.len()).map(|i| a.by_index(i).unwrap().size()).sum()
+        };
+        let limit = (small.len() as u64).max(content / 2);
+        let err = hash_zip_parallel_limited(
+            || Ok(Cursor::new(&small)),
+            "example.com/m",
+            "v1.0.0",
+            4,
+            limit,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ZipHashError::ContentsTooLarge { .. }),
+            "{err}"
+        );
+        // A reader that cannot be opened again.
+        let calls = AtomicU64::new(0);
+        let err = hash_zip_parallel(
+            || {
+                if calls.fetch_add(1, Ordering::Relaxed) == 0 {
+                    Ok(Cursor::new(&zip[..]))
+                } else {
+                    Err(io::Error::other("spool gone"))
+                }
+            },
+            "example.com/m",
+            "v1.0.0",
+            4,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("spool gone"), "{err}");
     }
 }

@@ -213,9 +213,15 @@ fn go_mod_download_sums_equal_dirhash() {
         assert_eq!(go_mod, fixture_mod, "{}", m.path());
         // The served bytes, from memory and from go's cached copy on disk.
         assert_eq!(hash_bytes(&m.zip_bytes(), m).unwrap(), go_zip);
-        let cached = std::fs::File::open(info["Zip"].as_str().unwrap()).unwrap();
+        let cached_zip = info["Zip"].as_str().unwrap();
+        let cached = std::fs::File::open(cached_zip).unwrap();
         assert_eq!(
             dirhash::hash_zip(cached, m.path(), m.version()).unwrap(),
+            go_zip
+        );
+        let open = || std::fs::File::open(cached_zip);
+        assert_eq!(
+            dirhash::hash_zip_parallel(open, m.path(), m.version(), 3).unwrap(),
             go_zip
         );
         assert_eq!(dirhash::hash_mod(m.mod_file().as_bytes()), go_mod);
