@@ -51,7 +51,7 @@
 //! file"), and uncompressed contents over 500 MiB (go refuses to extract them; hashing them
 //! would be unbounded work). A zip rejected for either could never be used by go.
 
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -107,7 +107,7 @@ pub enum ZipHashError {
 
 /// The `h1:` hash of a go.mod file served as `<version>.mod` (`modfetch goModSum`).
 pub fn hash_mod(data: &[u8]) -> String {
-    summary_hash(vec![(b"go.mod".to_vec(), Sha256::digest(data).into())])
+    summary_hash(vec![(b"go.mod", Sha256::digest(data).into())])
         .unwrap_or_else(|_| unreachable!("\"go.mod\" has no newline"))
 }
 
@@ -145,9 +145,9 @@ fn hash_zip_limited<R: Read + Seek>(
     let mut archive = open_checked(zip, &module, limit)?;
     let budget = Budget::new(limit);
     let range = 0..archive.len();
-    let files =
+    let digests =
         hash_range(&mut archive, range, &module, &budget).map_err(|e| e.into_error(&module))?;
-    summarize(files, module)
+    summarize(&archive, digests, module)
 }
 
 fn hash_zip_parallel_limited<R, F>(
@@ -169,22 +169,19 @@ where
     let mut first = open_checked(open().map_err(io_error)?, &module, limit)?;
     let ranges = split(&first, threads.max(1));
     let budget = Budget::new(limit);
-    let results: Vec<Result<Files, Stop>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Digests, Stop>> = std::thread::scope(|scope| {
         let others: Vec<_> = ranges[1..]
             .iter()
             .map(|range| {
                 let (open, module, budget) = (&open, &module, &budget);
                 scope.spawn(move || {
-                    let zip = BufReader::with_capacity(
-                        64 << 10,
-                        open().map_err(|e| {
-                            budget.stop();
-                            Stop::Failed(ZipHashError::Io {
-                                module: module.clone(),
-                                source: e,
-                            })
-                        })?,
-                    );
+                    let zip = open().map_err(|source| {
+                        budget.stop();
+                        Stop::Failed(ZipHashError::Io {
+                            module: module.clone(),
+                            source,
+                        })
+                    })?;
                     let mut archive = ZipArchive::new(zip).map_err(|source| {
                         budget.stop();
                         Stop::Failed(ZipHashError::Format {
@@ -205,11 +202,11 @@ where
             .collect()
     });
     // The first real fault in archive order; runs stopped because of it carry none.
-    let mut files = Vec::with_capacity(first.len());
+    let mut digests = Vec::with_capacity(first.len());
     let mut stopped = false;
     for result in results {
         match result {
-            Ok(run) => files.extend(run),
+            Ok(run) => digests.extend(run),
             Err(Stop::Failed(e)) => return Err(e),
             Err(Stop::Stopped) => stopped = true,
         }
@@ -217,10 +214,11 @@ where
     if stopped {
         return Err(Stop::Stopped.into_error(&module));
     }
-    summarize(files, module)
+    summarize(&first, digests, module)
 }
 
-type Files = Vec<(Vec<u8>, [u8; 32])>;
+/// The SHA-256 of each entry's contents, in archive order.
+type Digests = Vec<[u8; 32]>;
 
 /// Why a run of entries ended early.
 enum Stop {
@@ -264,11 +262,10 @@ impl Budget {
 
 /// Opens the zip and makes the checks that need only its size and central directory.
 fn open_checked<R: Read + Seek>(
-    zip: R,
+    mut zip: R,
     module: &str,
     limit: u64,
-) -> Result<ZipArchive<BufReader<R>>, ZipHashError> {
-    let mut zip = BufReader::with_capacity(64 << 10, zip);
+) -> Result<ZipArchive<R>, ZipHashError> {
     let size = zip
         .seek(SeekFrom::End(0))
         .map_err(|source| ZipHashError::Io {
@@ -324,18 +321,20 @@ fn split<R: Read + Seek>(archive: &ZipArchive<R>, threads: usize) -> Vec<Range<u
     ranges
 }
 
-/// Hashes the entries in `range`: (raw name, SHA-256 of the contents) each.
+/// Hashes the contents of the entries in `range`. Nothing is kept per entry but its digest:
+/// a small allocation that outlives each entry's inflater would fragment the heap (hundreds of
+/// MB for tens of thousands of entries).
 fn hash_range<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
     range: Range<usize>,
     module: &str,
     budget: &Budget,
-) -> Result<Files, Stop> {
+) -> Result<Digests, Stop> {
     let fail = |e: ZipHashError| {
         budget.stop();
         Stop::Failed(e)
     };
-    let mut files = Vec::with_capacity(range.len());
+    let mut digests = Vec::with_capacity(range.len());
     let mut buf = vec![0u8; 64 << 10];
     for index in range {
         let mut entry = archive.by_index(index).map_err(|source| {
@@ -344,12 +343,10 @@ fn hash_range<R: Read + Seek>(
                 source,
             })
         })?;
-        let name = entry.name_raw().to_vec();
-        let shown = || String::from_utf8_lossy(&name).into_owned();
-        if name.ends_with(b"/") && entry.size() != 0 {
+        if entry.name_raw().ends_with(b"/") && entry.size() != 0 {
             return Err(fail(ZipHashError::DirectoryWithData {
                 module: module.to_string(),
-                name: shown(),
+                name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
             }));
         }
         let mut sha = Sha256::new();
@@ -364,7 +361,7 @@ fn hash_range<R: Read + Seek>(
                 Err(source) => {
                     return Err(fail(ZipHashError::Entry {
                         module: module.to_string(),
-                        name: shown(),
+                        name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
                         source,
                     }));
                 }
@@ -378,22 +375,29 @@ fn hash_range<R: Read + Seek>(
             }
             sha.update(&buf[..n]);
         }
-        files.push((name, sha.finalize().into()));
+        digests.push(sha.finalize().into());
     }
-    Ok(files)
+    Ok(digests)
 }
 
-fn summarize(files: Files, module: String) -> Result<String, ZipHashError> {
-    summary_hash(files).map_err(|name| ZipHashError::NewlineInName {
-        module,
-        name: String::from_utf8_lossy(&name).into_owned(),
+/// The `h1:` of the archive's entries (names from its central directory) and their digests.
+fn summarize<R: Read + Seek>(
+    archive: &ZipArchive<R>,
+    digests: Digests,
+    module: String,
+) -> Result<String, ZipHashError> {
+    summary_hash(archive.file_names_raw().zip(digests).collect()).map_err(|name| {
+        ZipHashError::NewlineInName {
+            module,
+            name: String::from_utf8_lossy(name).into_owned(),
+        }
     })
 }
 
 /// `dirhash.Hash1` over (name, SHA-256 of contents) pairs in any order; a name with a newline
 /// is returned as the error.
-fn summary_hash(mut files: Files) -> Result<String, Vec<u8>> {
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+fn summary_hash(mut files: Vec<(&[u8], [u8; 32])>) -> Result<String, &[u8]> {
+    files.sort_by(|a, b| a.0.cmp(b.0));
     let mut summary = Sha256::new();
     for (name, digest) in files {
         if name.contains(&b'\n') {
@@ -401,7 +405,7 @@ fn summary_hash(mut files: Files) -> Result<String, Vec<u8>> {
         }
         summary.update(hex(&digest));
         summary.update(b"  ");
-        summary.update(&name);
+        summary.update(name);
         summary.update(b"\n");
     }
     Ok(format!("h1:{}", base64::encode(&summary.finalize())))
