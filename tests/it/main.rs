@@ -25,6 +25,5 @@ mod router;
 mod shells;
 mod shim_exec;
 mod tools;
-mod usage;
 mod verify;
 mod version_managers;
