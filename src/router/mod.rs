@@ -546,8 +546,7 @@ mod watch {
             ];
             let n = if pidfd >= 0 { 2 } else { 1 };
             // SAFETY: `n` valid pollfds; a timeout keeps SIGTERM and the parent noticed.
-            let ready =
-                unsafe { libc::poll(fds.as_mut_ptr(), n, POLL.as_millis() as libc::c_int) };
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), n, POLL.as_millis() as libc::c_int) };
             if ready > 0 {
                 break fds[1].revents != 0 && fds[0].revents == 0;
             }
