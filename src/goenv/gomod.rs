@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::gourl::go_quote;
+use super::module;
 use super::semver;
 
 /// A `require` line.
@@ -572,8 +573,8 @@ fn add(
             }
             let path = parse_string(&args[0]).map_err(|e| format!("invalid quoted string: {e}"))?;
             let version = parse_version(verb, &path, &args[1])?;
-            let path_major = module_path_major(&path).ok_or("invalid module path")?;
-            check_path_major(verb, &path, &version, &path_major)?;
+            let path_major = module::path_major(&path).ok_or("invalid module path")?;
+            check_path_major(verb, &path, &version, path_major)?;
             if verb == "require" {
                 let indirect = line.comment.as_deref().is_some_and(is_indirect);
                 f.requires.push(Require {
@@ -672,43 +673,6 @@ fn parse_version(verb: &str, path: &str, v: &str) -> Result<String, String> {
     })
 }
 
-/// `module.SplitPathVersion`'s major suffix (`/v2`, `.v1` for gopkg.in); `None` when the
-/// path's version suffix is malformed.
-fn module_path_major(path: &str) -> Option<String> {
-    let b = path.as_bytes();
-    if path.starts_with("gopkg.in/") {
-        let mut i = b.len();
-        if path.ends_with("-unstable") {
-            i -= "-unstable".len();
-        }
-        while i > 0 && b[i - 1].is_ascii_digit() {
-            i -= 1;
-        }
-        if i <= 1 || b[i - 1] != b'v' || b[i - 2] != b'.' {
-            return None;
-        }
-        let major = &path[i - 2..];
-        if major.len() <= 2 || (major.as_bytes()[2] == b'0' && major != ".v0") {
-            return None;
-        }
-        return Some(major.to_string());
-    }
-    let mut i = b.len();
-    let mut dot = false;
-    while i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b'.') {
-        dot |= b[i - 1] == b'.';
-        i -= 1;
-    }
-    if i <= 1 || i == b.len() || b[i - 1] != b'v' || b[i - 2] != b'/' {
-        return Some(String::new());
-    }
-    let major = &path[i - 2..];
-    if dot || major.len() <= 2 || major.as_bytes()[2] == b'0' || major == "/v1" {
-        return None;
-    }
-    Some(major.to_string())
-}
-
 /// `module.CheckPathMajor`, with modfile's error wrapping.
 fn check_path_major(verb: &str, path: &str, v: &str, path_major: &str) -> Result<(), String> {
     let mut want = path_major.trim_end_matches("-unstable").to_string();
@@ -790,8 +754,9 @@ fn parse_replace(args: &[String]) -> Result<Replace, String> {
     }
     let quoted = |s: &str| parse_string(s).map_err(|e| format!("invalid quoted string: {e}"));
     let old_path = quoted(&args[0])?;
-    let path_major =
-        module_path_major(&old_path).ok_or(format!("replace {old_path}: invalid module path"))?;
+    let path_major = module::path_major(&old_path)
+        .ok_or(format!("replace {old_path}: invalid module path"))?
+        .to_string();
     let old_version = if arrow == 2 {
         let v = parse_version("replace", &old_path, &args[1])?;
         check_path_major("replace", &old_path, &v, &path_major)?;

@@ -75,7 +75,7 @@ pub fn check_path(path: &str) -> Result<(), ModuleError> {
     {
         return Err(ModuleError::Path("invalid char in first path element"));
     }
-    if !split_path_version_ok(path) {
+    if path_major(path).is_none() {
         return Err(ModuleError::Path("invalid version"));
     }
     Ok(())
@@ -146,8 +146,9 @@ fn file_name_ok(c: char) -> bool {
     }
 }
 
-/// The `ok` result of `SplitPathVersion`.
-fn split_path_version_ok(path: &str) -> bool {
+/// `module.SplitPathVersion`'s major suffix (`/v2`, `.v1` for gopkg.in, empty for none);
+/// `None` when the path's version suffix is malformed (its `ok` is false).
+pub fn path_major(path: &str) -> Option<&str> {
     let b = path.as_bytes();
     if path.starts_with("gopkg.in/") {
         let mut i = b.len();
@@ -158,10 +159,13 @@ fn split_path_version_ok(path: &str) -> bool {
             i -= 1;
         }
         if i <= 1 || b[i - 1] != b'v' || b[i - 2] != b'.' {
-            return false;
+            return None;
         }
         let major = &path[i - 2..];
-        return !(major.len() <= 2 || (major.as_bytes()[2] == b'0' && major != ".v0"));
+        if major.len() <= 2 || (major.as_bytes()[2] == b'0' && major != ".v0") {
+            return None;
+        }
+        return Some(major);
     }
     let mut i = b.len();
     let mut dot = false;
@@ -170,10 +174,13 @@ fn split_path_version_ok(path: &str) -> bool {
         i -= 1;
     }
     if i <= 1 || i == b.len() || b[i - 1] != b'v' || b[i - 2] != b'/' {
-        return true;
+        return Some("");
     }
     let major = &path[i - 2..];
-    !(dot || major.len() <= 2 || major.as_bytes()[2] == b'0' || major == "/v1")
+    if dot || major.len() <= 2 || major.as_bytes()[2] == b'0' || major == "/v1" {
+        return None;
+    }
+    Some(major)
 }
 
 #[cfg(test)]
