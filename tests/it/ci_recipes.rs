@@ -37,19 +37,6 @@ fn probe_module() -> Module {
     Module::new("example.com/probe", "v1.0.0").file("probe.go", "package probe\n")
 }
 
-fn show(r: &Bounded) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        r.status,
-        String::from_utf8_lossy(&r.stdout),
-        r.stderr_text()
-    )
-}
-
-fn code(r: &Bounded) -> Option<i32> {
-    r.status.and_then(|s| s.code())
-}
-
 /// A workflow file as JSON, read by ruamel.yaml (which check-jsonschema brings into .tools/py).
 fn load_workflow(path: &Path) -> Value {
     let out = Command::new("python3")
@@ -319,7 +306,7 @@ impl Runner {
         let mut results = Vec::new();
         for step in steps {
             let r = self.step(step);
-            let failed = code(&r) != Some(0);
+            let failed = r.code() != Some(0);
             results.push(r);
             if failed {
                 break;
@@ -480,7 +467,7 @@ fn github_actions_recipe_routes_every_later_step() {
     let results = runner.run_all(&steps);
     assert_eq!(results.len(), steps.len(), "a step failed");
     for (step, r) in steps.iter().zip(&results) {
-        assert_eq!(code(r), Some(0), "{step}: {}", show(r));
+        assert_eq!(r.code(), Some(0), "{step}: {}", r.show());
     }
     assert!(
         proxy.saw("/example.com/probe/@v/v1.0.0.zip"),
@@ -529,7 +516,7 @@ fn github_actions_recipe_on_a_fork_trusts_no_gomodrc() {
     steps.push(later_step());
     let results = runner.run_all(&steps);
     for (step, r) in steps.iter().zip(&results) {
-        assert_eq!(code(r), Some(0), "{step}: {}", show(r));
+        assert_eq!(r.code(), Some(0), "{step}: {}", r.show());
     }
     let look = String::from_utf8_lossy(&results.last().unwrap().stdout).into_owned();
     assert_eq!(line_after(&look, "trust="), "0");
@@ -572,7 +559,7 @@ fn github_actions_recipe_before_setup_go_is_bypassed() {
     steps.push(later_step());
     let results = runner.run_all(&steps);
     for (step, r) in steps.iter().zip(&results) {
-        assert_eq!(code(r), Some(0), "{step}: {}", show(r));
+        assert_eq!(r.code(), Some(0), "{step}: {}", r.show());
     }
     let look = String::from_utf8_lossy(&results.last().unwrap().stdout).into_owned();
     assert_eq!(Path::new(line_after(&look, "go=")), realgo::go(), "{look}");
@@ -590,13 +577,13 @@ fn github_actions_recipe_refuses_a_corrupt_download() {
         steps[results.len() - 1]["name"],
         "Install goshim",
         "{}",
-        show(last)
+        last.show()
     );
-    assert_ne!(code(last), Some(0));
+    assert_ne!(last.code(), Some(0));
     assert!(
         String::from_utf8_lossy(&last.stdout).contains("FAILED"),
         "{}",
-        show(last)
+        last.show()
     );
     assert!(!runner.temp.join("goshim/goshim").exists());
 }
@@ -708,7 +695,7 @@ fn install_goshim_sh_checks_that_go_is_goshim() {
     // The golang image's own PATH and the script's default /usr/local/bin: the real go comes
     // first, so goshim would be bypassed. The script says so and fails.
     let r = image.install(GOLANG_IMAGE_PATH, "/usr/local/bin", src);
-    assert_eq!(code(&r), Some(1), "{}", show(&r));
+    assert_eq!(r.code(), Some(1), "{}", r.show());
     let bindir = image.dir("/usr/local/bin");
     assert!(
         r.stderr_text().contains(&format!(
@@ -716,12 +703,12 @@ fn install_goshim_sh_checks_that_go_is_goshim() {
             image.dir("/usr/local/go/bin")
         )),
         "{}",
-        show(&r)
+        r.show()
     );
     assert!(
         r.stderr_text().contains(&format!("put {bindir} before")),
         "{}",
-        show(&r)
+        r.show()
     );
 
     // Its own directory first on PATH, not there yet: created, goshim installed, go linked.
@@ -729,13 +716,13 @@ fn install_goshim_sh_checks_that_go_is_goshim() {
     let bindir = image.dir("/opt/goshim/bin");
     assert!(!Path::new(&bindir).exists());
     let r = image.install(&first, "/opt/goshim/bin", src);
-    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    assert_eq!(r.code(), Some(0), "{}", r.show());
     assert!(
         String::from_utf8_lossy(&r.stdout)
             .lines()
             .any(|l| Path::new(l) == realgo::go()),
         "`goshim which` names the real go: {}",
-        show(&r)
+        r.show()
     );
     let installed = Path::new(&bindir).join("goshim");
     assert_eq!(
@@ -751,14 +738,14 @@ fn install_goshim_sh_checks_that_go_is_goshim() {
 
     // Again, and with goshim already in place (copied there by the image): both fine.
     let r = image.install(&first, "/opt/goshim/bin", src);
-    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    assert_eq!(r.code(), Some(0), "{}", r.show());
     let r = image.install(&first, "/opt/goshim/bin", &installed);
-    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    assert_eq!(r.code(), Some(0), "{}", r.show());
 
     // No real go anywhere: goshim has nothing to run.
     let image = Image::new();
     let r = image.install("/opt/goshim/bin:/usr/bin:/bin", "/opt/goshim/bin", src);
-    assert_ne!(code(&r), Some(0), "{}", show(&r));
+    assert_ne!(r.code(), Some(0), "{}", r.show());
 }
 
 /// The final stage of shims/ci/Dockerfile, its continuation lines joined.
@@ -828,7 +815,7 @@ fn dockerfile_puts_goshim_first_before_checking() {
 
     let image = Image::new();
     let r = image.install(&image_path, bindir, shim::binary());
-    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    assert_eq!(r.code(), Some(0), "{}", r.show());
 
     // A container: the image's PATH and ENV, a project, `go mod download`.
     let proxy = Proxy::serving([probe_module()]);
@@ -865,7 +852,7 @@ fn dockerfile_puts_goshim_first_before_checking() {
     cmd.args(["-c", "go mod download example.com/probe"])
         .current_dir(&proj);
     let r = bounded::run(&mut cmd, LIMIT);
-    assert_eq!(code(&r), Some(0), "{}", show(&r));
+    assert_eq!(r.code(), Some(0), "{}", r.show());
     assert!(
         proxy.saw("/example.com/probe/@v/v1.0.0.zip"),
         "{:?}",

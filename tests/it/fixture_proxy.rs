@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
+use crate::support::http::{self, Response, parse_response, request_text};
 use crate::support::modules::{
     Module, ModuleSet, TOOLCHAIN_MODULE, escape_path, toolchain_version, unescape_path,
 };
@@ -20,62 +21,9 @@ use crate::support::proxy::{
 };
 use crate::support::{bounded, realgo, shim};
 
-struct Response {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn parse_response(raw: &[u8]) -> Response {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line in {head:?}"));
-    Response {
-        status,
-        head,
-        body: raw[split + 4..].to_vec(),
-    }
-}
-
-fn request_text(path: &str, headers: &[(&str, &str)]) -> String {
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req
-}
-
-/// One raw HTTP/1.1 GET, read to EOF.
+/// One raw HTTP/1.1 GET to the fixture, read to EOF.
 fn get_with(p: &Proxy, path: &str, headers: &[(&str, &str)]) -> Response {
-    let mut s = TcpStream::connect(p.addr()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(request_text(path, headers).as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    parse_response(&raw)
+    http::get_with(p.addr(), path, headers)
 }
 
 fn get(p: &Proxy, path: &str) -> Response {

@@ -3,8 +3,7 @@
 //! it catches tampered downloads; it switches to the fake toolchain with verification on.
 //! And the fixture-proxy faults added for the module router behave as documented.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::support::bounded::{self, Bounded};
+use crate::support::http::{Response, get, parse_response, send};
 use crate::support::modules::{
     Module, TAMPER_LINE, TOOLCHAIN_MODULE, escape_path, toolchain_version,
 };
@@ -70,19 +70,6 @@ const FINISHES: Duration = Duration::from_secs(120);
 /// How long a go that should hang is left running before it is killed.
 const HANGS: Duration = Duration::from_secs(4);
 
-fn succeeded(run: &Bounded) -> bool {
-    run.status.is_some_and(|s| s.success())
-}
-
-fn show(run: &Bounded) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        String::from_utf8_lossy(&run.stdout),
-        run.stderr_text()
-    )
-}
-
 /// `go mod download <path@version>...` outside any module, killed after `limit`.
 fn mod_download(
     env: &[(String, String)],
@@ -115,63 +102,6 @@ fn sorted_lines(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines.sort();
     lines
-}
-
-// ---- a plain HTTP client ----
-
-struct Response {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn split_response(raw: &[u8]) -> Response {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line in {head:?}"));
-    Response {
-        status,
-        head,
-        body: raw[end + 4..].to_vec(),
-    }
-}
-
-fn send(addr: SocketAddr, path: &str) -> TcpStream {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
-        .unwrap();
-    s
-}
-
-/// One GET, read to the end (the fixture closes every connection after its answer).
-fn get(addr: SocketAddr, path: &str) -> Response {
-    let mut s = send(addr, path);
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    split_response(&raw)
 }
 
 fn leaf(record: &str) -> [u8; 32] {
@@ -326,7 +256,7 @@ fn real_go_verifies_fixture_modules_against_the_database_directly() {
         &modules.iter().collect::<Vec<_>>(),
         FINISHES,
     );
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     for lookup in [
         "/lookup/example.com/hello@v1.0.0",
         "/lookup/example.com/!fixture/!greet@v0.2.0",
@@ -358,7 +288,7 @@ fn real_go_verifies_fixture_modules_against_the_database_directly() {
         ],
         FINISHES,
     );
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     let go_sum = std::fs::read_to_string(app.join("go.sum")).unwrap();
     let expected: String = modules.iter().map(Module::go_sum).collect();
     assert_eq!(sorted_lines(&go_sum), sorted_lines(&expected));
@@ -374,7 +304,7 @@ fn real_go_verifies_through_a_proxy_that_proxies_the_database() {
     let env = verified_env(&home, &p.url(), &db.gosumdb());
 
     let run = mod_download(&env, tmp.path(), &[&hello(), &greet()], FINISHES);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     for path in [
         "/sumdb/sum.fixture.test/supported",
         "/sumdb/sum.fixture.test/lookup/example.com/hello@v1.0.0",
@@ -397,7 +327,7 @@ fn real_go_accepts_a_fixture_key_under_the_default_name() {
     let env = verified_env(&home, &p.url(), &db.gosumdb());
 
     let run = mod_download(&env, tmp.path(), &[&hello()], FINISHES);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     assert!(
         p.saw("/sumdb/sum.golang.org/lookup/example.com/hello@v1.0.0"),
         "{:?}",
@@ -417,7 +347,7 @@ fn real_go_follows_the_database_as_it_grows_and_catches_a_fork() {
     let env = verified_env(&home, &p.url(), &db.gosumdb());
 
     let run = mod_download(&env, tmp.path(), &[&hello()], FINISHES);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     let tiles: Vec<String> = p
         .paths()
         .into_iter()
@@ -435,7 +365,7 @@ fn real_go_follows_the_database_as_it_grows_and_catches_a_fork() {
     db.add(&greet());
     db.add_all(&fillers(300, 20));
     let run = mod_download(&env, tmp.path(), &[&greet()], FINISHES);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     assert_eq!(go_latest(&home, &db), db.signed_tree());
     assert!(db.signed_tree().starts_with(b"go.sum database tree\n322\n"));
 
@@ -448,11 +378,11 @@ fn real_go_follows_the_database_as_it_grows_and_catches_a_fork() {
     p2.proxy_sumdb(&fork);
     let env = verified_env(&home, &p2.url(), &fork.gosumdb());
     let run = mod_download(&env, tmp.path(), &[&third()], FINISHES);
-    assert!(!succeeded(&run), "{}", show(&run));
+    assert!(!run.succeeded(), "{}", run.show());
     assert!(
         run.stderr_text().contains("downloaded inconsistent tile"),
         "{}",
-        show(&run)
+        run.show()
     );
     assert!(!extracted(&home, &third()).exists());
 }
@@ -469,12 +399,12 @@ fn real_go_rejects_a_tampered_zip_or_mod_the_database_vouches_against() {
         let env = verified_env(&home, &p.url(), &db.gosumdb());
 
         let run = mod_download(&env, tmp.path(), &[&hello()], FINISHES);
-        assert!(!succeeded(&run), "{what}: {}", show(&run));
+        assert!(!run.succeeded(), "{what}: {}", run.show());
         let stderr = run.stderr_text();
         assert!(
             stderr.contains("SECURITY ERROR") && stderr.contains("checksum mismatch"),
             "{what}: {}",
-            show(&run)
+            run.show()
         );
         assert!(p.saw("/sumdb/sum.fixture.test/lookup/example.com/hello@v1.0.0"));
         assert!(
@@ -515,21 +445,21 @@ fn real_go_switches_to_the_fake_toolchain_with_verification_on() {
         assert!(p.saw(&lookup), "no {lookup}: {:?}", p.paths());
         let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
         if in_db {
-            assert!(succeeded(&run), "{}", show(&run));
+            assert!(run.succeeded(), "{}", run.show());
             assert!(
                 stdout.starts_with("fake toolchain go1.99.0\nargs: version\n"),
                 "{}",
-                show(&run)
+                run.show()
             );
         } else {
             // Not in the database: go refuses the toolchain it downloaded.
-            assert!(!succeeded(&run), "{}", show(&run));
+            assert!(!run.succeeded(), "{}", run.show());
             assert!(
                 run.stderr_text().contains("404 Not Found"),
                 "{}",
-                show(&run)
+                run.show()
             );
-            assert!(!stdout.contains("fake toolchain"), "{}", show(&run));
+            assert!(!stdout.contains("fake toolchain"), "{}", run.show());
         }
     }
 }
@@ -549,7 +479,7 @@ fn hang_on_zips_serves_the_rest_and_go_hangs_on_the_zip() {
 
     let env = verified_env(&tmp.path().join("home"), &p.url(), &db.gosumdb());
     let run = mod_download(&env, tmp.path(), &[&hello()], HANGS);
-    assert!(run.timed_out(), "go finished: {}", show(&run));
+    assert!(run.timed_out(), "go finished: {}", run.show());
     for path in [
         "/example.com/hello/@v/v1.0.0.info",
         "/example.com/hello/@v/v1.0.0.zip",
@@ -567,7 +497,7 @@ fn stall_mid_body_sends_the_full_length_and_half_the_body() {
     p.set_fault(Fault::StallMidBody);
     let zip = hello().zip_bytes();
     let half = zip.len() / 2;
-    let mut s = send(p.addr(), "/example.com/hello/@v/v1.0.0.zip");
+    let mut s = send(p.addr(), "/example.com/hello/@v/v1.0.0.zip", &[]);
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut raw = Vec::new();
     let mut buf = [0u8; 4096];
@@ -583,7 +513,7 @@ fn stall_mid_body_sends_the_full_length_and_half_the_body() {
             Err(e) => panic!("{e} after {:?}", String::from_utf8_lossy(&raw)),
         }
     }
-    let r = split_response(&raw);
+    let r = parse_response(&raw);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-length"), Some(zip.len().to_string()));
     assert_eq!(r.body, zip[..half]);
@@ -617,7 +547,7 @@ fn stall_mid_zip_hangs_go() {
     p.set_fault(Fault::StallMidBody.on_zips());
     let env = verified_env(&tmp.path().join("home"), &p.url(), &db.gosumdb());
     let run = mod_download(&env, tmp.path(), &[&hello()], HANGS);
-    assert!(run.timed_out(), "go finished: {}", show(&run));
+    assert!(run.timed_out(), "go finished: {}", run.show());
     assert!(p.saw("/example.com/hello/@v/v1.0.0.zip"), "{:?}", p.paths());
     assert!(!extracted(&tmp.path().join("home"), &hello()).exists());
 }
@@ -734,7 +664,7 @@ fn sumdb_lookup_hang_claims_the_database_and_hangs_go() {
 
     let env = verified_env(&tmp.path().join("home"), &p.url(), &db.gosumdb());
     let run = mod_download(&env, tmp.path(), &[&hello()], HANGS);
-    assert!(run.timed_out(), "go finished: {}", show(&run));
+    assert!(run.timed_out(), "go finished: {}", run.show());
     for path in [
         "/sumdb/sum.fixture.test/supported",
         "/sumdb/sum.fixture.test/lookup/example.com/hello@v1.0.0",

@@ -10,7 +10,7 @@ use crate::support::modules::{Module, toolchain_version};
 use crate::support::proxy::{Fault, Proxy};
 use crate::support::realgo;
 use crate::support::sumdb::SumDb;
-use crate::support::world::{PROBE, Run, World, fast_config, toml_list, write};
+use crate::support::world::{PROBE, Run, World, fast_config, toml_list};
 
 /// A run expected to finish; a hang fails the test instead of stalling it.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -349,25 +349,8 @@ fn capture_returns_with_go_and_a_nested_goshim_reuses_the_router() {
         started.elapsed()
     );
 
-    let go_dir = realgo::go().parent().unwrap();
-    let wrapper = w.root().join("wrapper/go");
-    write(
-        &wrapper,
-        &format!(
-            "#!/bin/sh\nPATH='{}:{}:/usr/bin:/bin' exec go \"$@\"\n",
-            w.shim_dir().display(),
-            go_dir.display()
-        ),
-    );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}:/usr/bin:/bin",
-        w.shim_dir().display(),
-        wrapper.parent().unwrap().display()
-    );
     let fresh = w.root().join("nested-modcache").display().to_string();
-    let nested = w.env("PATH", &path).env("GOMODCACHE", &fresh);
+    let nested = w.go_again_wrapper().env("GOMODCACHE", &fresh);
     let r = download(&nested);
     assert_downloaded(&r);
     let started = r

@@ -104,7 +104,7 @@ impl User {
     fn install(&self) {
         let mut cmd = shim::command(shim::binary(), &self.env);
         let r = bounded::run(cmd.arg("install").current_dir(&self.home), LIMIT);
-        assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", show(&r));
+        assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", r.show());
         assert!(self.data_bin().join("go").exists());
     }
 
@@ -135,15 +135,6 @@ impl User {
 fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn show(r: &Bounded) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        r.status,
-        String::from_utf8_lossy(&r.stdout),
-        r.stderr_text()
-    )
 }
 
 /// A program in a terminal: util-linux `script` runs it on a pseudo-terminal and relays our
@@ -532,13 +523,13 @@ fn activation_in_scripts_runs_no_goshim() {
             r.status.and_then(|s| s.code()),
             Some(0),
             "{shell}: {}",
-            show(&r)
+            r.show()
         );
         assert_eq!(
             String::from_utf8_lossy(&r.stdout),
             want,
             "{shell}: {}",
-            show(&r)
+            r.show()
         );
         assert_eq!(r.stderr_text(), "", "{shell}");
     }
@@ -600,14 +591,14 @@ fn activation_follows_the_data_directory() {
                 r.status.and_then(|s| s.code()),
                 Some(0),
                 "{shell}: {}",
-                show(&r)
+                r.show()
             );
             let out = String::from_utf8_lossy(&r.stdout);
             assert_eq!(
                 out.split(':').next(),
                 Some(want.as_str()),
                 "{shell}, XDG_DATA_HOME={data_home:?}, macOS {on_mac}: {}",
-                show(&r)
+                r.show()
             );
         }
     }
@@ -621,7 +612,7 @@ fn completion_scripts_installed_as_files() {
     let mut user = User::new();
     let script = |shell: &str| {
         let r = user.run(shim::binary(), &["completions", shell]);
-        assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", show(&r));
+        assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", r.show());
         String::from_utf8(r.stdout).unwrap()
     };
     let fish_file = user.write("home/.config/fish/completions/goshim.fish", &script("fish"));
@@ -636,13 +627,13 @@ fn completion_scripts_installed_as_files() {
         (&fish, vec!["--no-execute", fish_file.to_str().unwrap()]),
     ] {
         let r = user.run(program, &args);
-        assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", show(&r));
+        assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", r.show());
         assert_eq!(r.stderr_text(), "", "{}", program.display());
     }
 
     // fish autoloads ~/.config/fish/completions/goshim.fish on the first completion.
     let r = user.run(&fish, &["-c", "complete -C 'goshim env --format '"]);
-    assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", show(&r));
+    assert_eq!(r.status.and_then(|s| s.code()), Some(0), "{}", r.show());
     assert_eq!(r.stderr_text(), "");
     assert_described_formats(&String::from_utf8_lossy(&r.stdout), "\t");
 

@@ -84,19 +84,6 @@ fn go(env: &[(String, String)], dir: &Path, args: &[&str]) -> Bounded {
     bounded::run(&mut cmd, FINISHES)
 }
 
-fn show(run: &Bounded) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        String::from_utf8_lossy(&run.stdout),
-        run.stderr_text()
-    )
-}
-
-fn succeeded(run: &Bounded) -> bool {
-    run.status.is_some_and(|s| s.success())
-}
-
 /// `go mod download -json` output: one JSON object per module, by `Path`.
 fn download_json(run: &Bounded) -> HashMap<String, Value> {
     serde_json::Deserializer::from_slice(&run.stdout)
@@ -199,7 +186,7 @@ fn go_mod_download_sums_equal_dirhash() {
     let mut args = vec!["mod", "download", "-json"];
     args.extend(targets.iter().map(String::as_str));
     let run = go(&env, tmp.path(), &args);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     let got = download_json(&run);
     assert!(proxy.saw(&format!("/sumdb/{FIXTURE_SUMDB_NAME}/lookup/")));
 
@@ -308,7 +295,7 @@ fn deflated_and_directory_entry_zips_hash_as_go_does() {
         &db.gosumdb_at(&server.url()),
     );
     let run = go(&env, &proj, &["mod", "download", "-json"]);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     let got = download_json(&run);
     for m in &mods {
         let info = &got[m.path()];
@@ -369,11 +356,11 @@ fn zips_go_refuses_are_refused() {
             tmp.path(),
             &["mod", "download", "example.com/odd@v1.0.0"],
         );
-        assert!(!succeeded(&run), "{}", show(&run));
+        assert!(!run.succeeded(), "{}", run.show());
         assert!(
             run.stderr_text().contains(&ours.to_string()),
             "go's error should be ours ({ours}):\n{}",
-            show(&run)
+            run.show()
         );
     }
 }
@@ -409,7 +396,7 @@ fn go_sum_lines_go_wrote() {
     args.extend(mods.iter().map(|m| format!("{}@{}", m.path(), m.version())));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = go(&env, &proj, &args);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     let files = SumFiles::of(&inspect(&proj, &env)).expect("a module");
     assert_eq!(files.main, proj.join("go.sum"));
     assert!(files.workspace.is_empty());
@@ -443,7 +430,7 @@ fn go_sum_lines_go_wrote() {
     write_module(&ws.join("b"), "example.com/b", rest, "");
     std::fs::write(ws.join("go.work"), "go 1.21\n\nuse (\n\t./a\n\t./b\n)\n").unwrap();
     let run = go(&env, &ws, &["mod", "download"]);
-    assert!(succeeded(&run), "{}", show(&run));
+    assert!(run.succeeded(), "{}", run.show());
     // go keeps a's lines in a/go.sum and writes the others to go.work.sum.
     let work_sum = std::fs::read_to_string(ws.join("go.work.sum")).unwrap();
     assert!(!work_sum.contains(first.path()), "{work_sum}");

@@ -25,6 +25,27 @@ impl Bounded {
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
+
+    /// It finished with status 0.
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    /// Its exit code (`None`: killed at the limit, or by a signal).
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+
+    /// Status, time, stdout and stderr, for assertion messages.
+    pub fn show(&self) -> String {
+        format!(
+            "status {:?} after {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.elapsed,
+            String::from_utf8_lossy(&self.stdout),
+            self.stderr_text()
+        )
+    }
 }
 
 /// Reads a pipe to its end on a thread; the result arrives on the channel.

@@ -6,6 +6,7 @@
 
 pub mod bounded;
 pub mod fake_go;
+pub mod http;
 pub mod modules;
 pub mod proxy;
 pub mod realgo;

@@ -16,6 +16,7 @@
 //! (`let w = w.env("GOPROXY", "off");`). Every run is bounded ([`World::limit`]).
 
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
@@ -129,6 +130,29 @@ impl World {
     /// Puts `dir` first on PATH.
     pub fn path_first(self, dir: &Path) -> World {
         let path = format!("{}:{}", dir.display(), self.var("PATH").unwrap_or_default());
+        self.env("PATH", &path)
+    }
+
+    /// The real go behind a wrapper that runs `go` from PATH again, with goshim first: goshim is
+    /// reached twice in one command tree (a nested goshim), then the real go runs. PATH becomes
+    /// the shim, the wrapper, `/usr/bin:/bin`.
+    pub fn go_again_wrapper(self) -> World {
+        let go_dir = realgo::go().parent().unwrap();
+        let wrapper = self.root().join("wrapper/go");
+        write(
+            &wrapper,
+            &format!(
+                "#!/bin/sh\nPATH='{}:{}:/usr/bin:/bin' exec go \"$@\"\n",
+                self.shim_dir().display(),
+                go_dir.display()
+            ),
+        );
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!(
+            "{}:{}:/usr/bin:/bin",
+            self.shim_dir().display(),
+            wrapper.parent().unwrap().display()
+        );
         self.env("PATH", &path)
     }
 
