@@ -29,7 +29,7 @@ import sys
 lines = ["[modules]", "private = ["]
 size = 0
 i = 0
-while size < 1 << 20:
+while size < 1_000_000:  # 1 MB: under the 1 MiB goshim reads of one file
     line = f'  "git{i}.corp.example",'
     lines.append(line)
     size += len(line) + 1

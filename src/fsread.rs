@@ -41,6 +41,20 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
+impl From<ReadError> for io::Error {
+    fn from(e: ReadError) -> io::Error {
+        match e {
+            ReadError::NotFound => io::ErrorKind::NotFound.into(),
+            ReadError::Io(e) => e,
+            other => io::Error::other(other.to_string()),
+        }
+    }
+}
+
+/// The most goshim reads of a file go reads too (`go.mod`, `go.work`, `vendor/modules.txt`):
+/// far beyond any real one, so only a FIFO, a device or a runaway file is refused.
+pub const MAX_GO_FILE_BYTES: u64 = 64 << 20;
+
 /// A [`ReadError`] with the path it is about: `path: what`.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {err}", .path.display())]
@@ -85,7 +99,11 @@ fn kind(meta: &Metadata) -> &'static str {
 }
 
 fn io_error(e: io::Error) -> ReadError {
-    if e.kind() == io::ErrorKind::NotFound {
+    // A path through a file (`file/.gomodrc`) does not exist either.
+    if matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    ) {
         ReadError::NotFound
     } else {
         ReadError::Io(e)
@@ -115,6 +133,12 @@ fn open_regular(path: &Path) -> Result<(File, Metadata), ReadError> {
 
 /// The file's bytes, if it is a regular file of at most `limit` bytes.
 pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    read_with_metadata(path, limit).map(|(bytes, _)| bytes)
+}
+
+/// [`read`], with the metadata of the file that was read (after following symlinks): its
+/// owner, for files whose owner decides whether they apply.
+pub fn read_with_metadata(path: &Path, limit: u64) -> Result<(Vec<u8>, Metadata), ReadError> {
     let (file, meta) = open_regular(path)?;
     if meta.len() > limit {
         return Err(ReadError::TooLarge(limit));
@@ -127,7 +151,35 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge(limit));
     }
-    Ok(bytes)
+    Ok((bytes, meta))
+}
+
+/// Opens `path` for writing (creating it when missing; appending when `append`), without
+/// blocking on a FIFO or device planted in its place and refusing anything but a regular
+/// file: the lock files and logs goshim keeps in its own directories.
+pub fn open_for_write(path: &Path, append: bool) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "{}: not a regular file ({})",
+            path.display(),
+            kind(&meta)
+        )));
+    }
+    Ok(file)
 }
 
 /// [`read`], with a missing file as `Ok(None)` and other errors carrying the path.

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::config::load::{GOMODRC, trust_store_path};
-use crate::config::parse_layer;
 use crate::config::trust::{TrustStore, digest};
+use crate::config::{MAX_FILE_BYTES, parse_layer};
 use crate::exit::{self, Exit};
+use crate::fsread;
 use crate::process::Process;
 
 /// A failure of one of these commands: the message and the exit status.
@@ -72,9 +73,9 @@ pub fn trust(process: &Process, path: Option<PathBuf>) -> ExitCode {
                 Exit::Problem,
             )
         })?;
-        let bytes = std::fs::read(&canonical).map_err(|e| {
+        let bytes = fsread::read(&canonical, MAX_FILE_BYTES).map_err(|e| {
             Failure(
-                format!("cannot read {}: {e}", canonical.display()),
+                format!("cannot trust {}: {e}", canonical.display()),
                 Exit::Problem,
             )
         })?;
@@ -118,7 +119,7 @@ pub fn list() -> ExitCode {
     finish((|| {
         let store = open_store()?;
         for (path, sum) in store.entries() {
-            let state = match std::fs::read(path) {
+            let state = match fsread::read(path, MAX_FILE_BYTES) {
                 Ok(bytes) if digest(&bytes) == sum => "trusted",
                 Ok(_) => "edited",
                 Err(_) => "missing",

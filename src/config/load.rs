@@ -10,17 +10,17 @@
 //! trust gate in the key table ([`super::schema`]) decides, and what it refuses is reported in
 //! [`Loaded::ignored`].
 
+use crate::fsread::{self, ReadError};
 use crate::process::Process;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io;
 use std::path::{Path, PathBuf};
 
-use super::ConfigError;
 use super::merge::{Authority, Merge};
 use super::parse::parse_layer;
 use super::schema::Config;
 use super::trust::TrustStore;
+use super::{ConfigError, MAX_FILE_BYTES};
 use crate::env_vars::{GOSHIM_SYSTEM_CONFIG, GOSHIM_TRUST_ALL, is_true_value};
 
 /// The project configuration file's name.
@@ -139,20 +139,24 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Reads a file that may be absent: `Ok(None)` when it (or a parent directory) does not exist.
+/// Reads a configuration file that may be absent: `Ok(None)` when it (or a parent directory)
+/// does not exist. Only a regular file of at most [`MAX_FILE_BYTES`] is read: a FIFO or a
+/// device in its place is refused at once, never waited on.
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, ConfigError> {
-    match std::fs::read(path) {
+    let path_buf = || path.to_path_buf();
+    match fsread::read(path, MAX_FILE_BYTES) {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(source) => Err(ConfigError::Unreadable {
-            path: path.to_path_buf(),
+        Err(ReadError::NotFound) => Ok(None),
+        Err(e @ ReadError::NotRegular(_)) => Err(ConfigError::NotRegular {
+            path: path_buf(),
+            what: e.to_string(),
+        }),
+        Err(e @ ReadError::TooLarge(_)) => Err(ConfigError::TooLarge {
+            path: path_buf(),
+            what: e.to_string(),
+        }),
+        Err(ReadError::Io(source)) => Err(ConfigError::Unreadable {
+            path: path_buf(),
             source,
         }),
     }
@@ -444,20 +448,26 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_file_is_an_error() {
+    fn a_file_that_is_no_regular_file_is_an_error() {
         let bed = Bed::new();
         std::fs::create_dir_all(bed.root.join(PROJ)).unwrap();
-        let err = load(&bed.input).unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!(
-                "{}: cannot read this configuration file: ",
+        assert_eq!(
+            load(&bed.input).unwrap_err().to_string(),
+            format!(
+                "{}: not a regular file (a directory); goshim reads only regular files: replace it with a regular file or remove it (GOSHIM_DISABLE=1 runs go without goshim)",
                 bed.root.join(PROJ).display()
-            )),
-            "{err}"
+            )
         );
-        assert!(err.ends_with(
-            "; fix its permissions or remove it (GOSHIM_DISABLE=1 runs go without goshim)"
-        ));
+    }
+
+    #[test]
+    fn a_path_through_a_file_is_no_file() {
+        let bed = Bed::new();
+        std::fs::create_dir_all(bed.root.join(PROJ).parent().unwrap()).unwrap();
+        bed.write(USER, "");
+        let mut input = bed.input.clone();
+        input.user_config = Some(bed.root.join(USER).join("config.toml"));
+        assert!(load(&input).unwrap().files.is_empty());
     }
 
     #[test]

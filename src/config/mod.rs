@@ -88,6 +88,10 @@ impl<T> Sourced<T> {
     }
 }
 
+/// The most goshim reads of one configuration file (`.gomodrc`, user or system config) or of
+/// the trust store: far more than any real configuration, little enough to parse at once.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// The fix that is always available: bypass goshim for one command.
 pub const BYPASS_HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
 
@@ -112,6 +116,16 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A FIFO, a device, a socket or a directory where a configuration file should be (a cloned
+    /// repository may ship `.gomodrc -> /dev/zero`).
+    #[error(
+        "{}: {what}; goshim reads only regular files: replace it with a regular file or remove it {BYPASS_HINT}",
+        .path.display()
+    )]
+    NotRegular { path: PathBuf, what: String },
+    /// A configuration file larger than goshim reads.
+    #[error("{}: {what}; shorten it or remove it {BYPASS_HINT}", .path.display())]
+    TooLarge { path: PathBuf, what: String },
     /// A `GOSHIM_*` variable with a value goshim does not understand.
     #[error("{var}={value}: {what}; {fix} {BYPASS_HINT}")]
     Env {

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::MAX_FILE_BYTES;
+use crate::fsread::{self, ReadError};
+
 const STORE_VERSION: u32 = 1;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,9 +77,9 @@ impl TrustStore {
                 reason,
             })
         };
-        let bytes = match std::fs::read(path) {
+        let bytes = match fsread::read(path, MAX_FILE_BYTES) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(ReadError::NotFound) => {
                 return (TrustStore::empty(path.to_path_buf()), None);
             }
             Err(e) => {

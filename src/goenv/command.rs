@@ -148,7 +148,8 @@ fn selection_lines(layout: &Layout) -> Result<(PathBuf, String, String), String>
     let Some(file) = work.or_else(|| layout.gomod.clone()) else {
         return Ok((PathBuf::new(), String::new(), String::new()));
     };
-    let text = std::fs::read(&file).map_err(|e| format!("go: {}: {e}", file.display()))?;
+    let text = crate::fsread::read(&file, crate::fsread::MAX_GO_FILE_BYTES)
+        .map_err(|e| format!("go: {}: {e}", file.display()))?;
     let text = String::from_utf8_lossy(&text);
     Ok((
         file,

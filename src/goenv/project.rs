@@ -414,11 +414,11 @@ pub fn find_workspace_file(dir: &Path, goroot: &Path) -> Option<PathBuf> {
 }
 
 fn read_text(path: &Path) -> Result<String, ProjectError> {
-    std::fs::read(path)
+    crate::fsread::read(path, crate::fsread::MAX_GO_FILE_BYTES)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|source| ProjectError::Read {
+        .map_err(|e| ProjectError::Read {
             path: path.to_path_buf(),
-            source,
+            source: e.into(),
         })
 }
 
@@ -436,7 +436,7 @@ fn read_workspace(path: &Path) -> Result<Workspace, ProjectError> {
         .iter()
         .map(|u| {
             let dir = clean(&base.join(u));
-            let gomod = std::fs::read_to_string(dir.join("go.mod"))
+            let gomod = read_text(&dir.join("go.mod"))
                 .ok()
                 .and_then(|t| parse_go_mod("go.mod", &t).ok());
             WorkspaceModule {
@@ -614,7 +614,10 @@ fn build_mod(
 /// `modulesTextIsForWorkspace`: the first line of vendor/modules.txt (within its first 512
 /// bytes) is `## …` with a `workspace` entry.
 fn modules_txt_is_for_workspace(vendor_dir: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(vendor_dir.join("modules.txt")) else {
+    let Ok(bytes) = crate::fsread::read(
+        &vendor_dir.join("modules.txt"),
+        crate::fsread::MAX_GO_FILE_BYTES,
+    ) else {
         return false;
     };
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned();

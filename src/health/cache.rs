@@ -11,7 +11,7 @@
 //! means probing without caching, never an error for go.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use super::probe::{self, Known, Round, Until};
 use super::{Candidates, Reason, Settings, Status, Verdict, VerdictSource, Verdicts, unix_secs};
 use crate::env_vars::GOSHIM_PROBE_REQUEST;
+use crate::fsread;
 use crate::http::{NetEnv, without_userinfo};
 use crate::process::Process;
 
@@ -35,6 +36,8 @@ const WRITE_LOCK: &str = "health.lock";
 const REFRESH_LOCK: &str = "refresh.lock";
 /// Networks remembered at most (the most recently used are kept).
 const MAX_NETWORKS: usize = 8;
+/// The most of a cache file goshim reads: a few hundred verdicts take a few dozen KiB.
+const MAX_FILE_BYTES: u64 = 4 << 20;
 /// The refresh log is started afresh past this size.
 const MAX_LOG_BYTES: u64 = 64 * 1024;
 
@@ -109,7 +112,7 @@ pub fn fingerprint(net: &NetEnv) -> String {
         h.update(v.as_deref().unwrap_or_default().as_bytes());
         h.update([0]);
     }
-    h.update(std::fs::read("/etc/resolv.conf").unwrap_or_default());
+    h.update(fsread::read(Path::new("/etc/resolv.conf"), 64 * 1024).unwrap_or_default());
     h.update([0]);
     h.update(local_addresses().as_bytes());
     h.finalize()[..8]
@@ -213,7 +216,7 @@ impl Store {
     pub fn load(&self) -> CacheFile {
         let parsed = self
             .file()
-            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|f| fsread::read(&f, MAX_FILE_BYTES).ok())
             .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok());
         match parsed {
             Some(c) if c.version == FORMAT_VERSION => c,
@@ -531,19 +534,16 @@ impl Store {
     }
 }
 
+/// A lock file; a FIFO or device planted in its place is an error, never waited on.
 fn open_lock(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
+    fsread::open_for_write(path, false)
 }
 
 fn append_log(path: &Path, line: &str) {
-    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file() || m.len() > MAX_LOG_BYTES) {
         let _ = std::fs::remove_file(path);
     }
-    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = fsread::open_for_write(path, true) {
         let _ = f.write_all(line.as_bytes());
     }
 }

@@ -16,6 +16,7 @@ mod fixture_proxy;
 mod fixture_sumdb;
 mod goenv_diff;
 mod goenv_gosrc;
+mod hardening;
 mod health;
 mod install;
 mod nested;

@@ -1,0 +1,222 @@
+//! Hostile input, shared machines and secrets (issue 14): every file goshim reads gets a bound
+//! and a clear message, settings from strangers never apply, and no password is printed. Each
+//! test runs in a fresh world; the ones that could hang on a regression run with a short limit.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::world::{Run, World, write};
+
+const HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
+
+/// The limit for a command that must answer at once (a regression hangs until it).
+const AT_ONCE: Duration = Duration::from_secs(10);
+
+/// A world with a module and the fake go, for commands that must finish at once.
+fn world() -> World {
+    World::new()
+        .fake_go()
+        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+        .limit(AT_ONCE)
+}
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "{}",
+        path.display()
+    );
+}
+
+/// Makes `path` a symlink to `target`.
+fn symlink(target: &str, path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, path).unwrap();
+}
+
+/// `go ARGS` through the shim with a standard input that never ends (a pipe nobody writes to,
+/// as a terminal would be) and an address space capped at 2 GiB (so that reading an endless
+/// file fails instead of exhausting the machine), bounded by the world's limit.
+fn go_guarded(w: &World, args: &str) -> Run {
+    let stdin = w.root().join("stdin");
+    let sleeper = w.root().join("sleeper");
+    let _ = std::fs::remove_file(&stdin);
+    mkfifo(&stdin);
+    let script = format!(
+        "ulimit -v 2097152; sleep 60 >'{i}' 2>/dev/null </dev/null & echo $! >'{s}'; exec '{go}' {args} <'{i}'",
+        i = stdin.display(),
+        s = sleeper.display(),
+        go = w.link().display()
+    );
+    let mut cmd = w.command(Path::new("/bin/sh"));
+    cmd.args(["-c", &script]);
+    let out = w.run_for(&mut cmd, AT_ONCE);
+    if let Ok(pid) = std::fs::read_to_string(&sleeper) {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
+    assert!(
+        !out.timed_out(),
+        "still running after {AT_ONCE:?}: {}",
+        out.show()
+    );
+    out
+}
+
+/// goshim stopped with exit status 2 and exactly this one error line, and go did not run.
+#[track_caller]
+fn assert_stopped(w: &World, out: &Run, message: &str) {
+    assert_eq!(
+        out.stderr(),
+        format!("goshim: error: {message}\n"),
+        "{}",
+        out.show()
+    );
+    assert_eq!(out.code(), Some(2));
+    assert!(!w.go_ran(), "go ran despite the configuration error");
+}
+
+fn not_regular(path: &Path, kind: &str) -> String {
+    format!(
+        "{}: not a regular file ({kind}); goshim reads only regular files: replace it with a regular file or remove it {HINT}",
+        path.display()
+    )
+}
+
+#[test]
+fn a_gomodrc_that_is_no_regular_file_is_refused_at_once() {
+    // A FIFO in an ancestor directory, links into devices in the project: every go command,
+    // `go version` included, ends at once with an error naming the file.
+    let w = world();
+    let outer = w.root().join(".gomodrc");
+    mkfifo(&outer);
+    assert_stopped(
+        &w,
+        &go_guarded(&w, "version"),
+        &not_regular(&outer, "a FIFO"),
+    );
+    std::fs::remove_file(&outer).unwrap();
+    for (target, kind) in [
+        ("/dev/stdin", "a FIFO"),
+        ("/dev/zero", "a character device"),
+        ("/dev/urandom", "a character device"),
+    ] {
+        let rc = w.gomodrc_path();
+        let _ = std::fs::remove_file(&rc);
+        symlink(target, &rc);
+        assert_stopped(&w, &go_guarded(&w, "version"), &not_regular(&rc, kind));
+    }
+    std::fs::remove_file(w.gomodrc_path()).unwrap();
+    std::fs::create_dir(w.gomodrc_path()).unwrap();
+    assert_stopped(
+        &w,
+        &go_guarded(&w, "version"),
+        &not_regular(&w.gomodrc_path(), "a directory"),
+    );
+}
+
+#[test]
+fn a_go_mod_that_is_no_regular_file_is_left_to_go() {
+    // go itself does not read go.mod for `go version` (GOTOOLCHAIN=local): goshim must not
+    // wait on it either, and leaves the file to go.
+    let w = World::new().real_go().env("GOTOOLCHAIN", "local");
+    mkfifo(&w.proj().join("go.mod"));
+    let out = go_guarded(&w, "version");
+    assert_eq!(out.code(), Some(0), "{}", out.show());
+    assert!(
+        out.stdout().starts_with("go version go1."),
+        "{}",
+        out.show()
+    );
+}
+
+#[test]
+fn a_huge_gomodrc_is_refused_with_its_size() {
+    let w = world();
+    let rc = w.gomodrc_path();
+    let f = std::fs::File::create(&rc).unwrap();
+    // Sparse: 1 TiB of nothing costs no disk.
+    f.set_len(1 << 40).unwrap();
+    let message = format!(
+        "{}: larger than 1 MiB, the most goshim reads; shorten it or remove it {HINT}",
+        rc.display()
+    );
+    assert_stopped(&w, &go_guarded(&w, "version"), &message);
+    f.set_len((1 << 20) + 1).unwrap();
+    assert_stopped(&w, &go_guarded(&w, "version"), &message);
+}
+
+#[test]
+fn user_and_system_config_that_are_no_regular_files_are_refused_at_once() {
+    let w = world();
+    mkfifo(&w.user_config_path());
+    assert_stopped(
+        &w,
+        &go_guarded(&w, "version"),
+        &not_regular(&w.user_config_path(), "a FIFO"),
+    );
+    std::fs::remove_file(w.user_config_path()).unwrap();
+    symlink("/dev/zero", &w.system_config_path());
+    assert_stopped(
+        &w,
+        &go_guarded(&w, "version"),
+        &not_regular(&w.system_config_path(), "a character device"),
+    );
+}
+
+#[test]
+fn a_trust_store_that_is_no_regular_file_is_a_warning() {
+    let w = world();
+    write(
+        &w.gomodrc_path(),
+        "[sumdb]\nname = \"sum.golang.google.cn\"\n",
+    );
+    let store = w.trust_store_path();
+    for plant in [(|p: &Path| mkfifo(p)) as fn(&Path), |p| {
+        symlink("/dev/zero", p)
+    }] {
+        let _ = std::fs::remove_file(&store);
+        plant(&store);
+        let out = go_guarded(&w, "version");
+        assert_eq!(out.code(), Some(0), "{}", out.show());
+        assert!(w.go_ran());
+        assert!(
+            out.stderr().starts_with(&format!(
+                "goshim: warning: the trust store {} is unreadable (not a regular file (",
+                store.display()
+            )),
+            "{}",
+            out.stderr()
+        );
+    }
+}
+
+/// `goshim env` against a fixture proxy with every file of the verdict cache replaced by
+/// something that is no regular file: the decision is made, nothing waits.
+#[test]
+fn cache_files_that_are_no_regular_files_never_block() {
+    use crate::support::modules::Module;
+    use crate::support::proxy::Proxy;
+    use crate::support::world::{PROBE, fast_config};
+
+    let (path, version) = PROBE.split_once('@').unwrap();
+    let p = Proxy::serving([Module::new(path, version)]);
+    let w = World::new()
+        .real_go()
+        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+        .user_config(&fast_config(&[&p.url()], "", ""))
+        .limit(AT_ONCE);
+    let cache = w.cache_dir();
+    symlink("/dev/zero", &cache.join("health.json"));
+    mkfifo(&cache.join("health.lock"));
+    mkfifo(&cache.join("refresh.lock"));
+    mkfifo(&cache.join("refresh.log"));
+    let mut cmd = w.goshim_command(&["env", "--format", "json"]);
+    let out = w.run(&mut cmd);
+    out.assert_success();
+    assert_eq!(out.json()["GOPROXY"], p.url(), "{}", out.show());
+}
