@@ -454,9 +454,12 @@ impl Plan {
         if debug {
             lines.extend(loaded.trace().into_iter().map(|l| (false, l)));
         }
-        if !quiet {
-            lines.extend(loaded.notices().into_iter().map(|l| (true, l)));
-        }
+        let notices = if quiet {
+            loaded.unsilenced_notices()
+        } else {
+            loaded.notices()
+        };
+        lines.extend(notices.into_iter().map(|l| (true, l)));
         if debug && let Some(err) = &self.project_error {
             lines.push((
                 false,
@@ -627,10 +630,13 @@ pub fn print_config_notices(loaded: &Loaded) {
             eprintln!("{line}");
         }
     }
-    if !loaded.config.shim.quiet.value {
-        for line in loaded.notices() {
-            eprintln!("{line}");
-        }
+    let notices = if loaded.config.shim.quiet.value {
+        loaded.unsilenced_notices()
+    } else {
+        loaded.notices()
+    };
+    for line in notices {
+        eprintln!("{line}");
     }
 }
 

@@ -46,6 +46,9 @@ pub struct LoadInput {
     pub user_config: Option<PathBuf>,
     /// The trust store, when a data directory is known.
     pub trust_store: Option<PathBuf>,
+    /// The user goshim runs as (effective uid): a `.gomodrc` owned by anyone else but root is
+    /// ignored. `None` where files have no owner goshim checks (Windows).
+    pub user: Option<u32>,
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
@@ -80,12 +83,48 @@ impl LoadInput {
             system_config,
             user_config: user_config_path(),
             trust_store: trust_store_path(),
+            user: effective_user(),
         }
     }
 
     /// A variable's value, when set and not empty.
     pub(super) fn var(&self, name: &str) -> Option<&OsString> {
         self.env.get(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// The effective uid of this process.
+#[cfg(unix)]
+pub fn effective_user() -> Option<u32> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    Some(unsafe { libc::geteuid() })
+}
+
+/// Files have no owner goshim checks here.
+#[cfg(not(unix))]
+pub fn effective_user() -> Option<u32> {
+    None
+}
+
+/// The owner of a `.gomodrc` that is neither `user` nor root, as git's `safe.directory` rule:
+/// another user's file above the project (in a shared sticky directory such as `/tmp`) must
+/// not configure this user's go. Both the file read (`opened`, after symlinks) and the
+/// directory entry where it was found (the symlink itself) count.
+fn foreign_owner(path: &Path, opened: &std::fs::Metadata, user: Option<u32>) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let user = user?;
+        let entry = std::fs::symlink_metadata(path).ok().map(|m| m.uid());
+        [Some(opened.uid()), entry]
+            .into_iter()
+            .flatten()
+            .find(|&owner| owner != user && owner != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, opened, user);
+        None
     }
 }
 
@@ -127,12 +166,22 @@ pub struct Ignored {
     pub reason: IgnoredReason,
 }
 
+/// A `.gomodrc` that was not applied at all: another user owns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    pub path: PathBuf,
+    /// The owner's uid.
+    pub owner: u32,
+}
+
 /// The merged configuration and what happened on the way.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
     /// Every file read, lowest layer first.
     pub files: Vec<LoadedFile>,
+    /// Every `.gomodrc` ignored because another user owns it.
+    pub foreign: Vec<Foreign>,
     /// Settings from `.gomodrc` files that did not take effect.
     pub ignored: Vec<Ignored>,
     /// Problems that do not stop go (e.g. a corrupt trust store).
@@ -141,11 +190,12 @@ pub struct Loaded {
 
 /// Reads a configuration file that may be absent: `Ok(None)` when it (or a parent directory)
 /// does not exist. Only a regular file of at most [`MAX_FILE_BYTES`] is read: a FIFO or a
-/// device in its place is refused at once, never waited on.
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, ConfigError> {
+/// device in its place is refused at once, never waited on. The metadata is the file's that
+/// was read.
+fn read_optional(path: &Path) -> Result<Option<(Vec<u8>, std::fs::Metadata)>, ConfigError> {
     let path_buf = || path.to_path_buf();
-    match fsread::read(path, MAX_FILE_BYTES) {
-        Ok(bytes) => Ok(Some(bytes)),
+    match fsread::read_with_metadata(path, MAX_FILE_BYTES) {
+        Ok(read) => Ok(Some(read)),
         Err(ReadError::NotFound) => Ok(None),
         Err(e @ ReadError::NotRegular(_)) => Err(ConfigError::NotRegular {
             path: path_buf(),
@@ -175,7 +225,7 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
     ];
     for (path, kind) in admin {
         let Some(path) = path else { continue };
-        if let Some(bytes) = read_optional(path)? {
+        if let Some((bytes, _)) = read_optional(path)? {
             merge.apply(parse_layer(path, &bytes)?, Authority::Admin);
             files.push(LoadedFile {
                 path: path.clone(),
@@ -189,13 +239,18 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
         .var(GOSHIM_TRUST_ALL)
         .is_some_and(|v| is_true_value(v));
     let mut store: Option<Option<TrustStore>> = None;
+    let mut foreign = Vec::new();
     let mut dirs: Vec<&Path> = input.dir.ancestors().collect();
     dirs.reverse();
     for dir in dirs {
         let path = dir.join(GOMODRC);
-        let Some(bytes) = read_optional(&path)? else {
+        let Some((bytes, meta)) = read_optional(&path)? else {
             continue;
         };
+        if let Some(owner) = foreign_owner(&path, &meta, input.user) {
+            foreign.push(Foreign { path, owner });
+            continue;
+        }
         let layer = parse_layer(&path, &bytes)?;
         let trusted = trust_all || {
             let store = store.get_or_insert_with(|| {
@@ -222,6 +277,7 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
     Ok(Loaded {
         config: merge.config,
         files,
+        foreign,
         ignored: merge.ignored,
         warnings,
     })
@@ -468,6 +524,42 @@ mod tests {
         let mut input = bed.input.clone();
         input.user_config = Some(bed.root.join(USER).join("config.toml"));
         assert!(load(&input).unwrap().files.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_gomodrc_of_another_user_is_ignored_whole() {
+        use std::os::unix::fs::MetadataExt;
+        let mut bed = Bed::new();
+        let rc = bed.write(OUTER, "[modules]\nprivate = [\"corp.example\"]\n");
+        bed.set(GOSHIM_TRUST_ALL, "1");
+        let mut owner = std::fs::metadata(&rc).unwrap().uid();
+        if owner == 0 {
+            // Running as root: make the file another user's.
+            std::os::unix::fs::chown(&rc, Some(4242), None).unwrap();
+            owner = 4242;
+        }
+        bed.input.user = Some(owner);
+        assert_eq!(urls(&bed.load().config.modules.private), ["corp.example"]);
+        bed.input.user = Some(owner + 1);
+        let loaded = bed.load();
+        assert!(loaded.config.modules.private.value.is_empty());
+        assert!(loaded.files.is_empty());
+        assert_eq!(
+            loaded.foreign,
+            [crate::config::Foreign {
+                path: rc.clone(),
+                owner
+            }]
+        );
+        let notice = format!(
+            "goshim: ignoring {}: it belongs to another user (uid {owner}), not to you or root; remove it, or chown it if it is yours",
+            rc.display()
+        );
+        assert_eq!(loaded.unsilenced_notices(), loaded.notices());
+        assert_eq!(loaded.notices(), [notice]);
+        bed.input.user = None;
+        assert_eq!(bed.load().files.len(), 1, "no owner check without a user");
     }
 
     #[test]

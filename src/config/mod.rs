@@ -46,7 +46,7 @@ mod testbed;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use load::{Ignored, IgnoredReason, LoadInput, Loaded, load};
+pub use load::{Foreign, Ignored, IgnoredReason, LoadInput, Loaded, load};
 pub use parse::parse_layer;
 pub use schema::Config;
 

@@ -27,6 +27,13 @@ impl Loaded {
                 format!("goshim: debug: config {} ({kind})", f.path.display())
             })
             .collect();
+        lines.extend(self.foreign.iter().map(|f| {
+            format!(
+                "goshim: debug: config {} ignored (owned by uid {})",
+                f.path.display(),
+                f.owner
+            )
+        }));
         lines.extend(self.ignored.iter().map(|i| {
             let why = match i.reason {
                 IgnoredReason::Untrusted => "the file is not trusted",
@@ -43,14 +50,40 @@ impl Loaded {
         lines
     }
 
-    /// The stderr lines the shim prints (unless quiet): the warnings, one line for every
-    /// untrusted file with ignored settings, one line for a `[shim] go` in a `.gomodrc`.
+    /// The stderr lines the shim prints: the warnings, one line for every `.gomodrc` another
+    /// user owns, one line for every untrusted file with ignored settings, one line for a
+    /// `[shim] go` in a `.gomodrc`.
     pub fn notices(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
+        self.notice_lines().into_iter().map(|(_, l)| l).collect()
+    }
+
+    /// The notices `shim.quiet` does not silence: a setting can never hide that a file of
+    /// someone else's was ignored.
+    pub fn unsilenced_notices(&self) -> Vec<String> {
+        self.notice_lines()
+            .into_iter()
+            .filter(|(always, _)| *always)
+            .map(|(_, l)| l)
+            .collect()
+    }
+
+    /// [`Loaded::notices`], each with whether it is printed even when quiet.
+    fn notice_lines(&self) -> Vec<(bool, String)> {
+        let mut lines: Vec<(bool, String)> = self
             .warnings
             .iter()
-            .map(|w| format!("goshim: warning: {w}"))
+            .map(|w| (false, format!("goshim: warning: {w}")))
             .collect();
+        lines.extend(self.foreign.iter().map(|f| {
+            (
+                true,
+                format!(
+                    "goshim: ignoring {}: it belongs to another user (uid {}), not to you or root; remove it, or chown it if it is yours",
+                    f.path.display(),
+                    f.owner
+                ),
+            )
+        }));
         let mut untrusted: Vec<(&Path, Vec<&str>)> = Vec::new();
         let mut go_in_project: Vec<String> = Vec::new();
         for i in &self.ignored {
@@ -77,15 +110,21 @@ impl Loaded {
             } else {
                 "`goshim trust PATH` for each".to_string()
             };
-            lines.push(format!(
-                "goshim: ignoring settings from untrusted {}; review, then run {cmd}",
-                files.join(", ")
+            lines.push((
+                false,
+                format!(
+                    "goshim: ignoring settings from untrusted {}; review, then run {cmd}",
+                    files.join(", ")
+                ),
             ));
         }
         if !go_in_project.is_empty() {
-            lines.push(format!(
-                "goshim: ignoring [shim] go at {}: the real go is only chosen in the user or system config, or GOSHIM_GO",
-                go_in_project.join(", ")
+            lines.push((
+                false,
+                format!(
+                    "goshim: ignoring [shim] go at {}: the real go is only chosen in the user or system config, or GOSHIM_GO",
+                    go_in_project.join(", ")
+                ),
             ));
         }
         lines

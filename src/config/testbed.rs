@@ -32,6 +32,7 @@ impl Bed {
             system_config: root.join(SYS),
             user_config: Some(root.join(USER)),
             trust_store: Some(root.join("data/goshim/trust.json")),
+            user: super::load::effective_user(),
         };
         Bed {
             _tmp: tmp,

@@ -220,3 +220,82 @@ fn cache_files_that_are_no_regular_files_never_block() {
     out.assert_success();
     assert_eq!(out.json()["GOPROXY"], p.url(), "{}", out.show());
 }
+
+/// Gives `path` (the link itself, not its target) to uid 4242, a user that is neither this one
+/// nor root: directly as root, else through passwordless sudo (as on CI runners).
+fn give_away(path: &Path) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::lchown(path, Some(4242), None).unwrap();
+        return;
+    }
+    let status = std::process::Command::new("sudo")
+        .args(["-n", "chown", "-h", "4242"])
+        .arg(path)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "making a file another user owns needs root or passwordless sudo"
+    );
+}
+
+#[test]
+fn a_gomodrc_another_user_planted_above_the_project_is_ignored() {
+    // A shared sticky directory above the project holds another user's `.gomodrc`: even with
+    // every file trusted, it changes nothing, and one notice names it (quiet or not).
+    let w = World::new()
+        .real_go()
+        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+        .env("GOSHIM_TRUST_ALL", "1")
+        .env("GOSHIM_OFFLINE", "1")
+        .limit(AT_ONCE);
+    let planted = w.root().join(".gomodrc");
+    write(
+        &planted,
+        "[modules]\nprivate = [\"corp.example\"]\n[shim]\nquiet = true\n",
+    );
+    let notice = format!(
+        "goshim: ignoring {}: it belongs to another user (uid 4242), not to you or root; remove it, or chown it if it is yours\n",
+        planted.display()
+    );
+    let env = |w: &World| {
+        let out = w.goshim(&["env", "--format", "json"]);
+        out.assert_success();
+        out
+    };
+    let before = env(&w);
+    assert_eq!(
+        before.json()["GOPRIVATE"],
+        "corp.example",
+        "{}",
+        before.show()
+    );
+
+    give_away(&planted);
+    let out = env(&w);
+    assert_eq!(
+        out.json()["GOPRIVATE"],
+        serde_json::Value::Null,
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr().starts_with(&notice), "{}", out.show());
+    let out = w.run(w.go_command(&["version"]).env("GOSHIM_QUIET", "1"));
+    assert_eq!(out.stderr(), notice, "quiet never hides it");
+
+    // A link another user planted, to a file of this user's, is another user's too.
+    std::fs::remove_file(&planted).unwrap();
+    let mine = w.home().join("rc");
+    write(&mine, "[modules]\nprivate = [\"corp.example\"]\n");
+    symlink(mine.to_str().unwrap(), &planted);
+    assert_eq!(env(&w).json()["GOPRIVATE"], "corp.example");
+    give_away(&planted);
+    let out = env(&w);
+    assert_eq!(
+        out.json()["GOPRIVATE"],
+        serde_json::Value::Null,
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr().starts_with(&notice), "{}", out.show());
+}
