@@ -328,8 +328,8 @@ mod tests {
             "[health]\ntimeout = \"3s\"\nttl = \"1h\"\n[sumdb]\nname = \"sum.golang.google.cn\"\n",
         );
         bed.write(USER, "[health]\ntimeout = \"1s\"\n[shim]\nquiet = true\n");
-        bed.write(OUTER, "[health]\ndeadline = \"5s\"\nstale = \"2h\"\n");
-        bed.write(PROJ, "[health]\nstale = \"3h\"\n");
+        bed.write(OUTER, "[proxy]\norder = \"listed\"\n[shim]\nquiet = true\n");
+        bed.write(PROJ, "[proxy]\norder = \"latency\"\n");
         bed.set(GOSHIM_QUIET, "0");
         let loaded = bed.load();
         let c = &loaded.config;
@@ -348,11 +348,10 @@ mod tests {
             }
         );
         assert_eq!(c.sumdb.name.origin, bed.at(SYS, 5));
-        assert_eq!(c.health.deadline.origin, bed.at(OUTER, 2));
         assert_eq!(
-            c.health.stale,
+            c.proxy.order,
             Sourced {
-                value: Duration::from_secs(3 * 3600),
+                value: Order::Latency,
                 origin: bed.at(PROJ, 2)
             },
             "the nearer .gomodrc wins"
@@ -377,7 +376,7 @@ mod tests {
                 (FileKind::Project, false)
             ]
         );
-        assert!(loaded.ignored.is_empty(), "timings need no trust");
+        assert!(loaded.ignored.is_empty(), "the order needs no trust");
         assert_eq!(
             loaded.trace(),
             [

@@ -336,6 +336,10 @@ extend_no_sumdb = ["*"]
 name = "sum.evil.example+12345678+AAAA"
 [health]
 probe = "git.corp.example/secret@v1.0.0"
+timeout = "1ms"
+deadline = "1ms"
+ttl = "1000h"
+stale = "1s"
 [shim]
 go = "/tmp/evil/go"
 respect_env = false
@@ -372,6 +376,10 @@ respect_env = false
                 ("modules.extend_no_sumdb", U),
                 ("sumdb.name", U),
                 ("health.probe", U),
+                ("health.timeout", U),
+                ("health.deadline", U),
+                ("health.ttl", U),
+                ("health.stale", U),
                 ("shim.go", Go),
                 ("shim.respect_env", U),
             ]
@@ -395,11 +403,11 @@ respect_env = false
             loaded.notices(),
             [
                 format!(
-                    "goshim: ignoring settings from untrusted {p} (proxy.candidates, proxy.extend_candidates, proxy.private, proxy.direct, proxy.offline, modules.private, modules.no_proxy, modules.extend_no_sumdb, sumdb.name, health.probe, shim.respect_env); review, then run `goshim trust {p}`",
+                    "goshim: ignoring settings from untrusted {p} (proxy.candidates, proxy.extend_candidates, proxy.private, proxy.direct, proxy.offline, modules.private, modules.no_proxy, modules.extend_no_sumdb, sumdb.name, health.probe, health.timeout, health.deadline, health.ttl, health.stale, shim.respect_env); review, then run `goshim trust {p}`",
                     p = proj.display()
                 ),
                 format!(
-                    "goshim: ignoring [shim] go at {}:16: the real go is only chosen in the user or system config, or GOSHIM_GO",
+                    "goshim: ignoring [shim] go at {}:20: the real go is only chosen in the user or system config, or GOSHIM_GO",
                     proj.display()
                 ),
             ]
@@ -415,7 +423,7 @@ respect_env = false
         );
         bed.write(
             PROJ,
-            "[proxy]\ncandidates = [\"https://goproxy.cn/\", \"https://proxy.golang.org\"]\nprivate = [\"https://b.corp.example\"]\ndirect = false\noffline = \"direct\"\norder = \"listed\"\n[health]\ntimeout = \"800ms\"\n[shim]\nquiet = true\n",
+            "[proxy]\ncandidates = [\"https://goproxy.cn/\", \"https://proxy.golang.org\"]\nprivate = [\"https://b.corp.example\"]\ndirect = false\noffline = \"direct\"\norder = \"listed\"\n[shim]\nquiet = true\n",
         );
         let loaded = bed.load();
         let c = &loaded.config;
@@ -428,7 +436,6 @@ respect_env = false
         assert!(!c.proxy.direct.value);
         assert_eq!(c.proxy.offline.origin, bed.at(PROJ, 5));
         assert_eq!(c.proxy.order.value, Order::Listed);
-        assert_eq!(c.health.timeout.value, Duration::from_millis(800));
         assert!(c.shim.quiet.value);
     }
 

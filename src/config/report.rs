@@ -311,7 +311,10 @@ mod tests {
         assert!(text.contains(
             "| `modules.private` | list of module path patterns | `[]` | ignored until trusted | "
         ));
-        assert!(text.contains("| `health.ttl` | duration | `\"10m\"` | applies | "));
+        assert!(text.contains("| `health.ttl` | duration | `\"10m\"` | ignored until trusted | "));
+        assert!(text.contains(
+            "| `proxy.order` | one of \"latency\", \"listed\" | `\"latency\"` | applies | "
+        ));
         assert!(text.contains("| `shim.go` | absolute path or command name | `unset` | never read (system and user files only) | "));
         assert!(text.contains(
             "| `router.request_timeout` | duration | `\"2m\"` | ignored until trusted | "

@@ -65,18 +65,20 @@ config_keys! {
         name: SumdbName = "sum.golang.org".into(), trust Trusted, explains &[("GOSUMDB", 0)];
     }
 
-    /// `[health]`: probing the candidates.
+    /// `[health]`: probing the candidates. Every key needs trust: the verdicts are shared by
+    /// every project on the network, and a timing from a stranger's file (`timeout = "1ms"`)
+    /// would record false failures for all of them.
     [health] HealthConfig, HealthLayer {
         /// the module@version every public proxy has cached, fetched to probe a proxy
         probe: ModuleVersion = "golang.org/x/text@v0.3.0".into(), trust Trusted;
         /// the longest one probe may take
-        timeout: Duration = Duration::from_millis(1500), trust Always;
+        timeout: Duration = Duration::from_millis(1500), trust Trusted;
         /// the longest one probing round may take
-        deadline: Duration = Duration::from_secs(2), trust Always;
+        deadline: Duration = Duration::from_secs(2), trust Trusted;
         /// a verdict is fresh this long
-        ttl: Duration = Duration::from_secs(600), trust Always;
+        ttl: Duration = Duration::from_secs(600), trust Trusted;
         /// a stale verdict is still used (and refreshed in the background) this long
-        stale: Duration = Duration::from_secs(86_400), trust Always;
+        stale: Duration = Duration::from_secs(86_400), trust Trusted;
     }
 
     /// `[shim]`: the shim itself.

@@ -283,7 +283,7 @@ fn trust_all_trusts_every_file() {
 #[test]
 fn debug_log_traces_the_configuration_files() {
     let w = world();
-    write(&w.gomodrc_path(), "[health]\nttl = \"1m\"\n");
+    write(&w.gomodrc_path(), "[proxy]\norder = \"listed\"\n");
     let out = go_version(&w, &[("GOSHIM_LOG", "debug")]);
     assert_ran(
         &w,

@@ -299,3 +299,39 @@ fn a_gomodrc_another_user_planted_above_the_project_is_ignored() {
     );
     assert!(out.stderr().starts_with(&notice), "{}", out.show());
 }
+
+#[test]
+fn untrusted_timings_cannot_poison_the_shared_verdicts() {
+    // An untrusted `.gomodrc` asks for a 1 ms probe timeout: a proxy that takes 100 ms would be
+    // recorded as failing for every project on this network. The timings need trust.
+    use crate::support::modules::Module;
+    use crate::support::proxy::{Fault, Proxy};
+    use crate::support::world::{PROBE, fast_config};
+
+    let (path, version) = PROBE.split_once('@').unwrap();
+    let p = Proxy::serving([Module::new(path, version)]);
+    p.set_fault(Fault::Delay(Duration::from_millis(100)));
+    let w = World::new()
+        .real_go()
+        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+        .user_config(&fast_config(&[&p.url()], "", ""))
+        .gomodrc("[health]\ntimeout = \"1ms\"\ndeadline = \"1ms\"\n")
+        .limit(AT_ONCE);
+    let out = w.goshim(&["env", "--format", "json"]);
+    out.assert_success();
+    assert_eq!(out.json()["GOPROXY"], p.url(), "{}", out.show());
+    assert!(
+        out.stderr().contains("(health.timeout, health.deadline)"),
+        "{}",
+        out.show()
+    );
+    let cache = std::fs::read_to_string(w.cache_dir().join("health.json")).unwrap();
+    let cache: serde_json::Value = serde_json::from_str(&cache).unwrap();
+    let network = cache["networks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    assert_eq!(network["proxies"][p.url()]["status"], "healthy", "{cache}");
+}
