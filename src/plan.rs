@@ -428,7 +428,7 @@ impl Plan {
         let seen = digest.is_some() && process.var(GOSHIM_NOTICES) == digest.as_deref();
         for (notice, line) in &lines {
             if !(*notice && seen) {
-                eprintln!("{line}");
+                eprintln!("{}", crate::http::redact_text(line));
             }
         }
         digest
@@ -438,7 +438,7 @@ impl Plan {
     /// notice (the configuration's were printed already).
     pub fn report_decision(&self) {
         for (_, line) in self.decision_lines() {
-            eprintln!("{line}");
+            eprintln!("{}", crate::http::redact_text(&line));
         }
     }
 
@@ -515,16 +515,18 @@ impl Decided {
         )];
         for (verb, settings) in [("set", &self.decision.set), ("kept", &self.decision.kept)] {
             for s in settings {
-                lines.push(format!(
+                lines.push(crate::http::redact_text(&format!(
                     "goshim: debug: {verb} {}={} ({})",
                     s.name,
-                    crate::http::redact(&s.value),
+                    s.value,
                     s.reasons.join("; ")
-                ));
+                )));
             }
         }
         for w in &self.decision.warnings {
-            lines.push(format!("goshim: debug: warning: {w}"));
+            lines.push(crate::http::redact_text(&format!(
+                "goshim: debug: warning: {w}"
+            )));
         }
         lines
     }
@@ -627,7 +629,7 @@ fn load_config_in(
 pub fn print_config_notices(loaded: &Loaded) {
     if loaded.config.debug_log.value {
         for line in loaded.trace() {
-            eprintln!("{line}");
+            eprintln!("{}", crate::http::redact_text(&line));
         }
     }
     let notices = if loaded.config.shim.quiet.value {

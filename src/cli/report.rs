@@ -10,7 +10,6 @@ use crate::process::Process;
 
 use crate::goenv::GoOrigin;
 use crate::health::Verdict;
-use crate::http::redact;
 
 /// The go command the reporting subcommands decide for: one that reaches the network, so the
 /// variables shown are the ones a download from this directory would get.
@@ -76,29 +75,7 @@ pub fn verdict_text(v: &Verdict, now: u64, with_sumdb: bool) -> String {
     )
 }
 
-/// `text` with the password of every URL in it redacted.
-pub fn redact_text(text: &str) -> String {
-    text.split(' ')
-        .map(redact_words)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A word that may hold URLs joined by GOPROXY separators.
-fn redact_words(word: &str) -> String {
-    if !word.contains("://") {
-        return word.to_string();
-    }
-    let mut out = String::new();
-    let mut rest = word;
-    while let Some(i) = rest.find([',', '|']) {
-        out.push_str(&redact(&rest[..i]));
-        out.push_str(&rest[i..=i]);
-        rest = &rest[i + 1..];
-    }
-    out.push_str(&redact(rest));
-    out
-}
+pub use crate::http::redact_text;
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 pub fn columns(rows: &[Vec<String>]) -> String {
@@ -131,15 +108,6 @@ pub fn columns(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_every_url_in_a_text() {
-        assert_eq!(
-            redact_text("using https://u:pw@a.example,https://b.example|direct now"),
-            "using https://u:xxxxx@a.example,https://b.example|direct now"
-        );
-        assert_eq!(redact_text("no urls: a,b|c"), "no urls: a,b|c");
-    }
 
     #[test]
     fn columns_align() {

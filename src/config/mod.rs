@@ -98,8 +98,13 @@ pub const BYPASS_HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
 /// A configuration problem that stops the shim: exit status 2, go is not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A problem at a known place in a file.
-    #[error("{}:{line}:{col}: {what}; {fix} {BYPASS_HINT}", .path.display())]
+    /// A problem at a known place in a file (`what` may quote the value: a URL's password is
+    /// redacted).
+    #[error(
+        "{}:{line}:{col}: {}; {fix} {BYPASS_HINT}",
+        .path.display(),
+        crate::http::redact_text(.what)
+    )]
     Invalid {
         path: PathBuf,
         line: usize,
@@ -127,7 +132,7 @@ pub enum ConfigError {
     #[error("{}: {what}; shorten it or remove it {BYPASS_HINT}", .path.display())]
     TooLarge { path: PathBuf, what: String },
     /// A `GOSHIM_*` variable with a value goshim does not understand.
-    #[error("{var}={value}: {what}; {fix} {BYPASS_HINT}")]
+    #[error("{var}={}: {what}; {fix} {BYPASS_HINT}", crate::http::redact_text(.value))]
     Env {
         var: &'static str,
         value: String,

@@ -42,7 +42,7 @@ impl Loaded {
             format!(
                 "goshim: debug: ignored {} = {} at {}:{} ({why})",
                 i.key,
-                i.value,
+                crate::http::redact_text(&i.value),
                 i.path.display(),
                 i.line
             )

@@ -124,7 +124,12 @@ pub(super) fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decisio
                     healthy.push((url.clone(), v.latency_ms.unwrap_or(u64::MAX)));
                 }
                 Some(v) => {
-                    reasons.push(format!("{url} left out: {} ({})", v.status, v.reason));
+                    reasons.push(format!(
+                        "{} left out: {} ({})",
+                        crate::http::redact(url),
+                        v.status,
+                        v.reason
+                    ));
                     if v.status == Status::NeedsCredentials {
                         d.warnings.push(format!(
                             "{} answered {}; go cannot use it without credentials",
@@ -133,7 +138,10 @@ pub(super) fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decisio
                         ));
                     }
                 }
-                None => reasons.push(format!("{url} left out: no health verdict")),
+                None => reasons.push(format!(
+                    "{} left out: no health verdict",
+                    crate::http::redact(url)
+                )),
             }
         }
     }

@@ -36,7 +36,8 @@ pub(super) fn check_toolchain(inp: &Inputs<'_>, noproxy: &str, d: &Decision) -> 
     };
     if !usable {
         warnings.push(format!(
-            "the project needs go {version}, but no module proxy is usable (GOPROXY={proxy}); the toolchain download will fail unless go {version} is in the module cache"
+            "the project needs go {version}, but no module proxy is usable (GOPROXY={}); the toolchain download will fail unless go {version} is in the module cache",
+            crate::http::redact_text(proxy)
         ));
     }
     let sumdb = d

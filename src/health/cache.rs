@@ -55,7 +55,7 @@ pub struct Network {
     pub used_at: u64,
     /// By candidate URL, password redacted.
     pub proxies: BTreeMap<String, Verdict>,
-    /// By checksum database base URL.
+    /// By checksum database base URL, without userinfo.
     pub sumdbs: BTreeMap<String, Verdict>,
 }
 
@@ -411,7 +411,7 @@ impl Store {
                 merge(&mut net.proxies, key, v);
             }
         }
-        let dbs = settings.sumdbs.iter().map(|d| d.url.clone());
+        let dbs = settings.sumdbs.iter().map(|d| without_userinfo(&d.url));
         for ((key, v), observed) in dbs.zip(&round.sumdbs).zip(&round.observed_sumdbs) {
             if *observed {
                 merge(&mut net.sumdbs, key, v);
@@ -460,10 +460,11 @@ impl Store {
         let net = file.networks.entry(fingerprint(&self.net)).or_default();
         net.used_at = net.used_at.max(checked_at);
         for o in observed {
-            let (map, key) = if o.database {
-                (&mut net.sumdbs, o.url.clone())
+            let key = without_userinfo(&o.url);
+            let map = if o.database {
+                &mut net.sumdbs
             } else {
-                (&mut net.proxies, without_userinfo(&o.url))
+                &mut net.proxies
             };
             let old = map.get(&key);
             let probe = match old {
@@ -598,7 +599,7 @@ impl CachePlan {
         let sumdbs: Vec<_> = settings
             .sumdbs
             .iter()
-            .map(|d| lookup(net.map(|n| &n.sumdbs), &d.url, "latest"))
+            .map(|d| lookup(net.map(|n| &n.sumdbs), &without_userinfo(&d.url), "latest"))
             .collect();
         let known: Vec<Option<&Verdict>> =
             proxies.iter().map(|e| e.as_ref().map(|(v, _)| v)).collect();

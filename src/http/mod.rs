@@ -232,6 +232,54 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `text` with the password of every URL in it replaced by `xxxxx` (as [`redact`] does for
+/// one URL): for free text that may quote URLs — a GOPROXY list (`a,b|c`), a reason, an error
+/// message, a configuration value. Everything goshim prints passes through this or
+/// [`redact`]; only `goshim env`'s output (the variables go is given) keeps credentials.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (before, after) = rest.split_at(i + 3);
+        out.push_str(before);
+        // The authority ends where a path, query or fragment starts, or where the text goes
+        // on (space, quote, GOPROXY's '|'); ',' may be part of a password, so a GOPROXY list's
+        // next entry is found by its own "://".
+        let mut end = after
+            .find(|c: char| {
+                c.is_whitespace()
+                    || matches!(c, '/' | '?' | '#' | '"' | '\'' | '|' | '<' | '>' | '`')
+            })
+            .unwrap_or(after.len());
+        if let Some(next) = after.find("://").filter(|&j| j < end) {
+            // The next URL starts inside (`a.example,https://…`): stop at its scheme.
+            end = after[..next]
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+                .map_or(0, |(k, c)| k + c.len_utf8());
+        }
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push_str(":xxxxx");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +326,31 @@ mod tests {
             "https://h.example/a@b"
         );
         assert_eq!(without_userinfo("file:///x"), "file:///x");
+    }
+
+    #[test]
+    fn redacts_every_password_in_a_text() {
+        assert_eq!(
+            redact_text("using https://u:pw@a.example,https://b.example|direct now"),
+            "using https://u:xxxxx@a.example,https://b.example|direct now"
+        );
+        assert_eq!(
+            redact_text(
+                "GOPROXY=https://a.example,https://u:p,w@b.example/go|http://v:p@ss@c:1 (x)"
+            ),
+            "GOPROXY=https://a.example,https://u:xxxxx@b.example/go|http://v:xxxxx@c:1 (x)"
+        );
+        assert_eq!(
+            redact_text("proxy URL \"ftp://u:pw@m.example\": bad (https://t@h.example)"),
+            "proxy URL \"ftp://u:xxxxx@m.example\": bad (https://t@h.example)"
+        );
+        assert_eq!(redact_text("no urls: a,b|c @ x:y"), "no urls: a,b|c @ x:y");
+        assert_eq!(redact_text("https://"), "https://");
+        assert_eq!(redact_text("é://u:p@h ü"), "é://u:xxxxx@h ü");
+        assert_eq!(
+            redact_text("https://a.example,ähttps://u:p@b"),
+            "https://a.example,ähttps://u:xxxxx@b"
+        );
     }
 
     #[test]

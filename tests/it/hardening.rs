@@ -335,3 +335,155 @@ fn untrusted_timings_cannot_poison_the_shared_verdicts() {
         .unwrap();
     assert_eq!(network["proxies"][p.url()]["status"], "healthy", "{cache}");
 }
+
+/// No password (every one in these tests ends in `S3CRET`) in `text`.
+#[track_caller]
+fn assert_no_secret(what: &str, text: &str) {
+    assert!(!text.contains("S3CRET"), "{what} shows a password:\n{text}");
+}
+
+#[test]
+fn passwords_never_show_in_what_goshim_prints_or_writes() {
+    // A password in every place a proxy URL comes from: the user config (a public candidate and
+    // a private proxy, both healthy behind basic auth), go's env file, an untrusted .gomodrc,
+    // an exported GOPROXY, `--candidate`/`--sumdb`, and an invalid URL in a config error.
+    use crate::support::modules::Module;
+    use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path};
+    use crate::support::world::{PROBE, fast_config};
+
+    let (path, version) = PROBE.split_once('@').unwrap();
+    let hello = Module::new("example.com/hello", "v1.0.0").file(
+        "hello.go",
+        "package hello\n\nfunc Greeting() string { return \"hi\" }\n",
+    );
+    let behind_auth = |password: &str| {
+        let p = Proxy::https_trusted();
+        p.add(Module::new(path, version));
+        p.add(hello.clone());
+        p.set_sumdb(SumdbSupport::Supported);
+        p.set_fault(Fault::BasicAuth {
+            user: "u".into(),
+            password: password.into(),
+        });
+        p
+    };
+    let public = behind_auth("pubS3CRET");
+    let private = behind_auth("privS3CRET");
+    let public_url = public.url_with_userinfo("u", "pubS3CRET");
+    let private_url = private.url_with_userinfo("u", "privS3CRET");
+    let w = World::new()
+        .real_go()
+        .limit(Duration::from_secs(60))
+        .env("SSL_CERT_FILE", &ca_pem_path().display().to_string())
+        .file(
+            "go.mod",
+            "module example.com/app\n\ngo 1.21\n\nrequire example.com/hello v1.0.0\n",
+        )
+        .file("go.sum", &hello.go_sum())
+        .user_config(&fast_config(
+            &[&public_url],
+            &format!("private = [{private_url:?}]"),
+            "[modules]\nprivate = [\"private.example\"]\n",
+        ))
+        .gomodrc("[proxy]\nextend_candidates = [\"https://u:rcS3CRET@127.0.0.1:2\"]\n");
+    let env_file = w.home().join("goenv");
+    write(&env_file, "GOPROXY=https://u:envS3CRET@127.0.0.1:1\n");
+    let w = w.env("GOENV", &env_file.display().to_string());
+
+    let mut shown = Vec::new();
+    let mut run = |what: String, cmd: &mut std::process::Command, stdout_too: bool| {
+        let out = w.run(cmd.env("GOSHIM_LOG", "debug"));
+        if stdout_too {
+            shown.push((format!("{what} (stdout)"), out.stdout()));
+        }
+        shown.push((format!("{what} (stderr)"), out.stderr()));
+        out
+    };
+    for router in ["1", "0"] {
+        let out = run(
+            format!("go mod download, GOSHIM_ROUTER={router}"),
+            w.go_command(&["mod", "download"])
+                .env("GOSHIM_ROUTER", router),
+            true,
+        );
+        out.assert_success();
+        // A module no upstream has: go prints the router's answer.
+        run(
+            format!("go get of a missing module, GOSHIM_ROUTER={router}"),
+            w.go_command(&["get", "example.com/missing@v1.0.0"])
+                .env("GOSHIM_ROUTER", router),
+            true,
+        );
+    }
+    for args in [
+        &["doctor"][..],
+        &["doctor", "--json"],
+        &["explain"],
+        &["route", "example.com/hello@v1.0.0"],
+        &["route", "private.example/x@v1.0.0", "--json"],
+        &["probe"],
+        &["probe", "--json"],
+        &["probe", "--candidate", "https://u:cliS3CRET@127.0.0.1:5"],
+        &[
+            "probe",
+            "--json",
+            "--candidate",
+            &private_url,
+            "--sumdb",
+            "sum.golang.org=https://u:dbS3CRET@127.0.0.1:6",
+        ],
+        &["which"],
+    ] {
+        run(
+            format!("goshim {}", args.join(" ")),
+            &mut w.goshim_command(args),
+            true,
+        );
+    }
+    // `goshim env` prints the variables go gets (with the credentials go needs) on stdout; its
+    // stderr must still be clean.
+    run("goshim env".into(), &mut w.goshim_command(&["env"]), false);
+    // The user's own GOPROXY, credentials and all, is kept as is, and shown redacted.
+    let goproxy = "https://u:aS3CRET@127.0.0.1:3,https://u:bS3CRET@127.0.0.1:4|direct";
+    run(
+        "explain with an exported GOPROXY".into(),
+        w.goshim_command(&["explain"]).env("GOPROXY", goproxy),
+        true,
+    );
+    run(
+        "go mod download with an exported GOPROXY".into(),
+        w.go_command(&["mod", "download"]).env("GOPROXY", goproxy),
+        true,
+    );
+    // Configuration errors quote what is wrong, never a password.
+    for (file, text) in [
+        (
+            w.user_config_path(),
+            "[proxy]\ncandidates = [\"ftp://u:errS3CRET@mirror.example\"]\n",
+        ),
+        (
+            w.user_config_path(),
+            "[proxy]\ncandidates = [\"https://u:sepS3CRET@a.example,https://b.example\"]\n",
+        ),
+    ] {
+        write(&file, text);
+        let out = run(
+            format!("a config error: {text}"),
+            &mut w.go_command(&["version"]),
+            true,
+        );
+        assert_eq!(out.code(), Some(2), "{}", out.show());
+    }
+    w.settled_refreshes(0);
+    for entry in std::fs::read_dir(w.cache_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        shown.push((path.display().to_string(), text));
+    }
+    for (what, text) in &shown {
+        assert_no_secret(what, text);
+    }
+    // The password-free parts are still there to read.
+    let all: String = shown.iter().map(|(_, t)| t.as_str()).collect();
+    assert!(all.contains("u:xxxxx@127.0.0.1"), "{all}");
+}
