@@ -36,10 +36,37 @@ pub const GOSHIM_ROUTER_URL: &str = "GOSHIM_ROUTER_URL";
 /// Past this many nested goshim hops the shim refuses to go on: something execs it in a loop.
 pub const MAX_DEPTH: u32 = 8;
 
-/// True for a non-empty value other than `0`, `false`, `no` or `off` (any case).
+/// True for a non-empty value other than `0`, `false`, `no` or `off` (any case): how the
+/// switches whose misreading is harmless read (`GOSHIM_DISABLE`, `GOSHIM_QUIET`,
+/// `GOSHIM_OFFLINE`: each only runs go as without goshim, prints less, or skips probing; none
+/// widens what a `.gomodrc` may do or what go's children may see).
 pub fn is_true_value(value: &std::ffi::OsStr) -> bool {
     let v = value.to_string_lossy().to_ascii_lowercase();
     !v.is_empty() && !matches!(v.as_str(), "0" | "false" | "no" | "off")
+}
+
+/// How a security switch reads (`GOSHIM_TRUST_ALL`, `GOSHIM_ROUTER`): exactly `1` or `true`
+/// (any case) is on, `0`, `false` (any case) or empty is off, anything else — ` 1`, `yes`,
+/// `n`, `none` — is `None`: the caller warns and keeps the safe setting. A typo must never
+/// turn trust on.
+pub fn strict_switch(value: &std::ffi::OsStr) -> Option<bool> {
+    let v = value.to_str()?;
+    if v == "1" || v.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The warning for a security switch `var` set to `value`, which [`strict_switch`] does not
+/// read, and what goshim does instead.
+pub fn unread_switch(var: &str, value: &std::ffi::OsStr, instead: &str) -> String {
+    format!(
+        "{var}={:?} is not 1, true, 0 or false; {instead}",
+        value.to_string_lossy()
+    )
 }
 
 /// Set by goshim for its own `goshim probe --background` child: the candidates and settings to
@@ -66,3 +93,28 @@ pub const HTTPS_PROXY: [&str; 2] = ["HTTPS_PROXY", "https_proxy"];
 pub const NO_PROXY: [&str; 2] = ["NO_PROXY", "no_proxy"];
 /// Set under CGI: net/http then ignores `HTTP_PROXY`.
 pub const REQUEST_METHOD: &str = "REQUEST_METHOD";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn security_switches_read_exactly_1_true_0_false_or_empty() {
+        for on in ["1", "true", "TRUE", "tRuE"] {
+            assert_eq!(strict_switch(OsStr::new(on)), Some(true), "{on:?}");
+        }
+        for off in ["", "0", "false", "False"] {
+            assert_eq!(strict_switch(OsStr::new(off)), Some(false), "{off:?}");
+        }
+        for unread in [
+            "n", "f", "none", "disabled", " 0", "false ", "yes", "on", "01", "t",
+        ] {
+            assert_eq!(strict_switch(OsStr::new(unread)), None, "{unread:?}");
+        }
+        assert_eq!(
+            unread_switch("GOSHIM_TRUST_ALL", OsStr::new("yes"), "nothing is trusted"),
+            "GOSHIM_TRUST_ALL=\"yes\" is not 1, true, 0 or false; nothing is trusted"
+        );
+    }
+}

@@ -21,7 +21,7 @@ use super::parse::parse_layer;
 use super::schema::Config;
 use super::trust::TrustStore;
 use super::{ConfigError, MAX_FILE_BYTES};
-use crate::env_vars::{GOSHIM_SYSTEM_CONFIG, GOSHIM_TRUST_ALL, is_true_value};
+use crate::env_vars::{GOSHIM_SYSTEM_CONFIG, GOSHIM_TRUST_ALL, strict_switch, unread_switch};
 
 /// The project configuration file's name.
 pub const GOMODRC: &str = ".gomodrc";
@@ -235,9 +235,17 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
         }
     }
 
-    let trust_all = input
-        .var(GOSHIM_TRUST_ALL)
-        .is_some_and(|v| is_true_value(v));
+    let trust_all = match input.env.get(GOSHIM_TRUST_ALL) {
+        None => false,
+        Some(v) => strict_switch(v).unwrap_or_else(|| {
+            warnings.push(unread_switch(
+                GOSHIM_TRUST_ALL,
+                v,
+                "no .gomodrc is trusted by it",
+            ));
+            false
+        }),
+    };
     let mut store: Option<Option<TrustStore>> = None;
     let mut foreign = Vec::new();
     let mut dirs: Vec<&Path> = input.dir.ancestors().collect();
@@ -273,7 +281,7 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
         });
     }
 
-    merge.apply_env(input)?;
+    warnings.extend(merge.apply_env(input)?);
     Ok(Loaded {
         config: merge.config,
         files,
@@ -435,6 +443,13 @@ mod tests {
         assert!(loaded.ignored.is_empty());
         bed.set(GOSHIM_TRUST_ALL, "0");
         assert!(bed.load().config.modules.private.value.is_empty());
+        bed.set(GOSHIM_TRUST_ALL, "n");
+        let loaded = bed.load();
+        assert!(loaded.config.modules.private.value.is_empty());
+        assert_eq!(
+            loaded.notices()[0],
+            "goshim: warning: GOSHIM_TRUST_ALL=\"n\" is not 1, true, 0 or false; no .gomodrc is trusted by it"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use super::{ConfigError, Origin, Sourced};
 // Proxies (and patterns) compare equal with or without a trailing slash.
 use crate::env_vars::{
     GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET, GOSHIM_ROUTER, is_true_value,
+    strict_switch, unread_switch,
 };
 use crate::goenv::proxy::proxy_key as same_key;
 
@@ -67,8 +68,10 @@ impl Merge {
         }
     }
 
-    /// The `GOSHIM_*` layer: the variables beat every file.
-    pub(super) fn apply_env(&mut self, input: &LoadInput) -> Result<(), ConfigError> {
+    /// The `GOSHIM_*` layer: the variables beat every file. Returns the warnings about values
+    /// it did not read.
+    pub(super) fn apply_env(&mut self, input: &LoadInput) -> Result<Vec<String>, ConfigError> {
+        let mut warnings = Vec::new();
         if let Some(go) = input.var(GOSHIM_GO) {
             self.config.shim.go = Some(Sourced {
                 value: PathBuf::from(go),
@@ -88,10 +91,15 @@ impl Merge {
             };
         }
         if let Some(v) = input.var(GOSHIM_ROUTER) {
-            self.config.router.enabled = Sourced {
-                value: is_true_value(v),
-                origin: Origin::Env(GOSHIM_ROUTER),
-            };
+            match strict_switch(v) {
+                Some(value) => {
+                    self.config.router.enabled = Sourced {
+                        value,
+                        origin: Origin::Env(GOSHIM_ROUTER),
+                    };
+                }
+                None => warnings.push(unread_switch(GOSHIM_ROUTER, v, "router.enabled decides")),
+            }
         }
         if let Some(v) = input.var(GOSHIM_LOG) {
             let value = match v.to_str() {
@@ -111,7 +119,7 @@ impl Merge {
                 origin: Origin::Env(GOSHIM_LOG),
             };
         }
-        Ok(())
+        Ok(warnings)
     }
 }
 

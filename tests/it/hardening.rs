@@ -20,6 +20,16 @@ fn world() -> World {
         .limit(AT_ONCE)
 }
 
+/// A world with a module and the real go, whose probes never leave loopback (anything else
+/// hangs on a silent proxy until the probe's timeout).
+fn real_world() -> World {
+    World::new()
+        .real_go()
+        .unreachable_internet()
+        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+        .limit(AT_ONCE)
+}
+
 /// Makes a FIFO at `path`.
 fn mkfifo(path: &Path) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -205,11 +215,7 @@ fn cache_files_that_are_no_regular_files_never_block() {
 
     let (path, version) = PROBE.split_once('@').unwrap();
     let p = Proxy::serving([Module::new(path, version)]);
-    let w = World::new()
-        .real_go()
-        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
-        .user_config(&fast_config(&[&p.url()], "", ""))
-        .limit(AT_ONCE);
+    let w = real_world().user_config(&fast_config(&[&p.url()], "", ""));
     let cache = w.cache_dir();
     symlink("/dev/zero", &cache.join("health.json"));
     mkfifo(&cache.join("health.lock"));
@@ -243,12 +249,9 @@ fn give_away(path: &Path) {
 fn a_gomodrc_another_user_planted_above_the_project_is_ignored() {
     // A shared sticky directory above the project holds another user's `.gomodrc`: even with
     // every file trusted, it changes nothing, and one notice names it (quiet or not).
-    let w = World::new()
-        .real_go()
-        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+    let w = real_world()
         .env("GOSHIM_TRUST_ALL", "1")
-        .env("GOSHIM_OFFLINE", "1")
-        .limit(AT_ONCE);
+        .env("GOSHIM_OFFLINE", "1");
     let planted = w.root().join(".gomodrc");
     write(
         &planted,
@@ -311,12 +314,9 @@ fn untrusted_timings_cannot_poison_the_shared_verdicts() {
     let (path, version) = PROBE.split_once('@').unwrap();
     let p = Proxy::serving([Module::new(path, version)]);
     p.set_fault(Fault::Delay(Duration::from_millis(100)));
-    let w = World::new()
-        .real_go()
-        .file("go.mod", "module example.com/app\n\ngo 1.22\n")
+    let w = real_world()
         .user_config(&fast_config(&[&p.url()], "", ""))
-        .gomodrc("[health]\ntimeout = \"1ms\"\ndeadline = \"1ms\"\n")
-        .limit(AT_ONCE);
+        .gomodrc("[health]\ntimeout = \"1ms\"\ndeadline = \"1ms\"\n");
     let out = w.goshim(&["env", "--format", "json"]);
     out.assert_success();
     assert_eq!(out.json()["GOPROXY"], p.url(), "{}", out.show());
@@ -373,6 +373,7 @@ fn passwords_never_show_in_what_goshim_prints_or_writes() {
     let private_url = private.url_with_userinfo("u", "privS3CRET");
     let w = World::new()
         .real_go()
+        .unreachable_internet()
         .limit(Duration::from_secs(60))
         .env("SSL_CERT_FILE", &ca_pem_path().display().to_string())
         .file(
@@ -486,4 +487,65 @@ fn passwords_never_show_in_what_goshim_prints_or_writes() {
     // The password-free parts are still there to read.
     let all: String = shown.iter().map(|(_, t)| t.as_str()).collect();
     assert!(all.contains("u:xxxxx@127.0.0.1"), "{all}");
+}
+
+#[test]
+fn only_exactly_1_or_true_trusts_every_gomodrc() {
+    let w = real_world()
+        .gomodrc("[modules]\nprivate = [\"corp.example\"]\n")
+        .env("GOSHIM_OFFLINE", "1");
+    let goprivate = |value: &str| {
+        let out = w.run(
+            w.goshim_command(&["env", "--format", "json"])
+                .env("GOSHIM_TRUST_ALL", value),
+        );
+        out.assert_success();
+        (
+            out.json()["GOPRIVATE"].as_str().map(str::to_string),
+            out.stderr(),
+        )
+    };
+    for on in ["1", "true", "TRUE", "True"] {
+        assert_eq!(goprivate(on).0.as_deref(), Some("corp.example"), "{on:?}");
+    }
+    for off in ["0", "false", "FALSE", ""] {
+        let (private, stderr) = goprivate(off);
+        assert_eq!(private, None, "{off:?}");
+        assert!(!stderr.contains("warning"), "{off:?}: {stderr}");
+    }
+    for unread in [
+        "n", "f", "no", "none", "disabled", " 0", "false ", " 1", "yes", "on", "2",
+    ] {
+        let (private, stderr) = goprivate(unread);
+        assert_eq!(private, None, "{unread:?} turned trust on");
+        assert!(
+            stderr.contains(&format!(
+                "goshim: warning: GOSHIM_TRUST_ALL={unread:?} is not 1, true, 0 or false; no .gomodrc is trusted by it\n"
+            )),
+            "{unread:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unread_goshim_router_value_leaves_the_router_to_the_configuration() {
+    let w = real_world().user_config("[proxy]\ncandidates = [\"https://127.0.0.1:1\"]\n");
+    let out = w.run(
+        w.goshim_command(&["explain", "GOPROXY"])
+            .env("GOSHIM_ROUTER", "no"),
+    );
+    out.assert_success();
+    assert!(
+        out.stdout()
+            .starts_with("GOPROXY=http://127.0.0.1:<port>/<token>"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stderr().contains(
+            "goshim: warning: GOSHIM_ROUTER=\"no\" is not 1, true, 0 or false; router.enabled decides\n"
+        ),
+        "{}",
+        out.show()
+    );
 }
