@@ -19,7 +19,7 @@ use super::kinds::Slot;
 use super::lists::ListSetting;
 use super::load::{Ignored, IgnoredReason, LoadInput};
 use super::schema::{Config, Layer, SourcedList};
-use super::{ConfigError, Origin, Sourced};
+use super::{Origin, Sourced};
 // Proxies (and patterns) compare equal with or without a trailing slash.
 use crate::env_vars::{
     GOSHIM_GO, GOSHIM_LOG, GOSHIM_OFFLINE, GOSHIM_QUIET, GOSHIM_ROUTER, is_true_value,
@@ -69,8 +69,8 @@ impl Merge {
     }
 
     /// The `GOSHIM_*` layer: the variables beat every file. Returns the warnings about values
-    /// it did not read.
-    pub(super) fn apply_env(&mut self, input: &LoadInput) -> Result<Vec<String>, ConfigError> {
+    /// it did not read (those variables are then as if unset: a goshim setting never stops go).
+    pub(super) fn apply_env(&mut self, input: &LoadInput) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Some(go) = input.var(GOSHIM_GO) {
             self.config.shim.go = Some(Sourced {
@@ -103,23 +103,24 @@ impl Merge {
         }
         if let Some(v) = input.var(GOSHIM_LOG) {
             let value = match v.to_str() {
-                Some("debug") => true,
-                Some("off") => false,
+                Some("debug") => Some(true),
+                Some("off") => Some(false),
                 _ => {
-                    return Err(ConfigError::Env {
-                        var: GOSHIM_LOG,
-                        value: v.to_string_lossy().into_owned(),
-                        what: "unknown log level".into(),
-                        fix: format!("use {GOSHIM_LOG}=debug for a decision trace, or unset it"),
-                    });
+                    warnings.push(format!(
+                        "{GOSHIM_LOG}={:?} is not a log level, so there is no trace; use {GOSHIM_LOG}=debug for a decision trace, or unset it",
+                        v.to_string_lossy()
+                    ));
+                    None
                 }
             };
-            self.config.debug_log = Sourced {
-                value,
-                origin: Origin::Env(GOSHIM_LOG),
-            };
+            if let Some(value) = value {
+                self.config.debug_log = Sourced {
+                    value,
+                    origin: Origin::Env(GOSHIM_LOG),
+                };
+            }
         }
-        Ok(warnings)
+        warnings
     }
 }
 

@@ -131,14 +131,6 @@ pub enum ConfigError {
     /// A configuration file larger than goshim reads.
     #[error("{}: {what}; shorten it or remove it {BYPASS_HINT}", .path.display())]
     TooLarge { path: PathBuf, what: String },
-    /// A `GOSHIM_*` variable with a value goshim does not understand.
-    #[error("{var}={}: {what}; {fix} {BYPASS_HINT}", crate::http::redact_text(.value))]
-    Env {
-        var: &'static str,
-        value: String,
-        what: String,
-        fix: String,
-    },
 }
 
 impl ConfigError {

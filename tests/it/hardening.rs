@@ -549,3 +549,15 @@ fn an_unread_goshim_router_value_leaves_the_router_to_the_configuration() {
         out.show()
     );
 }
+
+#[test]
+fn an_unknown_goshim_log_is_a_warning_and_go_runs() {
+    let w = world();
+    let out = w.run(w.go_command(&["version"]).env("GOSHIM_LOG", "verbose"));
+    assert_eq!(out.code(), Some(0), "{}", out.show());
+    assert!(w.go_ran());
+    assert_eq!(
+        out.stderr(),
+        "goshim: warning: GOSHIM_LOG=\"verbose\" is not a log level, so there is no trace; use GOSHIM_LOG=debug for a decision trace, or unset it\n"
+    );
+}
