@@ -6,7 +6,8 @@
 //!   the lock, so any number of concurrent go commands cause at most one refresh.
 //! - Older or missing → probed synchronously, in the command's own round.
 //!
-//! Writes are read-merge-write under `health.lock`, to a temp file renamed over the old one. A
+//! Writes are read-merge-write under `health.lock`, to a temp file renamed over the old one; a
+//! lock another process holds for more than 100 ms means no caching this time, never a wait. A
 //! corrupt, truncated or foreign-version file is ignored and replaced; an unwritable directory
 //! means probing without caching, never an error for go.
 
@@ -36,6 +37,8 @@ const WRITE_LOCK: &str = "health.lock";
 const REFRESH_LOCK: &str = "refresh.lock";
 /// Networks remembered at most (the most recently used are kept).
 const MAX_NETWORKS: usize = 8;
+/// The longest a write waits for another process's `health.lock` before it skips caching.
+const LOCK_WAIT: Duration = Duration::from_millis(100);
 /// The most of a cache file goshim reads: a few hundred verdicts take a few dozen KiB.
 const MAX_FILE_BYTES: u64 = 4 << 20;
 /// The refresh log is started afresh past this size.
@@ -393,8 +396,11 @@ impl Store {
         };
         std::fs::create_dir_all(dir)?;
         let lock = open_lock(&dir.join(WRITE_LOCK))?;
-        // A file system without locks still gets atomic (if racy) writes.
-        let _ = lock.lock();
+        if !lock_within(&lock, LOCK_WAIT) {
+            // Another process holds the cache: go never waits for it, the verdicts are just
+            // not cached this time.
+            return Ok(());
+        }
         let mut file = self.load();
         let now = round
             .proxies
@@ -452,7 +458,7 @@ impl Store {
         };
         std::fs::create_dir_all(dir)?;
         let lock = open_lock(&dir.join(WRITE_LOCK))?;
-        if lock.try_lock().is_err() {
+        if !lock_within(&lock, LOCK_WAIT) {
             return Ok(false);
         }
         let mut file = self.load();
@@ -532,6 +538,21 @@ impl Store {
             cmd.process_group(0);
         }
         cmd.spawn().is_ok()
+    }
+}
+
+/// Takes `lock` exclusively, retrying for at most `wait`: false when another process still
+/// holds it then. A file system without locks still gets atomic (if racy) writes.
+fn lock_within(lock: &File, wait: Duration) -> bool {
+    let started = Instant::now();
+    loop {
+        match lock.try_lock() {
+            Ok(()) | Err(std::fs::TryLockError::Error(_)) => return true,
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return false,
+        }
     }
 }
 
@@ -845,6 +866,33 @@ mod tests {
             !other
                 .record_observed(&[seen("https://a.example", Status::Healthy)], label, later)
                 .unwrap()
+        );
+    }
+
+    #[test]
+    fn a_held_write_lock_skips_caching_within_a_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        let held = open_lock(&dir.path().join(WRITE_LOCK)).unwrap();
+        held.lock().unwrap();
+        let c = cands(&["https://a.example"]);
+        let s = Settings::default();
+        let round = Round {
+            proxies: vec![v(Status::Healthy, 1_000, 0)],
+            sumdbs: vec![],
+            observed_proxies: vec![true],
+            observed_sumdbs: vec![],
+            elapsed: Duration::ZERO,
+        };
+        let started = Instant::now();
+        store.record("net", &c, &s, &round).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(!dir.path().join(FILE_NAME).exists(), "nothing written");
+        drop(held);
+        store.record("net", &c, &s, &round).unwrap();
+        assert_eq!(
+            store.load().networks["net"].proxies["https://a.example"].status,
+            Status::Healthy
         );
     }
 

@@ -561,3 +561,30 @@ fn an_unknown_goshim_log_is_a_warning_and_go_runs() {
         "goshim: warning: GOSHIM_LOG=\"verbose\" is not a log level, so there is no trace; use GOSHIM_LOG=debug for a decision trace, or unset it\n"
     );
 }
+
+#[test]
+fn a_held_cache_lock_never_blocks_go() {
+    // Another process holds the verdict cache's write lock and never lets go (a hung goshim, a
+    // backup tool): probing and running go go on, the verdicts are just not cached.
+    use crate::support::modules::Module;
+    use crate::support::proxy::Proxy;
+    use crate::support::world::{PROBE, fast_config};
+
+    let (path, version) = PROBE.split_once('@').unwrap();
+    let p = Proxy::serving([Module::new(path, version)]);
+    let w = real_world().user_config(&fast_config(&[&p.url()], "", ""));
+    std::fs::create_dir_all(w.cache_dir()).unwrap();
+    let held = std::fs::File::create(w.cache_dir().join("health.lock")).unwrap();
+    held.lock().unwrap();
+    let out = w.goshim(&["env", "--format", "json"]);
+    out.assert_success();
+    assert_eq!(out.json()["GOPROXY"], p.url(), "{}", out.show());
+    let out = w.goshim(&["probe", "--json"]);
+    out.assert_success();
+    let out = w.run(w.go_command(&["mod", "download"]).env("GOSHIM_ROUTER", "0"));
+    out.assert_success();
+    assert!(!w.cache_dir().join("health.json").exists());
+    drop(held);
+    w.goshim(&["probe"]).assert_success();
+    assert!(w.cache_dir().join("health.json").exists());
+}
