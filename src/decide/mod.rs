@@ -236,16 +236,21 @@ fn exported_by_user(go_env: &GoEnv, managed: &[String], name: &str) -> bool {
 
 /// What the health checks probe for a decision: the public candidates in rank order, then the
 /// configured private proxies, and the private patterns no probe may carry. Private proxies
-/// rank last: they are in the chain whatever their health, so a healthy one must not end the
-/// probe round before a public candidate has answered.
+/// rank last: a healthy one must not end the probe round before a public candidate has
+/// answered; the round still waits for them (go is only pointed at one that answered).
 pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candidates {
-    let private = config.proxy.private.value.iter().map(|p| p.value.clone());
+    let private = config
+        .proxy
+        .private
+        .value
+        .iter()
+        .map(|p| Candidate::private(&p.value));
     let patterns = patterns::private_patterns(go_env, config);
     Candidates {
         proxies: public_candidates(go_env, managed, config)
             .into_iter()
-            .chain(private)
             .map(Candidate::new)
+            .chain(private)
             .collect(),
         private_patterns: patterns,
     }

@@ -166,7 +166,7 @@ mod tests {
         Case::new("configured private: all three written").private(&[CORP, "*.git.corp.example"]).patterns([Some("git.corp.example,*.git.corp.example"); 3]).check();
         Case::new("union with the user's go env -w GOPRIVATE, duplicates removed").env_file("GOPRIVATE", "b.example,git.corp.example").private(&[CORP]).patterns([Some("b.example,git.corp.example"); 3]).check();
         Case::new("user's explicit GONOPROXY is the base, not GOPRIVATE").env_file("GOPRIVATE", "b.example").env_file("GONOPROXY", "c.example").private(&[CORP]).patterns([Some("b.example,git.corp.example"), Some("c.example,git.corp.example"), Some("b.example,git.corp.example")]).check();
-        Case::new("a private proxy serves private modules: GONOPROXY says none").private(&[CORP]).private_proxy(ATHENS).patterns([Some(CORP), Some("none"), Some(CORP)]).check();
+        Case::new("a private proxy serves private modules: GONOPROXY says none").private(&[CORP]).private_proxy(ATHENS).verdict(ATHENS, reachable()).patterns([Some(CORP), Some("none"), Some(CORP)]).check();
         Case::new("narrowing lists").private(&[CORP, "other.corp.example"]).no_proxy(&["other.corp.example"]).no_sumdb(&[CORP]).patterns([Some("git.corp.example,other.corp.example"), Some("other.corp.example"), Some(CORP)]).check();
         Case::new("an exported GOPRIVATE is kept; the other two still written").user_env("GOPRIVATE", "mine.example").private(&[CORP]).patterns([None, Some("mine.example,git.corp.example"), Some("mine.example,git.corp.example")]).check();
     }

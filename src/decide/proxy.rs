@@ -62,23 +62,29 @@ pub(super) fn public_candidates(
     out
 }
 
-/// The configured private proxies go may use: all but those the health checks saw fail. A
-/// private proxy that hangs or refuses would stop every download behind its `,`; without it,
-/// private modules are fetched directly (see [`decide_patterns`](super::patterns::decide_patterns)), never through a public mirror.
+/// The configured private proxies go may use: those the health checks saw answer. A private
+/// proxy that hangs or refuses would stop every download behind its `,` (go has no timeout),
+/// and one without a verdict may be just that, so both are left out; private modules are then
+/// fetched directly (see [`decide_patterns`](super::patterns::decide_patterns)), never through
+/// a public mirror. (The probe round waits for the private proxies, so a missing verdict means
+/// it was not probed at all: offline mode, or a round cut short.)
 pub(super) fn usable_private_proxies(inp: &Inputs<'_>, d: &mut Decision) -> Vec<String> {
     let mut usable = Vec::new();
     for p in &inp.config.proxy.private.value {
-        match verdict_of(inp.verdicts, &p.value) {
-            Some(v) if v.status == Status::Unhealthy => {
-                let line = format!(
-                    "goshim: private proxy {} unreachable ({}); private modules are fetched directly",
-                    host_of(&p.value),
-                    v.reason
-                );
-                d.notify(line);
+        let why = match verdict_of(inp.verdicts, &p.value) {
+            Some(v) if v.status == Status::Unhealthy => format!("unreachable ({})", v.reason),
+            Some(v) if v.status == Status::Unknown => format!("not checked ({})", v.reason),
+            None if inp.config.force_offline.value => "not checked (offline mode)".to_string(),
+            None => "not checked (no health verdict)".to_string(),
+            Some(_) => {
+                usable.push(p.value.clone());
+                continue;
             }
-            _ => usable.push(p.value.clone()),
-        }
+        };
+        d.notify(format!(
+            "goshim: private proxy {} {why}; private modules are fetched directly",
+            host_of(&p.value)
+        ));
     }
     usable
 }
@@ -255,8 +261,8 @@ mod tests {
         Case::new("respect_env = false overrides an exported GOPROXY").user_env("GOPROXY", "https://mine.example").respect_env(false).sets("GOPROXY", LISTED).quiet().check();
         Case::new("a GOPROXY a previous goshim exported is recomputed").user_env("GOPROXY", "https://goproxy.io|direct").managed("GOPROXY").sets("GOPROXY", LISTED).quiet().check();
         Case::new("go env -w GOPROXY counts as the preferred candidate").env_file("GOPROXY", "https://corp.example/go,direct").verdicts(&[("https://corp.example/go", healthy(50)), (PG, healthy(30))]).sets("GOPROXY", "https://corp.example/go|https://proxy.golang.org|direct").quiet().check();
-        Case::new("private proxies first with ','").private_proxy(ATHENS).sets("GOPROXY", "https://athens.corp.example,https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct").quiet().check();
-        Case::new("private proxy, no public one healthy").private_proxy(ATHENS).verdicts(&[(PG, down())]).sets("GOPROXY", "https://athens.corp.example,file:///home/u/go/pkg/mod/cache/download,direct").notice(cache_direct).check();
+        Case::new("private proxies first with ','").private_proxy(ATHENS).verdict(ATHENS, reachable()).sets("GOPROXY", "https://athens.corp.example,https://proxy.golang.org|https://goproxy.cn|https://goproxy.io|direct").quiet().check();
+        Case::new("private proxy, no public one healthy").private_proxy(ATHENS).verdicts(&[(PG, down()), (ATHENS, reachable())]).sets("GOPROXY", "https://athens.corp.example,file:///home/u/go/pkg/mod/cache/download,direct").notice(cache_direct).check();
     }
 
     #[test]
@@ -270,10 +276,25 @@ mod tests {
             .sets("GONOSUMDB", "git.corp.example")
             .notice("goshim: private proxy athens.corp.example unreachable (connection refused); private modules are fetched directly")
             .check();
-        Case::new("not probed yet (a cold round that ended early): kept, ahead of the public ones")
+        Case::new("not probed (a round cut short): left out too, go could hang on it")
             .private_proxy(ATHENS)
             .private(&["git.corp.example"])
             .verdicts(&[(PG, healthy(30))])
+            .sets("GOPROXY", "https://proxy.golang.org|direct")
+            .sets("GONOPROXY", "git.corp.example")
+            .notice("goshim: private proxy athens.corp.example not checked (no health verdict); private modules are fetched directly")
+            .check();
+        Case::new("probe round ended before it answered: left out")
+            .private_proxy(ATHENS)
+            .private(&["git.corp.example"])
+            .verdicts(&[(PG, healthy(30)), (ATHENS, crate::health::Verdict::unknown("x"))])
+            .sets("GOPROXY", "https://proxy.golang.org|direct")
+            .notice("goshim: private proxy athens.corp.example not checked (not probed: a better candidate answered first); private modules are fetched directly")
+            .check();
+        Case::new("it answered: first, behind ','")
+            .private_proxy(ATHENS)
+            .private(&["git.corp.example"])
+            .verdicts(&[(PG, healthy(30)), (ATHENS, reachable())])
             .sets(
                 "GOPROXY",
                 "https://athens.corp.example,https://proxy.golang.org|direct",

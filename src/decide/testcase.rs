@@ -54,6 +54,16 @@ pub fn serves(sumdb: SumdbSupport) -> Verdict {
     verdict(Status::Healthy, Reason::Answered, Some(10), sumdb)
 }
 
+/// A private proxy's answer: 404 for the public probe module, in 15 ms.
+pub fn reachable() -> Verdict {
+    verdict(
+        Status::Reachable,
+        Reason::NotFound { status: 404 },
+        Some(15),
+        SumdbSupport::NotSupported,
+    )
+}
+
 /// Timed out waiting for the response.
 pub fn down() -> Verdict {
     let timeout = Reason::Timeout {

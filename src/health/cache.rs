@@ -625,7 +625,7 @@ impl CachePlan {
         let known: Vec<Option<&Verdict>> =
             proxies.iter().map(|e| e.as_ref().map(|(v, _)| v)).collect();
         let known_sumdbs: Vec<bool> = sumdbs.iter().map(Option::is_some).collect();
-        let sync = !probe::decided(&known, &known_sumdbs);
+        let sync = !probe::decided(&candidates.proxies, &known, &known_sumdbs);
         let stakes = probe::stakes(&known);
         let stale = |e: &Option<(Verdict, Freshness)>| matches!(e, Some((_, Freshness::Stale)));
         let unknown_below_best = stakes

@@ -22,11 +22,26 @@ pub mod probe;
 pub struct Candidate {
     /// The proxy URL as written (`https://…`, `http://…`, `file:///…`); may carry userinfo.
     pub url: String,
+    /// A configured private proxy: go is only pointed at it once it answered, so a round
+    /// waits for its verdict (see [`probe::decided`]).
+    #[serde(default)]
+    pub private: bool,
 }
 
 impl Candidate {
     pub fn new(url: impl Into<String>) -> Candidate {
-        Candidate { url: url.into() }
+        Candidate {
+            url: url.into(),
+            private: false,
+        }
+    }
+
+    /// A configured private proxy.
+    pub fn private(url: impl Into<String>) -> Candidate {
+        Candidate {
+            url: url.into(),
+            private: true,
+        }
     }
 }
 

@@ -31,8 +31,8 @@ const SUMDB_NAME: &str = "sum.golang.org";
 /// When a round may end before every target answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Until {
-    /// As soon as no candidate ranked above the best healthy one is pending (and the checksum
-    /// question is settled): what a go command waits for.
+    /// As soon as no candidate ranked above the best healthy one and no private proxy is
+    /// pending (and the checksum question is settled): what a go command waits for.
     Decided,
     /// Every target answered or the deadline passed: what a refresh waits for.
     All,
@@ -168,12 +168,19 @@ pub fn stakes(proxies: &[Option<&Verdict>]) -> Stakes {
 
 /// Whether a round is decided: no verdict the go command's decision needs is missing. That is
 /// every candidate ranked above the first healthy one (every candidate when none is healthy),
-/// and every checksum database unless that candidate proxies sum.golang.org. `sumdbs` says which
-/// database verdicts are known. Both a round in progress and the cache ask this.
-pub fn decided(proxies: &[Option<&Verdict>], sumdbs: &[bool]) -> bool {
+/// every private proxy (go is only pointed at one that answered), and every checksum database
+/// unless that candidate proxies sum.golang.org. `proxies` follows `candidates`; `sumdbs` says
+/// which database verdicts are known. Both a round in progress and the cache ask this.
+pub fn decided(candidates: &[Candidate], proxies: &[Option<&Verdict>], sumdbs: &[bool]) -> bool {
     let stakes = stakes(proxies);
     let above = &proxies[..stakes.best.unwrap_or(proxies.len())];
-    above.iter().all(Option::is_some) && (!stakes.sumdbs || sumdbs.iter().all(|known| *known))
+    let private_known = candidates
+        .iter()
+        .zip(proxies)
+        .all(|(c, v)| !c.private || v.is_some());
+    above.iter().all(Option::is_some)
+        && private_known
+        && (!stakes.sumdbs || sumdbs.iter().all(|known| *known))
 }
 
 struct RoundState {
@@ -187,10 +194,10 @@ impl RoundState {
     }
 
     /// True when the go command's decision cannot change any more ([`decided`]).
-    fn decided(&self) -> bool {
+    fn decided(&self, candidates: &Candidates) -> bool {
         let proxies: Vec<Option<&Verdict>> = self.proxies.iter().map(Option::as_ref).collect();
         let sumdbs: Vec<bool> = self.sumdbs.iter().map(Option::is_some).collect();
-        decided(&proxies, &sumdbs)
+        decided(&candidates.proxies, &proxies, &sumdbs)
     }
 
     fn fill_pending(&mut self, label: &str, now: SystemTime, reason: impl Fn() -> Reason) {
@@ -241,7 +248,7 @@ async fn drive(
     let mut hit_deadline = false;
     loop {
         let done = match until {
-            Until::Decided => state.decided(),
+            Until::Decided => state.decided(candidates),
             Until::All => state.all_done(),
         };
         if done {

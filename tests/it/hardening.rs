@@ -588,3 +588,82 @@ fn a_held_cache_lock_never_blocks_go() {
     w.goshim(&["probe"]).assert_success();
     assert!(w.cache_dir().join("health.json").exists());
 }
+
+/// A module the fixture proxies serve, and a world whose project requires it (go.sum holds its
+/// hashes, so no checksum database is asked).
+fn hello_module() -> crate::support::modules::Module {
+    crate::support::modules::Module::new("example.com/hello", "v1.0.0").file(
+        "hello.go",
+        "package hello\n\nfunc Greeting() string { return \"hi\" }\n",
+    )
+}
+
+/// A healthy public fixture (probe module and [`hello_module`]) and a private proxy that
+/// accepts connections and never answers, with `private.example` private.
+fn public_and_hanging_private() -> (
+    World,
+    crate::support::proxy::Proxy,
+    crate::support::proxy::Proxy,
+) {
+    use crate::support::modules::Module;
+    use crate::support::proxy::{Fault, Proxy, SumdbSupport};
+    use crate::support::world::{PROBE, fast_config};
+
+    let (path, version) = PROBE.split_once('@').unwrap();
+    let public = Proxy::serving([Module::new(path, version), hello_module()]);
+    public.set_sumdb(SumdbSupport::Supported);
+    let private = Proxy::start();
+    private.set_fault(Fault::Hang);
+    let w = World::new()
+        .real_go()
+        .unreachable_internet()
+        .limit(Duration::from_secs(30))
+        .file(
+            "go.mod",
+            "module example.com/app\n\ngo 1.21\n\nrequire example.com/hello v1.0.0\n",
+        )
+        .file("go.sum", &hello_module().go_sum())
+        .user_config(&fast_config(
+            &[&public.url()],
+            &format!("private = [{:?}]", private.url()),
+            "[modules]\nprivate = [\"private.example\"]\n\
+             [router]\nattempt_timeout = \"1s\"\nrequest_timeout = \"2s\"\nhedge_delay = \"200ms\"\n",
+        ));
+    (w, public, private)
+}
+
+#[test]
+fn a_hanging_private_proxy_never_hangs_the_first_command_on_a_network() {
+    // Variables mode, nothing cached: the public candidate answers at once, the private proxy
+    // never does. go must not be pointed at a private proxy that has no verdict.
+    let (w, public, private) = public_and_hanging_private();
+    let out = w.run(
+        w.go_command(&["mod", "download", "-x"])
+            .env("GOSHIM_ROUTER", "0")
+            .env("GOSHIM_LOG", "debug"),
+    );
+    out.assert_success();
+    assert!(
+        out.stderr().contains(&format!(
+            "goshim: private proxy {} unreachable (timed out",
+            private.host()
+        )),
+        "{}",
+        out.show()
+    );
+    assert!(public.saw("/example.com/hello/@v/v1.0.0.zip"));
+    private.assert_never_saw("example.com/hello");
+}
+
+#[test]
+fn the_router_bounds_a_hanging_private_proxy_and_keeps_private_paths_private() {
+    // Router mode: the router has the private proxy as the only upstream for private paths;
+    // each attempt ends after `attempt_timeout`, the request after `request_timeout`, and go
+    // gets an error instead of a hang. Public modules are not held up.
+    let (w, public, _private) = public_and_hanging_private();
+    w.go(&["mod", "download"]).assert_success();
+    let out = w.go(&["mod", "download", "private.example/secret@v1.0.0"]);
+    assert!(out.code().is_some_and(|c| c != 0), "{}", out.show());
+    assert!(out.elapsed() < Duration::from_secs(20), "{}", out.show());
+    public.assert_never_saw("private.example");
+}

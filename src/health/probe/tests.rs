@@ -232,6 +232,16 @@ fn a_round_is_decided_when_no_needed_verdict_is_missing() {
             },
             "{row}"
         );
-        assert_eq!(decided(&view, dbs), *want, "{row}");
+        let public: Vec<Candidate> = view.iter().map(|_| Candidate::new("p")).collect();
+        assert_eq!(decided(&public, &view, dbs), *want, "{row}");
     }
+    // A private proxy (ranked last) is waited for even behind a healthy public one.
+    let candidates = [Candidate::new("p"), Candidate::private("q")];
+    assert!(!decided(&candidates, &[ok.as_ref(), None], dbs_known));
+    assert!(decided(
+        &candidates,
+        &[ok.as_ref(), reach.as_ref()],
+        dbs_known
+    ));
+    assert!(decided(&candidates[..1], &[ok.as_ref()], dbs_known));
 }
