@@ -267,20 +267,21 @@ pub struct ProbeRequest {
 /// ([`decide::candidates`]) with the `[health]` settings for this go. Used by the shim and by
 /// `goshim probe` alike.
 pub fn probe_request(go_env: &GoEnv, managed: &[String], config: &config::Config) -> ProbeRequest {
+    let candidates = decide::candidates(go_env, managed, config);
+    let probe = decide::probe_module(config, &candidates.private_patterns);
     ProbeRequest {
-        candidates: decide::candidates(go_env, managed, config),
-        settings: probe_settings(&config.health, go_env),
+        settings: probe_settings(&config.health, go_env, &probe),
+        candidates,
     }
 }
 
-/// The probe settings of a `[health]` table for go with this environment. `probe` is
-/// `path@version` (a value without `@` keeps the default module); the connect timeout is the
-/// shorter of one second and `timeout`; `.netrc` credentials are sent only when GOAUTH uses
-/// them (its default `netrc`; `off` disables them).
-pub fn probe_settings(h: &HealthConfig, go_env: &GoEnv) -> Settings {
-    let (module, version) = h
-        .probe
-        .value
+/// The probe settings of a `[health]` table for go with this environment, probing with
+/// `probe` (`path@version`, as [`decide::probe_module`] chose it; a value without `@` keeps
+/// the default module); the connect timeout is the shorter of one second and `timeout`;
+/// `.netrc` credentials are sent only when GOAUTH uses them (its default `netrc`; `off`
+/// disables them).
+pub fn probe_settings(h: &HealthConfig, go_env: &GoEnv, probe: &str) -> Settings {
+    let (module, version) = probe
         .rsplit_once('@')
         .unwrap_or(("golang.org/x/text", "v0.3.0"));
     let timeout = h.timeout.value;
@@ -311,9 +312,11 @@ pub fn probe_settings(h: &HealthConfig, go_env: &GoEnv) -> Settings {
 impl Default for Settings {
     /// The configuration's built-in defaults, for go with its default GOAUTH.
     fn default() -> Settings {
+        let health = config::Config::default().health;
         probe_settings(
-            &config::Config::default().health,
+            &health,
             &GoEnv::from_sources(goenv::env::EnvSources::default()),
+            &health.probe.value,
         )
     }
 }
@@ -334,7 +337,8 @@ impl Plan {
         let routing = decided.decision.routing.as_ref()?;
         let config = &self.loaded.as_ref()?.config;
         let go_env = &decided.go_env;
-        let settings = probe_settings(&config.health, go_env);
+        let probe = decide::probe_module(config, &routing.private_patterns);
+        let settings = probe_settings(&config.health, go_env, &probe);
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -658,9 +662,12 @@ mod tests {
     #[test]
     fn probe_settings_follow_the_configuration() {
         let mut h = crate::config::Config::default().health;
-        h.probe.value = "example.com/m@v1.2.3".into();
         h.timeout.value = Duration::from_millis(400);
-        let s = probe_settings(&h, &GoEnv::from_sources(Default::default()));
+        let s = probe_settings(
+            &h,
+            &GoEnv::from_sources(Default::default()),
+            "example.com/m@v1.2.3",
+        );
         assert_eq!(
             (s.probe_module.as_str(), s.probe_version.as_str()),
             ("example.com/m", "v1.2.3")

@@ -137,6 +137,9 @@ impl Decision {
 pub fn decide(inp: &Inputs<'_>) -> Decision {
     let mut d = Decision::default();
     warnings::warn_traps(inp, &mut d);
+    if inp.network {
+        d.warnings.extend(probe_warning(inp));
+    }
     if !inp.network {
         for name in ["GOPROXY", "GOSUMDB", "GOPRIVATE", "GONOPROXY", "GONOSUMDB"] {
             d.keep(
@@ -256,6 +259,48 @@ pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candid
     }
 }
 
+/// The module@version the candidates are probed with: `[health] probe`, unless that module is
+/// private. A probe never carries a private path, so it would only check reachability, and a
+/// proxy that is merely reachable is never healthy: every public candidate would be left out.
+/// Then the built-in default probe module is used, unless it is private too (everything is,
+/// e.g. `GOPRIVATE=*`). [`probe_warning`] tells the user.
+pub fn probe_module(config: &Config, private_patterns: &str) -> String {
+    let configured = &config.health.probe.value;
+    let default = Config::default().health.probe.value;
+    let private = |probe: &str| {
+        let module = probe.rsplit_once('@').map_or(probe, |(m, _)| m);
+        crate::goenv::pattern::match_prefix_patterns(private_patterns, module)
+    };
+    if private(configured) && !private(&default) {
+        default
+    } else {
+        configured.clone()
+    }
+}
+
+/// The warning for a private `[health] probe`: what is probed instead, and what to change.
+fn probe_warning(inp: &Inputs<'_>) -> Option<String> {
+    let probe = &inp.config.health.probe;
+    let patterns = patterns::private_patterns(inp.go_env, inp.config);
+    let module = probe
+        .value
+        .rsplit_once('@')
+        .map_or(probe.value.as_str(), |(m, _)| m);
+    if !crate::goenv::pattern::match_prefix_patterns(&patterns, module) {
+        return None;
+    }
+    let used = probe_module(inp.config, &patterns);
+    let instead = if used == probe.value {
+        "every module is private here, so proxies are only checked for reachability".to_string()
+    } else {
+        format!("the candidates are probed with {used} instead")
+    };
+    Some(format!(
+        "health.probe = {} ({}) is a private module, which no probe may ask for: {instead}; set [health] probe to a module@version every public proxy serves",
+        probe.value, probe.origin
+    ))
+}
+
 /// Where a go environment value came from, in words.
 pub fn origin_text(origin: &GoOrigin) -> String {
     match origin {
@@ -327,6 +372,41 @@ mod tests {
             .check();
         assert_eq!(d.managed(), "GOPRIVATE,GONOPROXY,GONOSUMDB,GOPROXY");
         assert!(d.set.iter().all(|s| !s.reasons.is_empty()));
+    }
+
+    #[test]
+    fn a_private_probe_module_is_replaced_by_the_default_and_said_so() {
+        use super::probe_module;
+        let mut c = crate::config::Config::default();
+        c.health.probe.value = "git.corp.example/probe@v1.0.0".into();
+        assert_eq!(
+            probe_module(&c, "git.corp.example"),
+            "golang.org/x/text@v0.3.0"
+        );
+        assert_eq!(
+            probe_module(&c, "other.example"),
+            "git.corp.example/probe@v1.0.0"
+        );
+        assert_eq!(
+            probe_module(&c, "*"),
+            "git.corp.example/probe@v1.0.0",
+            "everything private: reachability only"
+        );
+        Case::new("private probe module")
+            .private(&["git.corp.example"])
+            .probe("git.corp.example/probe@v1.0.0")
+            .sets("GOPROXY", LISTED)
+            .warns("health.probe = git.corp.example/probe@v1.0.0 (/etc/goshim/config.toml:3) is a private module, which no probe may ask for: the candidates are probed with golang.org/x/text@v0.3.0 instead; set [health] probe to a module@version every public proxy serves")
+            .check();
+        Case::new("everything private")
+            .user_env("GOPRIVATE", "*")
+            .probe("git.corp.example/probe@v1.0.0")
+            .warns("every module is private here, so proxies are only checked for reachability")
+            .check();
+        Case::new("a public probe module")
+            .probe("example.com/m@v1.0.0")
+            .no_warnings()
+            .check();
     }
 
     #[test]

@@ -256,6 +256,12 @@ impl Case {
         self
     }
 
+    /// `health.probe`, from a trusted file.
+    pub fn probe(mut self, module_version: &str) -> Case {
+        self.config.health.probe = file(module_version);
+        self
+    }
+
     fn verdicts_mut(&mut self) -> &mut Verdicts {
         self.verdicts.get_or_insert_with(|| Verdicts {
             proxies: Vec::new(),

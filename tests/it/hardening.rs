@@ -667,3 +667,33 @@ fn the_router_bounds_a_hanging_private_proxy_and_keeps_private_paths_private() {
     assert!(out.elapsed() < Duration::from_secs(20), "{}", out.show());
     public.assert_never_saw("private.example");
 }
+
+#[test]
+fn a_private_probe_module_does_not_disable_every_public_proxy() {
+    // `[health] probe` names a private module: probing it would only check reachability, and a
+    // merely reachable proxy is never used. The public candidates are probed with the default
+    // public module instead, and doctor says what to change.
+    use crate::support::modules::Module;
+    use crate::support::proxy::Proxy;
+
+    let p = Proxy::serving([Module::new("golang.org/x/text", "v0.3.0")]);
+    let w = real_world().user_config(&format!(
+        "[proxy]\ncandidates = [{:?}]\ndirect = false\n\
+         [modules]\nprivate = [\"git.corp.example\"]\n\
+         [health]\nprobe = \"git.corp.example/probe@v1.0.0\"\ntimeout = \"300ms\"\ndeadline = \"1s\"\n",
+        p.url()
+    ));
+    let out = w.goshim(&["env", "--format", "json"]);
+    out.assert_success();
+    assert_eq!(out.json()["GOPROXY"], p.url(), "{}", out.show());
+    p.assert_never_saw("git.corp.example");
+    let doctor = w.goshim(&["doctor"]);
+    assert!(
+        doctor.stdout().contains(&format!(
+            "health.probe = git.corp.example/probe@v1.0.0 ({}:7) is a private module, which no probe may ask for: the candidates are probed with golang.org/x/text@v0.3.0 instead; set [health] probe to a module@version every public proxy serves",
+            w.user_config_path().display()
+        )),
+        "{}",
+        doctor.show()
+    );
+}
