@@ -6,7 +6,8 @@
 pub const GOSHIM_GO: &str = "GOSHIM_GO";
 /// `1`: pure passthrough, nothing is read or decided.
 pub const GOSHIM_DISABLE: &str = "GOSHIM_DISABLE";
-/// `1`: no stderr notices at all (overrides `[shim] quiet`).
+/// `1`: no stderr notices but those about ignored `.gomodrc` settings (overrides `[shim]
+/// quiet`).
 pub const GOSHIM_QUIET: &str = "GOSHIM_QUIET";
 /// `debug`: a decision trace on stderr (`off` or unset: none).
 pub const GOSHIM_LOG: &str = "GOSHIM_LOG";

@@ -57,8 +57,8 @@ impl Loaded {
         self.notice_lines().into_iter().map(|(_, l)| l).collect()
     }
 
-    /// The notices `shim.quiet` does not silence: a setting can never hide that a file of
-    /// someone else's was ignored.
+    /// The notices `shim.quiet` does not silence: that settings or files were ignored (an
+    /// untrusted file's own `quiet = true` must not hide that its other settings were).
     pub fn unsilenced_notices(&self) -> Vec<String> {
         self.notice_lines()
             .into_iter()
@@ -111,7 +111,7 @@ impl Loaded {
                 "`goshim trust PATH` for each".to_string()
             };
             lines.push((
-                false,
+                true,
                 format!(
                     "goshim: ignoring settings from untrusted {}; review, then run {cmd}",
                     files.join(", ")
@@ -120,7 +120,7 @@ impl Loaded {
         }
         if !go_in_project.is_empty() {
             lines.push((
-                false,
+                true,
                 format!(
                     "goshim: ignoring [shim] go at {}: the real go is only chosen in the user or system config, or GOSHIM_GO",
                     go_in_project.join(", ")

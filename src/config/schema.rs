@@ -88,7 +88,7 @@ config_keys! {
         go: GoCommand = None, trust UserFilesOnly;
         /// a `GO*` variable you set yourself is never overridden
         respect_env: bool = true, trust Trusted;
-        /// no stderr notices at all
+        /// no stderr notices, except that a `.gomodrc` or some of its settings were ignored
         quiet: bool = false, trust Always;
     }
 

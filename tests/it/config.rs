@@ -300,15 +300,19 @@ fn debug_log_traces_the_configuration_files() {
 }
 
 #[test]
-fn quiet_silences_the_notice() {
+fn quiet_never_silences_the_notice_about_ignored_settings() {
     let w = world();
     write(
         &w.gomodrc_path(),
         "[modules]\nprivate = [\"git.corp.example\"]\n",
     );
-    assert_ran(&w, &go_version(&w, &[("GOSHIM_QUIET", "1")]), "");
+    let notice = format!(
+        "goshim: ignoring settings from untrusted {p} (modules.private); review, then run `goshim trust {p}`\n",
+        p = w.gomodrc_path().display()
+    );
+    assert_ran(&w, &go_version(&w, &[("GOSHIM_QUIET", "1")]), &notice);
     write(&w.user_config_path(), "[shim]\nquiet = true\n");
-    assert_ran(&w, &go_version(&w, &[]), "");
+    assert_ran(&w, &go_version(&w, &[]), &notice);
 }
 
 #[test]

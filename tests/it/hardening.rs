@@ -697,3 +697,17 @@ fn a_private_probe_module_does_not_disable_every_public_proxy() {
         doctor.show()
     );
 }
+
+#[test]
+fn an_untrusted_quiet_cannot_hide_that_its_other_settings_were_ignored() {
+    let w = world().gomodrc("[shim]\nquiet = true\n[modules]\nprivate = [\"corp.example\"]\n");
+    let out = w.go(&["version"]);
+    assert_eq!(
+        out.stderr(),
+        format!(
+            "goshim: ignoring settings from untrusted {p} (modules.private); review, then run `goshim trust {p}`\n",
+            p = w.gomodrc_path().display()
+        )
+    );
+    assert!(w.go_ran());
+}
