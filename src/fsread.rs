@@ -182,6 +182,22 @@ pub fn open_for_write(path: &Path, append: bool) -> io::Result<File> {
     Ok(file)
 }
 
+/// Takes `lock` exclusively, retrying for at most `wait`: false when another process still
+/// holds it then (a lock is never waited on without a bound). A file system without locks
+/// counts as locked: callers write atomically anyway.
+pub fn lock_within(lock: &File, wait: std::time::Duration) -> bool {
+    let started = std::time::Instant::now();
+    loop {
+        match lock.try_lock() {
+            Ok(()) | Err(std::fs::TryLockError::Error(_)) => return true,
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return false,
+        }
+    }
+}
+
 /// [`read`], with a missing file as `Ok(None)` and other errors carrying the path.
 pub fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, FileError> {
     match read(path, limit) {

@@ -28,19 +28,32 @@ fn cwd(process: &Process) -> Result<PathBuf, Failure> {
         .map_err(|e| Failure(e.to_string(), Exit::Usage))
 }
 
-fn open_store() -> Result<TrustStore, Failure> {
-    let path = trust_store_path().ok_or_else(|| {
+fn store_path() -> Result<PathBuf, Failure> {
+    trust_store_path().ok_or_else(|| {
         Failure(
             "cannot find the user data directory for the trust store; set HOME or XDG_DATA_HOME"
                 .into(),
             Exit::Usage,
         )
-    })?;
-    let (store, corrupt) = TrustStore::load(&path);
+    })
+}
+
+fn open_store() -> Result<TrustStore, Failure> {
+    let (store, corrupt) = TrustStore::load(&store_path()?);
     if let Some(c) = corrupt {
         eprintln!("goshim: warning: {c}");
     }
     Ok(store)
+}
+
+/// Changes the store under its lock (concurrent `goshim trust` commands keep every entry).
+fn update_store<T>(change: impl FnOnce(&mut TrustStore) -> T) -> Result<T, Failure> {
+    let (out, corrupt) = TrustStore::update(&store_path()?, change)
+        .map_err(|e| Failure(e.to_string(), Exit::Problem))?;
+    if let Some(c) = corrupt {
+        eprintln!("goshim: warning: {c}");
+    }
+    Ok(out)
 }
 
 /// The file PATH names (absolute), or the nearest `.gomodrc` from `cwd` upwards.
@@ -81,11 +94,7 @@ pub fn trust(process: &Process, path: Option<PathBuf>) -> ExitCode {
         })?;
         parse_layer(&canonical, &bytes)
             .map_err(|e| Failure(format!("not trusted: {e}"), Exit::Usage))?;
-        let mut store = open_store()?;
-        store.trust(canonical.clone(), &bytes);
-        store
-            .save()
-            .map_err(|e| Failure(e.to_string(), Exit::Problem))?;
+        update_store(|store| store.trust(canonical.clone(), &bytes))?;
         eprintln!(
             "goshim: trusted {} (sha256 {}); editing it makes it untrusted again",
             canonical.display(),
@@ -100,11 +109,7 @@ pub fn untrust(process: &Process, path: Option<PathBuf>) -> ExitCode {
     finish((|| {
         let file = target(path, &cwd(process)?)?;
         let key = file.canonicalize().unwrap_or(file);
-        let mut store = open_store()?;
-        if store.untrust(&key) {
-            store
-                .save()
-                .map_err(|e| Failure(e.to_string(), Exit::Problem))?;
+        if update_store(|store| store.untrust(&key))? {
             eprintln!("goshim: untrusted {}", key.display());
         } else {
             eprintln!("goshim: {} was not trusted", key.display());

@@ -17,6 +17,8 @@ use super::MAX_FILE_BYTES;
 use crate::fsread::{self, ReadError};
 
 const STORE_VERSION: u32 = 1;
+/// The longest `goshim trust` waits for another one to finish writing the store.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct StoreFile {
@@ -135,7 +137,38 @@ impl TrustStore {
         self.trusted.iter().map(|(p, s)| (p.as_path(), s.as_str()))
     }
 
+    /// Loads the store at `path`, lets `change` edit it and saves it, all under the store's
+    /// lock (`trust.json.lock` beside it), so that concurrent `goshim trust` commands never
+    /// lose each other's entries. Waits at most [`LOCK_WAIT`] for another writer. Returns what
+    /// `change` returned, and the reason the store was treated as empty, if it was.
+    pub fn update<T>(
+        path: &Path,
+        change: impl FnOnce(&mut TrustStore) -> T,
+    ) -> Result<(T, Option<CorruptStore>), SaveError> {
+        let err = |source| SaveError {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let lock_path = path.with_extension("json.lock");
+        let lock = fsread::open_for_write(&lock_path, false).map_err(err)?;
+        if !fsread::lock_within(&lock, LOCK_WAIT) {
+            return Err(err(io::Error::other(format!(
+                "another goshim holds {} for more than {} s; try again",
+                lock_path.display(),
+                LOCK_WAIT.as_secs()
+            ))));
+        }
+        let (mut store, corrupt) = TrustStore::load(path);
+        let out = change(&mut store);
+        store.save()?;
+        Ok((out, corrupt))
+    }
+
     /// Writes the store atomically: a temporary file in the same directory, renamed over it.
+    /// (A read-modify-write goes through [`TrustStore::update`].)
     pub fn save(&self) -> Result<(), SaveError> {
         let err = |source| SaveError {
             path: self.path.clone(),

@@ -396,7 +396,7 @@ impl Store {
         };
         std::fs::create_dir_all(dir)?;
         let lock = open_lock(&dir.join(WRITE_LOCK))?;
-        if !lock_within(&lock, LOCK_WAIT) {
+        if !fsread::lock_within(&lock, LOCK_WAIT) {
             // Another process holds the cache: go never waits for it, the verdicts are just
             // not cached this time.
             return Ok(());
@@ -458,7 +458,7 @@ impl Store {
         };
         std::fs::create_dir_all(dir)?;
         let lock = open_lock(&dir.join(WRITE_LOCK))?;
-        if !lock_within(&lock, LOCK_WAIT) {
+        if !fsread::lock_within(&lock, LOCK_WAIT) {
             return Ok(false);
         }
         let mut file = self.load();
@@ -538,21 +538,6 @@ impl Store {
             cmd.process_group(0);
         }
         cmd.spawn().is_ok()
-    }
-}
-
-/// Takes `lock` exclusively, retrying for at most `wait`: false when another process still
-/// holds it then. A file system without locks still gets atomic (if racy) writes.
-fn lock_within(lock: &File, wait: Duration) -> bool {
-    let started = Instant::now();
-    loop {
-        match lock.try_lock() {
-            Ok(()) | Err(std::fs::TryLockError::Error(_)) => return true,
-            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => return false,
-        }
     }
 }
 

@@ -711,3 +711,53 @@ fn an_untrusted_quiet_cannot_hide_that_its_other_settings_were_ignored() {
     );
     assert!(w.go_ran());
 }
+
+#[test]
+fn parallel_trusts_keep_every_entry() {
+    let w = world().limit(Duration::from_secs(60));
+    let files: Vec<std::path::PathBuf> = (0..20)
+        .map(|i| {
+            let f = w.proj().join(format!("p{i}/.gomodrc"));
+            write(&f, "[modules]\nprivate = [\"corp.example\"]\n");
+            f
+        })
+        .collect();
+    let mut children: Vec<std::process::Child> = files
+        .iter()
+        .map(|f| {
+            w.goshim_command(&["trust", f.to_str().unwrap()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    while !children.is_empty() {
+        children.retain_mut(|c| match c.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success(), "a goshim trust failed");
+                false
+            }
+            None => true,
+        });
+        if started.elapsed() > Duration::from_secs(60) {
+            for c in &mut children {
+                let _ = c.kill();
+            }
+            panic!("{} goshim trust still running after 60 s", children.len());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let list = w.goshim(&["trust", "--list"]);
+    list.assert_success();
+    let stdout = list.stdout();
+    let mut listed: Vec<&str> = stdout.lines().collect();
+    listed.sort_unstable();
+    let mut expected: Vec<String> = files
+        .iter()
+        .map(|f| format!("trusted\t{}", f.display()))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+}
