@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::config::load::{GOMODRC, trust_store_path};
-use crate::config::trust::{TrustStore, digest};
+use crate::config::trust::{TrustStore, digest, key};
 use crate::config::{MAX_FILE_BYTES, parse_layer};
 use crate::exit::{self, Exit};
 use crate::fsread;
@@ -80,24 +80,24 @@ fn target(path: Option<PathBuf>, cwd: &Path) -> Result<PathBuf, Failure> {
 pub fn trust(process: &Process, path: Option<PathBuf>) -> ExitCode {
     finish((|| {
         let file = target(path, &cwd(process)?)?;
-        let canonical = file.canonicalize().map_err(|e| {
+        let entry = key(&file).map_err(|e| {
             Failure(
                 format!("cannot trust {}: {e}", file.display()),
                 Exit::Problem,
             )
         })?;
-        let bytes = fsread::read(&canonical, MAX_FILE_BYTES).map_err(|e| {
+        let bytes = fsread::read(&entry, MAX_FILE_BYTES).map_err(|e| {
             Failure(
-                format!("cannot trust {}: {e}", canonical.display()),
+                format!("cannot trust {}: {e}", entry.display()),
                 Exit::Problem,
             )
         })?;
-        parse_layer(&canonical, &bytes)
+        parse_layer(&entry, &bytes)
             .map_err(|e| Failure(format!("not trusted: {e}"), Exit::Usage))?;
-        update_store(|store| store.trust(canonical.clone(), &bytes))?;
+        update_store(|store| store.trust(entry.clone(), &bytes))?;
         eprintln!(
             "goshim: trusted {} (sha256 {}); editing it makes it untrusted again",
-            canonical.display(),
+            entry.display(),
             digest(&bytes)
         );
         Ok(())
@@ -108,11 +108,11 @@ pub fn trust(process: &Process, path: Option<PathBuf>) -> ExitCode {
 pub fn untrust(process: &Process, path: Option<PathBuf>) -> ExitCode {
     finish((|| {
         let file = target(path, &cwd(process)?)?;
-        let key = file.canonicalize().unwrap_or(file);
-        if update_store(|store| store.untrust(&key))? {
-            eprintln!("goshim: untrusted {}", key.display());
+        let entry = key(&file).unwrap_or(file);
+        if update_store(|store| store.untrust(&entry))? {
+            eprintln!("goshim: untrusted {}", entry.display());
         } else {
-            eprintln!("goshim: {} was not trusted", key.display());
+            eprintln!("goshim: {} was not trusted", entry.display());
         }
         Ok(())
     })())

@@ -268,10 +268,8 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
                     store
                 })
             });
-            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-            store
-                .as_ref()
-                .is_some_and(|s| s.is_trusted(&canonical, &bytes))
+            let key = super::trust::key(&path).unwrap_or_else(|_| path.clone());
+            store.as_ref().is_some_and(|s| s.is_trusted(&key, &bytes))
         };
         merge.apply(layer, Authority::Project { trusted });
         files.push(LoadedFile {

@@ -1,5 +1,6 @@
-//! The trust store: which `.gomodrc` files the user reviewed, as absolute path + SHA-256 of the
-//! content they had then. An edited file no longer matches and is untrusted again.
+//! The trust store: which `.gomodrc` files the user reviewed, as the path where each was found
+//! ([`key`]) + SHA-256 of the content it had then. An edited file no longer matches and is
+//! untrusted again.
 //!
 //! The store is one JSON file, `trust.json` in goshim's data directory
 //! (`$XDG_DATA_HOME/goshim/trust.json` on Linux). Writes go to a temporary file that is renamed
@@ -51,6 +52,21 @@ pub struct CorruptStore {
 pub struct SaveError {
     pub path: PathBuf,
     pub source: io::Error,
+}
+
+/// The key a `.gomodrc` is trusted under: where it was found, its directory resolved (a
+/// symlinked directory leads to the same entry) and its own name kept. A `.gomodrc` that is a
+/// symlink is trusted where the link is, not where it points: a repository that links its
+/// `.gomodrc` to a file trusted elsewhere does not inherit that trust.
+pub fn key(path: &Path) -> io::Result<PathBuf> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("not a file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Ok(dir.canonicalize()?.join(name))
 }
 
 /// Lower-case hex SHA-256 of `bytes`.
@@ -115,14 +131,14 @@ impl TrustStore {
         &self.path
     }
 
-    /// True when `file` (an absolute, canonical path) was trusted with exactly this content.
+    /// True when `file` (its [`key`]) was trusted with exactly this content.
     pub fn is_trusted(&self, file: &Path, content: &[u8]) -> bool {
         self.trusted
             .get(file)
             .is_some_and(|sum| *sum == digest(content))
     }
 
-    /// Records `file` (absolute, canonical) as trusted with this content.
+    /// Records `file` (its [`key`]) as trusted with this content.
     pub fn trust(&mut self, file: PathBuf, content: &[u8]) {
         self.trusted.insert(file, digest(content));
     }
@@ -232,6 +248,32 @@ mod tests {
             .unwrap()
             .collect();
         assert_eq!(leftovers.len(), 1, "only trust.json, no temporary file");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_keyed_where_they_are_found() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::write(root.join("a/.gomodrc"), "").unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("via")).unwrap();
+        std::fs::create_dir_all(root.join("b")).unwrap();
+        std::os::unix::fs::symlink(root.join("a/.gomodrc"), root.join("b/.gomodrc")).unwrap();
+        assert_eq!(
+            key(&root.join("via/.gomodrc")).unwrap(),
+            root.join("a/.gomodrc"),
+            "a linked directory is resolved"
+        );
+        assert_eq!(
+            key(&root.join("b/.gomodrc")).unwrap(),
+            root.join("b/.gomodrc"),
+            "a linked file is keyed where the link is"
+        );
+        assert_eq!(
+            key(&root.join("a/../b/.gomodrc")).unwrap(),
+            root.join("b/.gomodrc")
+        );
     }
 
     #[test]

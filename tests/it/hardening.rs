@@ -761,3 +761,42 @@ fn parallel_trusts_keep_every_entry() {
     expected.sort_unstable();
     assert_eq!(listed, expected);
 }
+
+#[test]
+fn a_gomodrc_linked_to_a_file_trusted_elsewhere_is_not_trusted() {
+    let w = real_world().env("GOSHIM_OFFLINE", "1");
+    let trusted = w.root().join("other/.gomodrc");
+    write(&trusted, "[modules]\nprivate = [\"corp.example\"]\n");
+    w.goshim(&["trust", trusted.to_str().unwrap()])
+        .assert_success();
+    symlink(trusted.to_str().unwrap(), &w.gomodrc_path());
+    let goprivate = |w: &World| {
+        let out = w.goshim(&["env", "--format", "json"]);
+        out.assert_success();
+        (
+            out.json()["GOPRIVATE"].as_str().map(str::to_string),
+            out.stderr(),
+        )
+    };
+    let (private, stderr) = goprivate(&w);
+    assert_eq!(private, None);
+    assert!(
+        stderr.contains(&format!(
+            "goshim: ignoring settings from untrusted {p} (modules.private); review, then run `goshim trust {p}`",
+            p = w.gomodrc_path().display()
+        )),
+        "{stderr}"
+    );
+    // Trusting it here trusts the link, where it is.
+    let out = w.goshim(&["trust"]);
+    out.assert_success();
+    assert!(
+        out.stderr().starts_with(&format!(
+            "goshim: trusted {} (sha256 ",
+            w.gomodrc_path().display()
+        )),
+        "{}",
+        out.show()
+    );
+    assert_eq!(goprivate(&w).0.as_deref(), Some("corp.example"));
+}
