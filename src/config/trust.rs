@@ -24,8 +24,54 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 #[derive(Debug, Serialize, Deserialize)]
 struct StoreFile {
     version: u32,
-    /// Absolute path → lower-case hex SHA-256 of the content that was trusted.
-    trusted: BTreeMap<PathBuf, String>,
+    /// Absolute path ([`encode_path`]) → lower-case hex SHA-256 of the content that was trusted.
+    trusted: BTreeMap<String, String>,
+}
+
+/// Marks a path stored as hex bytes (an absolute path never starts with it).
+const HEX_PATH: &str = "hex:";
+
+/// A path as the store writes it: the path itself when it is UTF-8 (JSON strings are), else
+/// `hex:` and its bytes in hex — a Unix path is any bytes, and a directory whose name is not
+/// UTF-8 holds a `.gomodrc` like any other.
+fn encode_path(path: &Path) -> Option<String> {
+    if let Some(text) = path.to_str() {
+        return Some(text.to_string());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let hex: String = path
+            .as_os_str()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Some(format!("{HEX_PATH}{hex}"))
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// The path [`encode_path`] wrote.
+fn decode_path(text: &str) -> Option<PathBuf> {
+    let Some(hex) = text.strip_prefix(HEX_PATH) else {
+        return Some(PathBuf::from(text));
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = hex;
+        None
+    }
 }
 
 /// The trusted files, loaded from (and saved to) one store file.
@@ -111,7 +157,11 @@ impl TrustStore {
             Ok(file) if file.version == STORE_VERSION => (
                 TrustStore {
                     path: path.to_path_buf(),
-                    trusted: file.trusted,
+                    trusted: file
+                        .trusted
+                        .into_iter()
+                        .filter_map(|(p, sum)| Some((decode_path(&p)?, sum)))
+                        .collect(),
                 },
                 None,
             ),
@@ -190,9 +240,20 @@ impl TrustStore {
             path: self.path.clone(),
             source,
         };
+        let trusted = self
+            .trusted
+            .iter()
+            .map(|(p, sum)| match encode_path(p) {
+                Some(key) => Ok((key, sum.clone())),
+                None => Err(err(io::Error::other(format!(
+                    "{} is not valid Unicode, which the store cannot record",
+                    p.display()
+                )))),
+            })
+            .collect::<Result<_, _>>()?;
         let file = StoreFile {
             version: STORE_VERSION,
-            trusted: self.trusted.clone(),
+            trusted,
         };
         let mut text = serde_json::to_string_pretty(&file).map_err(|e| err(e.into()))?;
         text.push('\n');
@@ -274,6 +335,34 @@ mod tests {
             key(&root.join("a/../b/.gomodrc")).unwrap(),
             root.join("b/.gomodrc")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_that_are_not_utf8_are_stored_as_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let store_path = tmp.path().join("trust.json");
+        let odd = tmp
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9/.gomodrc"));
+        let plain = tmp.path().join("plain/.gomodrc");
+        let mut store = TrustStore::empty(store_path.clone());
+        store.trust(odd.clone(), b"a");
+        store.trust(plain.clone(), b"b");
+        store.save().unwrap();
+        let text = std::fs::read_to_string(&store_path).unwrap();
+        assert!(text.contains("\"hex:2f"), "{text}");
+        assert!(
+            text.contains(&format!("{:?}", plain.to_str().unwrap())),
+            "{text}"
+        );
+        let (store, warn) = TrustStore::load(&store_path);
+        assert!(warn.is_none());
+        assert!(store.is_trusted(&odd, b"a"));
+        assert!(store.is_trusted(&plain, b"b"));
+        assert_eq!(decode_path("hex:zz"), None);
+        assert_eq!(decode_path("hex:2"), None);
     }
 
     #[test]

@@ -800,3 +800,32 @@ fn a_gomodrc_linked_to_a_file_trusted_elsewhere_is_not_trusted() {
     );
     assert_eq!(goprivate(&w).0.as_deref(), Some("corp.example"));
 }
+
+#[test]
+fn goshim_trust_works_in_a_directory_whose_name_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = real_world().env("GOSHIM_OFFLINE", "1");
+    let dir = w.proj().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir_all(&dir).unwrap();
+    write(
+        &dir.join(".gomodrc"),
+        "[modules]\nprivate = [\"corp.example\"]\n",
+    );
+    let in_dir = |args: &[&str]| {
+        let mut cmd = w.goshim_command(args);
+        cmd.current_dir(&dir);
+        w.run(&mut cmd)
+    };
+    let out = in_dir(&["trust"]);
+    out.assert_success();
+    let out = in_dir(&["env", "--format", "json"]);
+    out.assert_success();
+    assert_eq!(out.json()["GOPRIVATE"], "corp.example", "{}", out.show());
+    let list = in_dir(&["trust", "--list"]);
+    assert_eq!(
+        list.stdout(),
+        format!("trusted\t{}\n", dir.join(".gomodrc").display())
+    );
+    in_dir(&["untrust"]).assert_success();
+    assert_eq!(in_dir(&["trust", "--list"]).stdout(), "");
+}
