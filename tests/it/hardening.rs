@@ -829,3 +829,72 @@ fn goshim_trust_works_in_a_directory_whose_name_is_not_utf8() {
     in_dir(&["untrust"]).assert_success();
     assert_eq!(in_dir(&["trust", "--list"]).stdout(), "");
 }
+
+#[test]
+fn proxies_with_passwords_meet_their_verdicts() {
+    // Variables mode: a public candidate with a password that answers, and a private proxy with
+    // a password that hangs. The candidate is used (not "left out: no health verdict"), the
+    // private proxy is left out, and the next command decides from the cache alone.
+    use crate::support::modules::Module;
+    use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path};
+    use crate::support::world::{PROBE, fast_config};
+
+    let (path, version) = PROBE.split_once('@').unwrap();
+    let public = Proxy::https_trusted();
+    public.add(Module::new(path, version));
+    public.add(hello_module());
+    public.set_sumdb(SumdbSupport::Supported);
+    public.set_fault(Fault::BasicAuth {
+        user: "u".into(),
+        password: "pubS3CRET".into(),
+    });
+    let private = Proxy::https_trusted();
+    private.set_fault(Fault::Hang);
+    let w = World::new()
+        .real_go()
+        .unreachable_internet()
+        .limit(Duration::from_secs(30))
+        .env("SSL_CERT_FILE", &ca_pem_path().display().to_string())
+        .env("GOSHIM_ROUTER", "0")
+        .file(
+            "go.mod",
+            "module example.com/app\n\ngo 1.21\n\nrequire example.com/hello v1.0.0\n",
+        )
+        .file("go.sum", &hello_module().go_sum())
+        .user_config(&fast_config(
+            &[&public.url_with_userinfo("u", "pubS3CRET")],
+            &format!(
+                "private = [{:?}]",
+                private.url_with_userinfo("u", "privS3CRET")
+            ),
+            "[modules]\nprivate = [\"private.example\"]\n",
+        ));
+    let out = w.run(
+        w.go_command(&["mod", "download"])
+            .env("GOSHIM_LOG", "debug"),
+    );
+    out.assert_success();
+    let set = format!(
+        "goshim: debug: set GOPROXY={} (",
+        public.url_with_userinfo("u", "xxxxx")
+    );
+    assert!(out.stderr().contains(&set), "{}", out.show());
+    assert!(public.saw("/example.com/hello/@v/v1.0.0.zip"));
+    private.assert_never_saw("example.com/hello");
+    // From the cache: no probe runs, the same decision.
+    let probe = w.goshim(&["probe", "--cached", "--json"]).json();
+    assert_eq!(probe["origin"], "cache", "{probe}");
+    let statuses: Vec<&str> = probe["proxies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["healthy", "unhealthy"], "{probe}");
+    let again = w.run(
+        w.go_command(&["mod", "download"])
+            .env("GOSHIM_LOG", "debug"),
+    );
+    again.assert_success();
+    assert!(again.stderr().contains(&set), "{}", again.show());
+}
