@@ -898,3 +898,26 @@ fn proxies_with_passwords_meet_their_verdicts() {
     again.assert_success();
     assert!(again.stderr().contains(&set), "{}", again.show());
 }
+
+/// A `.gomodrc` of 1 MB (under the 1 MiB goshim reads): a `[modules] private` list with one
+/// pattern per line, as scripts/bench-config.sh builds it.
+fn megabyte_gomodrc() -> String {
+    let mut text = String::from("[modules]\nprivate = [\n");
+    let mut i = 0;
+    while text.len() < 1_000_000 {
+        text.push_str(&format!("  \"git{i}.corp.example\",\n"));
+        i += 1;
+    }
+    text.push_str("]\n");
+    text
+}
+
+#[test]
+fn a_megabyte_gomodrc_costs_no_more_than_reading_it() {
+    // Placing each of its ~40,000 values once rescanned the file from the start: quadratic, ~9 s
+    // per go command in a release build. Linear now; the limit only catches a regression.
+    let w = world().gomodrc(&megabyte_gomodrc());
+    let out = w.go(&["version"]);
+    assert_eq!(out.code(), Some(0), "{}", out.show());
+    assert!(out.stderr().contains("(modules.private)"), "{}", out.show());
+}
