@@ -2,7 +2,7 @@
 //! and a clear message, settings from strangers never apply, and no password is printed. Each
 //! test runs in a fresh world; the ones that could hang on a regression run with a short limit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::world::{Run, World, write};
@@ -920,4 +920,191 @@ fn a_megabyte_gomodrc_costs_no_more_than_reading_it() {
     let out = w.go(&["version"]);
     assert_eq!(out.code(), Some(0), "{}", out.show());
     assert!(out.stderr().contains("(modules.private)"), "{}", out.show());
+}
+
+/// What a property case puts where goshim expects a file.
+#[derive(Debug, Clone)]
+enum Plant {
+    Missing,
+    Regular(Vec<u8>),
+    Fifo,
+    /// A symlink to `/dev/zero`: endless.
+    DevZero,
+    Directory,
+    /// A sparse file of this many bytes (more than any limit).
+    Sparse(u64),
+}
+
+fn plant_strategy() -> impl proptest::strategy::Strategy<Value = Plant> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(Plant::Missing),
+        proptest::collection::vec(any::<u8>(), 0..600).prop_map(Plant::Regular),
+        // Text close to what goshim parses (TOML, JSON, netrc, PEM, go.mod).
+        "(\\[proxy\\]|\\{\"version\": ?1,|machine|-----BEGIN CERTIFICATE-----|module|[a-z_]{1,8} ?= ?|\"https://u:p@h:1\"|\\[|\\]|\\{|\\}|,|\n| ){0,40}"
+            .prop_map(|s| Plant::Regular(s.into_bytes())),
+        Just(Plant::Fifo),
+        Just(Plant::DevZero),
+        Just(Plant::Directory),
+        ((1u64 << 20) + 1..(1u64 << 40)).prop_map(Plant::Sparse),
+    ]
+}
+
+fn plant(path: &Path, what: &Plant) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    match what {
+        Plant::Missing => {}
+        Plant::Regular(bytes) => std::fs::write(path, bytes).unwrap(),
+        Plant::Fifo => mkfifo(path),
+        Plant::DevZero => symlink("/dev/zero", path),
+        Plant::Directory => std::fs::create_dir_all(path).unwrap(),
+        Plant::Sparse(len) => std::fs::File::create(path).unwrap().set_len(*len).unwrap(),
+    }
+}
+
+/// Every file goshim reads (and go does not), through the library: the `.gomodrc` files, user
+/// and system config and trust store (config::load), the trust store alone, the verdict cache
+/// and its lock, `.netrc`, SSL_CERT_FILE/SSL_CERT_DIR, go.mod, and fsread itself. Nothing may
+/// panic; every fsread answer stays within its limit.
+/// Where [`read_everything`] looks (owned, for a thread that may outlive a hung read).
+#[derive(Debug, Clone)]
+struct Places {
+    proj: PathBuf,
+    system: PathBuf,
+    user: PathBuf,
+    trust: PathBuf,
+    cache: PathBuf,
+    home: PathBuf,
+}
+
+impl Places {
+    fn of(w: &World) -> Places {
+        Places {
+            proj: w.proj(),
+            system: w.system_config_path(),
+            user: w.user_config_path(),
+            trust: w.trust_store_path(),
+            cache: w.cache_dir(),
+            home: w.home(),
+        }
+    }
+}
+
+fn read_everything(w: &Places, files: &[(PathBuf, Plant)]) {
+    use goshim::config::{LoadInput, load, load::effective_user, trust::TrustStore};
+    use goshim::fsread;
+    use goshim::goenv::{GoEnv, project};
+    use goshim::health::cache::{Observed, Store};
+    use goshim::health::{Reason, Status};
+    use goshim::http::{ClientOptions, NetEnv};
+
+    for (path, _) in files {
+        for limit in [0, 64, 1 << 20] {
+            if let Ok(bytes) = fsread::read(path, limit) {
+                assert!(bytes.len() as u64 <= limit, "{}", path.display());
+            }
+        }
+    }
+    let input = LoadInput {
+        dir: w.proj.clone(),
+        env: Default::default(),
+        system_config: w.system.clone(),
+        user_config: Some(w.user.clone()),
+        trust_store: Some(w.trust.clone()),
+        user: effective_user(),
+    };
+    let _ = load(&input);
+    let _ = TrustStore::load(&w.trust);
+    let store = Store::at(w.cache.clone());
+    let _ = store.load();
+    let _ = store.record_observed(
+        &[Observed {
+            url: "https://u:p@proxy.example".into(),
+            database: false,
+            status: Status::Healthy,
+            reason: Reason::Answered,
+            latency_ms: Some(1),
+            sumdb: None,
+        }],
+        "golang.org/x/text@v0.3.0",
+        std::time::SystemTime::now(),
+    );
+    let net = NetEnv {
+        netrc_path: Some(w.home.join(".netrc")),
+        ssl_cert_file: Some(w.home.join("cert.pem").display().to_string()),
+        ssl_cert_dir: Some(w.home.join("certs").display().to_string()),
+        ..NetEnv::default()
+    };
+    let _ = net.netrc(true);
+    let _ = goshim::http::client(
+        &net,
+        ClientOptions {
+            connect: Duration::from_secs(1),
+            total: Some(Duration::from_secs(1)),
+            needs_tls: true,
+            user_agent: "goshim-test",
+        },
+    );
+    let env = GoEnv::from_sources(Default::default());
+    let ctx = project::ProjectContext {
+        env: &env,
+        go_version: "1.27.3",
+        temp_dir: Path::new("/nonexistent-temp"),
+    };
+    let _ = project::inspect(&w.proj, &[], &ctx);
+}
+
+proptest::proptest! {
+    // A regression hangs each case for AT_ONCE: shrink only a few steps.
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 24,
+        max_shrink_iters: 4,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    #[test]
+    fn every_file_goshim_reads_may_be_anything(
+        plants in proptest::collection::vec(plant_strategy(), 11)
+    ) {
+        let w = world();
+        let files: Vec<(PathBuf, Plant)> = [
+            w.root().join(".gomodrc"),
+            w.gomodrc_path(),
+            w.user_config_path(),
+            w.system_config_path(),
+            w.trust_store_path(),
+            w.cache_dir().join("health.json"),
+            w.cache_dir().join("health.lock"),
+            w.home().join(".netrc"),
+            w.home().join("cert.pem"),
+            w.home().join("certs/a.pem"),
+            w.proj().join("sub/go.mod"),
+        ]
+        .into_iter()
+        .zip(plants)
+        .collect();
+        for (path, what) in &files {
+            plant(path, what);
+        }
+        // No hang: the reads run on a thread that must answer within the limit; a panic there
+        // drops the sender.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (places, planted) = (Places::of(&w), files.clone());
+        std::thread::spawn(move || {
+            read_everything(&places, &planted);
+            let _ = tx.send(());
+        });
+        match rx.recv_timeout(AT_ONCE) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("reading {files:?} panicked")
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("reading {files:?} still runs after {AT_ONCE:?}")
+            }
+        }
+        // And the binary: go version ends at once, whatever it says.
+        let out = go_guarded(&w, "version");
+        proptest::prop_assert!(matches!(out.code(), Some(0 | 2)), "{}", out.show());
+    }
 }
