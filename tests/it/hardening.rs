@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::world::{Run, World, write};
+use crate::support::modules::Module;
+use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path};
+use crate::support::world::{PROBE, Run, World, fast_config, write};
 
 const HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
 
@@ -51,7 +53,7 @@ fn symlink(target: &str, path: &Path) {
 
 /// `go ARGS` through the shim with a standard input that never ends (a pipe nobody writes to,
 /// as a terminal would be) and an address space capped at 2 GiB (so that reading an endless
-/// file fails instead of exhausting the machine), bounded by the world's limit.
+/// file fails instead of exhausting the machine), bounded by [`AT_ONCE`].
 fn go_guarded(w: &World, args: &str) -> Run {
     let stdin = w.root().join("stdin");
     let sleeper = w.root().join("sleeper");
@@ -209,10 +211,6 @@ fn a_trust_store_that_is_no_regular_file_is_a_warning() {
 /// something that is no regular file: the decision is made, nothing waits.
 #[test]
 fn cache_files_that_are_no_regular_files_never_block() {
-    use crate::support::modules::Module;
-    use crate::support::proxy::Proxy;
-    use crate::support::world::{PROBE, fast_config};
-
     let (path, version) = PROBE.split_once('@').unwrap();
     let p = Proxy::serving([Module::new(path, version)]);
     let w = real_world().user_config(&fast_config(&[&p.url()], "", ""));
@@ -307,9 +305,6 @@ fn a_gomodrc_another_user_planted_above_the_project_is_ignored() {
 fn untrusted_timings_cannot_poison_the_shared_verdicts() {
     // An untrusted `.gomodrc` asks for a 1 ms probe timeout: a proxy that takes 100 ms would be
     // recorded as failing for every project on this network. The timings need trust.
-    use crate::support::modules::Module;
-    use crate::support::proxy::{Fault, Proxy};
-    use crate::support::world::{PROBE, fast_config};
 
     let (path, version) = PROBE.split_once('@').unwrap();
     let p = Proxy::serving([Module::new(path, version)]);
@@ -347,9 +342,6 @@ fn passwords_never_show_in_what_goshim_prints_or_writes() {
     // A password in every place a proxy URL comes from: the user config (a public candidate and
     // a private proxy, both healthy behind basic auth), go's env file, an untrusted .gomodrc,
     // an exported GOPROXY, `--candidate`/`--sumdb`, and an invalid URL in a config error.
-    use crate::support::modules::Module;
-    use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path};
-    use crate::support::world::{PROBE, fast_config};
 
     let (path, version) = PROBE.split_once('@').unwrap();
     let hello = Module::new("example.com/hello", "v1.0.0").file(
@@ -566,9 +558,6 @@ fn an_unknown_goshim_log_is_a_warning_and_go_runs() {
 fn a_held_cache_lock_never_blocks_go() {
     // Another process holds the verdict cache's write lock and never lets go (a hung goshim, a
     // backup tool): probing and running go go on, the verdicts are just not cached.
-    use crate::support::modules::Module;
-    use crate::support::proxy::Proxy;
-    use crate::support::world::{PROBE, fast_config};
 
     let (path, version) = PROBE.split_once('@').unwrap();
     let p = Proxy::serving([Module::new(path, version)]);
@@ -591,8 +580,8 @@ fn a_held_cache_lock_never_blocks_go() {
 
 /// A module the fixture proxies serve, and a world whose project requires it (go.sum holds its
 /// hashes, so no checksum database is asked).
-fn hello_module() -> crate::support::modules::Module {
-    crate::support::modules::Module::new("example.com/hello", "v1.0.0").file(
+fn hello_module() -> Module {
+    Module::new("example.com/hello", "v1.0.0").file(
         "hello.go",
         "package hello\n\nfunc Greeting() string { return \"hi\" }\n",
     )
@@ -600,15 +589,7 @@ fn hello_module() -> crate::support::modules::Module {
 
 /// A healthy public fixture (probe module and [`hello_module`]) and a private proxy that
 /// accepts connections and never answers, with `private.example` private.
-fn public_and_hanging_private() -> (
-    World,
-    crate::support::proxy::Proxy,
-    crate::support::proxy::Proxy,
-) {
-    use crate::support::modules::Module;
-    use crate::support::proxy::{Fault, Proxy, SumdbSupport};
-    use crate::support::world::{PROBE, fast_config};
-
+fn public_and_hanging_private() -> (World, Proxy, Proxy) {
     let (path, version) = PROBE.split_once('@').unwrap();
     let public = Proxy::serving([Module::new(path, version), hello_module()]);
     public.set_sumdb(SumdbSupport::Supported);
@@ -673,8 +654,6 @@ fn a_private_probe_module_does_not_disable_every_public_proxy() {
     // `[health] probe` names a private module: probing it would only check reachability, and a
     // merely reachable proxy is never used. The public candidates are probed with the default
     // public module instead, and doctor says what to change.
-    use crate::support::modules::Module;
-    use crate::support::proxy::Proxy;
 
     let p = Proxy::serving([Module::new("golang.org/x/text", "v0.3.0")]);
     let w = real_world().user_config(&format!(
@@ -835,9 +814,6 @@ fn proxies_with_passwords_meet_their_verdicts() {
     // Variables mode: a public candidate with a password that answers, and a private proxy with
     // a password that hangs. The candidate is used (not "left out: no health verdict"), the
     // private proxy is left out, and the next command decides from the cache alone.
-    use crate::support::modules::Module;
-    use crate::support::proxy::{Fault, Proxy, SumdbSupport, ca_pem_path};
-    use crate::support::world::{PROBE, fast_config};
 
     let (path, version) = PROBE.split_once('@').unwrap();
     let public = Proxy::https_trusted();
