@@ -16,7 +16,8 @@ pub const GOSHIM_OFFLINE: &str = "GOSHIM_OFFLINE";
 /// `0`: no module router for this command: go gets the decided GOPROXY (overrides
 /// `[router] enabled`; `1` turns it on).
 pub const GOSHIM_ROUTER: &str = "GOSHIM_ROUTER";
-/// `1`: every `.gomodrc` is trusted, as if `goshim trust` had been run on it (CI images).
+/// `1` or `true` (exactly; see [`strict_switch`]): every `.gomodrc` is trusted, as if
+/// `goshim trust` had been run on it (CI images).
 pub const GOSHIM_TRUST_ALL: &str = "GOSHIM_TRUST_ALL";
 /// The system configuration file, instead of `/etc/goshim/config.toml`.
 pub const GOSHIM_SYSTEM_CONFIG: &str = "GOSHIM_SYSTEM_CONFIG";

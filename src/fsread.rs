@@ -7,6 +7,8 @@
 //!   directory is refused with a clear error, checked before opening and again on the open file
 //!   (so a file swapped in between is caught), and opened without blocking.
 //! - At most a given number of bytes is read; a larger file is an error, never a partial read.
+//! - The lock files and logs goshim writes beside its caches are opened the same way
+//!   ([`open_for_write`]), and a lock is only ever waited on for a bound ([`lock_within`]).
 
 use std::fmt;
 use std::fs::{File, Metadata};

@@ -6,9 +6,13 @@
 //! working directory (nearer wins), then the `GOSHIM_*` variables; [`super::merge`] merges them.
 //!
 //! Trust: system and user files are the user's own and always apply. A `.gomodrc` applies in full
-//! only when trusted (see [`super::trust`]) or when `GOSHIM_TRUST_ALL=1`; until then each key's
-//! trust gate in the key table ([`super::schema`]) decides, and what it refuses is reported in
-//! [`Loaded::ignored`].
+//! only when trusted (see [`super::trust`]) or when `GOSHIM_TRUST_ALL` is exactly `1` or `true`;
+//! until then each key's trust gate in the key table ([`super::schema`]) decides, and what it
+//! refuses is reported in [`Loaded::ignored`]. A `.gomodrc` another user owns (neither this
+//! one nor root) does not apply at all ([`Loaded::foreign`]).
+//!
+//! Every file is read through [`crate::fsread`]: regular files of at most
+//! [`MAX_FILE_BYTES`] only, never waited on.
 
 use crate::fsread::{self, ReadError};
 use crate::process::Process;

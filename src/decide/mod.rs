@@ -263,7 +263,7 @@ pub fn candidates(go_env: &GoEnv, managed: &[String], config: &Config) -> Candid
 /// private. A probe never carries a private path, so it would only check reachability, and a
 /// proxy that is merely reachable is never healthy: every public candidate would be left out.
 /// Then the built-in default probe module is used, unless it is private too (everything is,
-/// e.g. `GOPRIVATE=*`). [`probe_warning`] tells the user.
+/// e.g. `GOPRIVATE=*`). The decision warns about it (`probe_warning`).
 pub fn probe_module(config: &Config, private_patterns: &str) -> String {
     let configured = &config.health.probe.value;
     let default = Config::default().health.probe.value;
