@@ -305,8 +305,10 @@ fn record(process: &Process, table: &Table, observations: &[upstreams::Observati
     );
 }
 
-/// One upstream's run as a verdict: it answered (healthy, or reachable when it only ever said
-/// "not found"), or its last attempts failed (unhealthy, with the last reason).
+/// One upstream's run as a verdict: it answered (healthy), or its last attempts failed
+/// (unhealthy, with the last reason). A run where it only said "not found" says nothing about
+/// the proxy — go asks for modules that exist nowhere (prefix probes, typos) — and is not
+/// recorded: a "reachable" verdict would drop a healthy public proxy from the variables.
 fn observed(o: &upstreams::Observation) -> Option<Observed> {
     let database = o.role == upstreams::Role::SumdbDirect;
     let (status, reason) = match &o.failing {
@@ -324,7 +326,6 @@ fn observed(o: &upstreams::Observation) -> Option<Observed> {
             },
         ),
         None if o.successes > 0 => (Status::Healthy, Reason::Answered),
-        None if o.not_found > 0 => (Status::Reachable, Reason::NotFound { status: 404 }),
         None => return None,
     };
     Some(Observed {
@@ -663,7 +664,7 @@ mod tests {
             successes: 0,
             ..base.clone()
         };
-        assert_eq!(observed(&only_404).unwrap().status, Status::Reachable);
+        assert_eq!(observed(&only_404), None);
         let failing = upstreams::Observation {
             failing: Some(("answered 502".into(), false)),
             ..base.clone()

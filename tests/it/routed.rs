@@ -445,3 +445,25 @@ fn piped_stdin(cmd: &mut std::process::Command, input: &[u8]) -> String {
     assert!(w.status.success(), "{}", String::from_utf8_lossy(&w.stderr));
     String::from_utf8_lossy(&w.stdout).into_owned()
 }
+
+/// A module that exists nowhere (a typo, one of go's prefix probes) gets 404 from every proxy:
+/// that says nothing about the proxies, so the cache does not learn "serves no public
+/// modules" from it and the variables decision keeps the proxy afterwards.
+#[test]
+fn a_module_found_nowhere_does_not_mark_the_proxy_down() {
+    let good = mirror(Fault::Serve);
+    let w = world(&[&good], "");
+    let r = w.go(&["mod", "download", "-json", "example.com/nowhere@v1.0.0"]);
+    assert_eq!(r.code(), Some(1), "{}", r.show());
+    assert!(r.stdout().contains("404"), "{}", r.show());
+    let off = w.env("GOSHIM_ROUTER", "0");
+    let env = off.goshim(&["env"]);
+    env.assert_success();
+    assert!(
+        env.stdout()
+            .contains(&format!("export GOPROXY='{}'", good.url())),
+        "{}",
+        env.show()
+    );
+    assert_downloaded(&download(&off));
+}
