@@ -396,7 +396,7 @@ fn summarize<R: Read + Seek>(
 
 /// `dirhash.Hash1` over (name, SHA-256 of contents) pairs in any order; a name with a newline
 /// is returned as the error.
-fn summary_hash(mut files: Vec<(&[u8], [u8; 32])>) -> Result<String, &[u8]> {
+pub(super) fn summary_hash(mut files: Vec<(&[u8], [u8; 32])>) -> Result<String, &[u8]> {
     files.sort_by(|a, b| a.0.cmp(b.0));
     let mut summary = Sha256::new();
     for (name, digest) in files {

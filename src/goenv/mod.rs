@@ -37,7 +37,8 @@
 //! - [`command`]: command classes, toolchain selection, network reach.
 //!
 //! Checking a download before serving it, as go will check it (each module has its example):
-//! - [`dirhash`]: go's `h1:` hash of a module zip or a go.mod file.
+//! - [`dirhash`]: go's `h1:` hash of a module zip or a go.mod file; [`zipstream`]: the same
+//!   hash while the zip's bytes arrive.
 //! - [`gosum`]: the go.sum files go reads and what they say about a hash.
 //! - [`sumdb`]: verifier keys and checksum-database lookup answers, trusted only when their
 //!   tree note is signed ([`note`]) and the record is proved in that tree ([`tlog`]).
@@ -78,6 +79,7 @@ pub mod sumdb;
 #[path = "../../tests/support/rng.rs"]
 mod testgen;
 pub mod tlog;
+pub mod zipstream;
 
 pub use env::{EnvSources, EnvValue, GoEnv, GoOrigin};
 pub use pattern::{BadPattern, malformed_globs, match_prefix_patterns, path_match};
