@@ -7,6 +7,7 @@
 //! - `request`: the GOPROXY and checksum-database paths, parsed and validated.
 //! - `policy`: private paths, body checks, the answer when nothing was found (pure).
 //! - `upstreams`: ranking, learned latency, ejection, budget, notices, observations.
+//! - `service`: what each request gets (local answers, routes); `memo`: one fetch per thing.
 //! - `fetch`: one request across its upstreams; `spool`: bodies; `server`: hyper.
 //!
 //! Process model. Unix: [`start`] binds the listener in goshim and forks (no exec: the table,
@@ -38,9 +39,11 @@ use crate::process::Process;
 #[cfg(test)]
 mod fake;
 mod fetch;
+mod memo;
 mod policy;
 mod request;
 mod server;
+mod service;
 mod spool;
 pub mod table;
 mod upstreams;
@@ -244,7 +247,8 @@ fn run(
             return;
         }
     };
-    let server = Arc::new(server::Server::new(Arc::clone(&ctx), table, token, port));
+    let service = Arc::new(service::Service::new(Arc::clone(&ctx), table));
+    let server = Arc::new(server::Server::new(service, token, port, table.debug));
     runtime.block_on(async {
         if listener.set_nonblocking(true).is_err() {
             return;

@@ -12,39 +12,30 @@ use hyper::service::service_fn;
 use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 
-use super::fetch::{Ctx, Fetched, Route, fetch};
-use super::policy;
+use super::memo::Answer;
 use super::request::{Refusal, Request};
+use super::service::Service;
 use super::spool::ResponseBody;
-use super::table::Table;
-use super::upstreams::Role;
-use crate::health::SumdbSupport;
 
 /// A connection that sends no complete request head for this long is closed.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// What the server checks and routes with.
+/// What the server checks, and what answers.
 #[derive(Debug)]
 pub struct Server {
-    pub ctx: Arc<Ctx>,
+    pub service: Arc<Service>,
     pub token: String,
     pub port: u16,
-    pub private_patterns: String,
-    pub nosumdb_patterns: String,
-    pub sumdb_name: Option<String>,
     pub debug: bool,
 }
 
 impl Server {
-    pub fn new(ctx: Arc<Ctx>, table: &Table, token: String, port: u16) -> Server {
+    pub fn new(service: Arc<Service>, token: String, port: u16, debug: bool) -> Server {
         Server {
-            ctx,
+            service,
             token,
             port,
-            private_patterns: table.private_patterns.clone(),
-            nosumdb_patterns: table.nosumdb_patterns.clone(),
-            sumdb_name: table.sumdb.as_ref().map(|s| s.name.clone()),
-            debug: table.debug,
+            debug,
         }
     }
 
@@ -105,16 +96,17 @@ impl Server {
         };
         let started = Instant::now();
         let parsed = Arc::new(parsed);
-        let (resp, route) = self.route(&parsed).await;
+        let answer = self.service.answer(Arc::clone(&parsed)).await;
         if self.debug {
             eprintln!(
-                "goshim: router: {} -> {} {route} ({} ms)",
+                "goshim: router: {} -> {} {} ({} ms)",
                 parsed.describe(),
-                resp.status().as_u16(),
+                answer.status,
+                answer.how,
                 started.elapsed().as_millis()
             );
         }
-        resp
+        respond(answer)
     }
 
     /// `Host` must name this listener (DNS rebinding, router-facts §9).
@@ -129,128 +121,19 @@ impl Server {
         let (given, rest) = rest.split_once('/')?;
         constant_time_eq(given.as_bytes(), self.token.as_bytes()).then_some(rest)
     }
-
-    /// Decides where `req` goes and answers it; the second value describes the route for
-    /// the debug trace.
-    async fn route(&self, req: &Arc<Request>) -> (Response<ResponseBody>, String) {
-        let up = &self.ctx.upstreams;
-        let routes: Vec<Route> = match &**req {
-            Request::Module { module, .. } => {
-                let private = policy::is_private(&self.private_patterns, module);
-                let role = if private { Role::Private } else { Role::Public };
-                let ids = up.with_role(role);
-                if ids.is_empty() {
-                    let why = if private {
-                        "private path, no private upstream"
-                    } else {
-                        "no public upstream"
-                    };
-                    return (
-                        plain(
-                            StatusCode::NOT_FOUND,
-                            &format!("not found: {}\n", req.describe()),
-                        ),
-                        why.into(),
-                    );
-                }
-                let path = req.proxy_path();
-                ids.into_iter()
-                    .map(|i| Route {
-                        upstream: i,
-                        url: join(&up.url(i), &path),
-                    })
-                    .collect()
-            }
-            Request::SumdbSupported { name } => {
-                return if self.sumdb_name.as_deref() == Some(name) {
-                    (plain(StatusCode::OK, ""), "answered locally".into())
-                } else {
-                    (
-                        plain(StatusCode::NOT_FOUND, "not found\n"),
-                        "not this router's checksum database".into(),
-                    )
-                };
-            }
-            Request::SumdbLookup { name, .. } | Request::SumdbTile { name, .. } => {
-                if self.sumdb_name.as_deref() != Some(name) {
-                    return (
-                        plain(StatusCode::NOT_FOUND, "not found\n"),
-                        "not this router's checksum database".into(),
-                    );
-                }
-                if let Some(module) = req.module()
-                    && policy::lookup_is_local(
-                        &self.private_patterns,
-                        &self.nosumdb_patterns,
-                        module,
-                    )
-                {
-                    return (
-                        plain(
-                            StatusCode::NOT_FOUND,
-                            &format!("not found: {} is not checked here\n", req.describe()),
-                        ),
-                        "private or GONOSUMDB: never forwarded".into(),
-                    );
-                }
-                self.sumdb_routes(req)
-            }
-        };
-        match fetch(&self.ctx, req, routes).await {
-            Fetched::Found {
-                body,
-                via,
-                attempts,
-            } => {
-                let body = ResponseBody::from(body);
-                let resp = Response::builder()
-                    .status(StatusCode::OK)
-                    .header(CONTENT_TYPE, policy::content_type(req))
-                    .header(CONTENT_LENGTH, body.len())
-                    .body(body)
-                    .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, ""));
-                (resp, format!("via {} ({attempts} attempts)", up.label(via)))
-            }
-            Fetched::Error { answer, attempts } => (
-                plain(
-                    StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY),
-                    &answer.body,
-                ),
-                format!("({attempts} attempts)"),
-            ),
-        }
-    }
-
-    /// Checksum routes: public proxies that proxy the database (or might), then the
-    /// database's own URLs.
-    fn sumdb_routes(&self, req: &Request) -> Vec<Route> {
-        let up = &self.ctx.upstreams;
-        let proxy_path = req.proxy_path();
-        let db_path = req.sumdb_path().unwrap_or_default();
-        let public = up.with_role(Role::Public);
-        let mut routes: Vec<Route> = Vec::new();
-        for wanted in [SumdbSupport::Supported, SumdbSupport::Unknown] {
-            routes.extend(
-                public
-                    .iter()
-                    .filter(|&&i| up.sumdb(i) == wanted)
-                    .map(|&i| Route {
-                        upstream: i,
-                        url: join(&up.url(i), &proxy_path),
-                    }),
-            );
-        }
-        routes.extend(up.with_role(Role::SumdbDirect).into_iter().map(|i| Route {
-            upstream: i,
-            url: join(&up.url(i), &db_path),
-        }));
-        routes
-    }
 }
 
-/// `base` + `/` + `path`, with exactly one slash between.
-fn join(base: &str, path: &str) -> String {
-    format!("{}/{path}", base.trim_end_matches('/'))
+/// The HTTP response for an answer: a 200 with its exact `Content-Length` and content type,
+/// or a short text.
+fn respond(answer: Answer) -> Response<ResponseBody> {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let body = ResponseBody::from(answer.body);
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, answer.content_type)
+        .header(CONTENT_LENGTH, body.len())
+        .body(body)
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, ""))
 }
 
 /// A short `text/plain; charset=utf-8` answer.
@@ -274,113 +157,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
     use super::*;
-    use crate::http::Netrc;
-    use crate::router::fake::{Act, Fake};
-    use crate::router::table::{RouterSettings, SumdbRoutes, Upstream};
-    use crate::router::upstreams::Upstreams;
-
-    fn server(table: &Table) -> Server {
-        let ctx = Ctx::new(
-            reqwest::Client::builder().no_proxy().build().unwrap(),
-            Netrc::default(),
-            table.settings,
-            Upstreams::new(table, Instant::now(), SystemTime::now()),
-            crate::process::Process::with([("X", "")], "/", None)
-                .temp_dir()
-                .to_path_buf(),
-            7,
-        );
-        Server::new(Arc::new(ctx), table, "t".repeat(32), 1)
-    }
-
-    fn table(public: Vec<Upstream>, private: Vec<Upstream>, sumdb: Option<SumdbRoutes>) -> Table {
-        Table {
-            public,
-            private,
-            private_patterns: "corp.example/team".into(),
-            nosumdb_patterns: "nosum.example".into(),
-            sumdb,
-            settings: RouterSettings {
-                hedge_delay: Duration::from_millis(200),
-                ..RouterSettings::default()
-            },
-            netrc: false,
-            quiet: true,
-            debug: false,
-            probe_label: String::new(),
-        }
-    }
-
-    async fn status(s: &Server, path: &str) -> u16 {
-        let req = Arc::new(Request::parse(path).unwrap());
-        s.route(&req).await.0.status().as_u16()
-    }
-
-    #[tokio::test]
-    async fn private_paths_and_local_checksum_answers_never_leave_the_router() {
-        let public = Fake::start(|_, _| Act::Answer(200, "text/plain", b"v1.0.0\n".to_vec()));
-        let db = Fake::start(|_, _| Act::Answer(200, "text/plain", b"1\n".to_vec()));
-        let s = server(&table(
-            vec![Upstream::new(public.url.clone())],
-            vec![],
-            Some(SumdbRoutes {
-                name: "sum.golang.org".into(),
-                direct: vec![db.url.clone()],
-            }),
-        ));
-        assert_eq!(status(&s, "corp.example/team/x/@v/list").await, 404);
-        assert_eq!(
-            status(&s, "corp.example/@v/list").await,
-            404,
-            "a proper prefix"
-        );
-        assert_eq!(
-            status(&s, "sumdb/sum.golang.org/lookup/corp.example/team/x@v1.0.0").await,
-            404
-        );
-        assert_eq!(
-            status(&s, "sumdb/sum.golang.org/lookup/nosum.example/x@v1.0.0").await,
-            404
-        );
-        assert_eq!(status(&s, "sumdb/sum.golang.org/supported").await, 200);
-        assert_eq!(status(&s, "sumdb/other.example/supported").await, 404);
-        assert_eq!((public.hits(), db.hits()), (0, 0));
-        assert_eq!(status(&s, "example.com/m/@v/list").await, 200);
-        assert_eq!(public.hits(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_proxy_that_claims_the_database_and_hangs_is_hedged_to_the_database() {
-        let claims = Fake::start(|_, _| Act::Hang);
-        let db = Fake::start(|path, _| {
-            assert!(path.starts_with("/lookup/example.com/m@v1.0.0"), "{path}");
-            Act::Answer(
-                200,
-                "text/plain",
-                b"12\nexample.com/m v1.0.0 h1:x\n".to_vec(),
-            )
-        });
-        let mut proxy = Upstream::new(claims.url.clone());
-        proxy.sumdb = SumdbSupport::Supported;
-        let s = server(&table(
-            vec![proxy],
-            vec![],
-            Some(SumdbRoutes {
-                name: "sum.golang.org".into(),
-                direct: vec![db.url.clone()],
-            }),
-        ));
-        let t = Instant::now();
-        assert_eq!(
-            status(&s, "sumdb/sum.golang.org/lookup/example.com/m@v1.0.0").await,
-            200
-        );
-        assert!(t.elapsed() < Duration::from_secs(5));
-        assert_eq!((claims.hits(), db.hits()), (1, 1));
-    }
 
     #[test]
     fn constant_time_comparison() {
@@ -388,17 +165,5 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
         assert!(constant_time_eq(b"", b""));
-    }
-
-    #[test]
-    fn joins_with_one_slash() {
-        assert_eq!(
-            join("https://a.example/go/", "x/@v/list"),
-            "https://a.example/go/x/@v/list"
-        );
-        assert_eq!(
-            join("https://a.example", "x/@v/list"),
-            "https://a.example/x/@v/list"
-        );
     }
 }

@@ -1,16 +1,24 @@
 //! Bodies on their way to go: metadata buffered in memory, zips spooled — memory up to a
 //! threshold (per body, and for all bodies together), then an unlinked temp file — and served
 //! only once complete, with an exact `Content-Length` (router-facts §2.6, §10.8–9, §11.7).
+//!
+//! A complete body ([`Spooled`]) is shared: the bytes, or the spool file read at offsets
+//! (never through a shared file position), so any number of responses and the hash check read
+//! it at once.
 
-use std::io::{self, SeekFrom};
+use std::fs::File;
+use std::future::Future;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use tokio::io::{AsyncRead, AsyncSeekExt, AsyncWriteExt, ReadBuf};
+use tokio::io::AsyncWriteExt;
+use tokio::task::JoinHandle;
 
 /// Largest zip go accepts: `codehost.MaxZipFile` (500 MiB); go reads one byte more to notice.
 pub const MAX_ZIP: u64 = 500 << 20;
@@ -22,6 +30,8 @@ const MEMORY_PER_BODY: usize = 4 << 20;
 const MEMORY_TOTAL: usize = 16 << 20;
 /// The end of a zip kept for the end-of-central-directory check (64 KiB comment + 22).
 pub const TAIL: usize = 65_557;
+/// A spooled file is served in reads of this size.
+const FILE_CHUNK: u64 = 256 << 10;
 
 static IN_MEMORY: AtomicUsize = AtomicUsize::new(0);
 
@@ -38,11 +48,48 @@ pub struct Spool {
     tail: Vec<u8>,
 }
 
-/// A complete body.
-#[derive(Debug)]
+/// A complete body; clones share it.
+#[derive(Debug, Clone)]
 pub enum Spooled {
     Memory(Bytes),
-    File { file: tokio::fs::File, len: u64 },
+    /// A spool file (unlinked) or a file of the module cache, read at offsets.
+    File {
+        file: Arc<File>,
+        len: u64,
+    },
+}
+
+/// One read at `offset`, leaving any file position alone.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`.
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match read_at(file, buf, offset) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "spooled file ended early",
+                ));
+            }
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Spool {
@@ -119,9 +166,8 @@ impl Spool {
             )))),
             Some(mut file) => {
                 file.flush().await?;
-                file.seek(SeekFrom::Start(0)).await?;
                 Ok(Spooled::File {
-                    file,
+                    file: Arc::new(file.into_std().await),
                     len: self.len,
                 })
             }
@@ -135,15 +181,17 @@ impl Drop for Spool {
     }
 }
 
-/// A response body: bytes in memory, or a spooled file read in chunks. Its size hint is exact,
-/// so hyper sends that `Content-Length` and aborts the connection if the file came up short.
+/// A response body: bytes in memory, or a spooled file read in chunks at offsets (each read on
+/// the blocking pool). Its size hint is exact, so hyper sends that `Content-Length` and aborts
+/// the connection if the file came up short.
 #[derive(Debug)]
 pub enum ResponseBody {
     Full(Option<Bytes>),
     File {
-        file: tokio::fs::File,
+        file: Arc<File>,
+        offset: u64,
         remaining: u64,
-        buf: Vec<u8>,
+        reading: Option<JoinHandle<io::Result<Bytes>>>,
     },
 }
 
@@ -162,8 +210,9 @@ impl From<Spooled> for ResponseBody {
             Spooled::Memory(b) => ResponseBody::Full(Some(b)),
             Spooled::File { file, len } => ResponseBody::File {
                 file,
+                offset: 0,
                 remaining: len,
-                buf: vec![0; 64 << 10],
+                reading: None,
             },
         }
     }
@@ -181,26 +230,37 @@ impl Body for ResponseBody {
             ResponseBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             ResponseBody::File {
                 file,
+                offset,
                 remaining,
-                buf,
+                reading,
             } => {
                 if *remaining == 0 {
                     return Poll::Ready(None);
                 }
-                let want = buf
-                    .len()
-                    .min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-                let mut rb = ReadBuf::new(&mut buf[..want]);
-                match Pin::new(file).poll_read(cx, &mut rb) {
+                let task = reading.get_or_insert_with(|| {
+                    let (file, at) = (Arc::clone(file), *offset);
+                    let n = (*remaining).min(FILE_CHUNK) as usize;
+                    tokio::task::spawn_blocking(move || {
+                        let mut buf = vec![0u8; n];
+                        read_exact_at(&file, &mut buf, at)?;
+                        Ok(Bytes::from(buf))
+                    })
+                });
+                match Pin::new(task).poll(cx) {
                     Poll::Pending => Poll::Pending,
-                    Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-                    Poll::Ready(Ok(())) if rb.filled().is_empty() => Poll::Ready(Some(Err(
-                        io::Error::new(io::ErrorKind::UnexpectedEof, "spool file ended early"),
-                    ))),
-                    Poll::Ready(Ok(())) => {
-                        let data = Bytes::copy_from_slice(rb.filled());
-                        *remaining -= data.len() as u64;
-                        Poll::Ready(Some(Ok(Frame::data(data))))
+                    Poll::Ready(done) => {
+                        *reading = None;
+                        match done.map_err(io::Error::other).and_then(|r| r) {
+                            Ok(data) => {
+                                *offset += data.len() as u64;
+                                *remaining -= data.len() as u64;
+                                Poll::Ready(Some(Ok(Frame::data(data))))
+                            }
+                            Err(e) => {
+                                *remaining = 0;
+                                Poll::Ready(Some(Err(e)))
+                            }
+                        }
                     }
                 }
             }
@@ -221,10 +281,9 @@ impl Body for ResponseBody {
 pub async fn read_all(s: Spooled) -> io::Result<Vec<u8>> {
     match s {
         Spooled::Memory(b) => Ok(b.to_vec()),
-        Spooled::File { mut file, .. } => {
-            use tokio::io::AsyncReadExt;
-            let mut out = Vec::new();
-            file.read_to_end(&mut out).await?;
+        Spooled::File { file, len } => {
+            let mut out = vec![0; usize::try_from(len).map_err(io::Error::other)?];
+            read_exact_at(&file, &mut out, 0)?;
             Ok(out)
         }
     }
@@ -262,5 +321,24 @@ mod tests {
             0,
             "the temp file is unlinked"
         );
+    }
+
+    #[tokio::test]
+    async fn a_spooled_file_is_served_to_many_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::new(dir.path());
+        let data: Vec<u8> = (0..(6u32 << 20)).map(|i| (i % 251) as u8).collect();
+        for chunk in data.chunks(100_000) {
+            spool.push(chunk).await.unwrap();
+        }
+        let body = spool.finish().await.unwrap();
+        assert!(matches!(body, Spooled::File { .. }));
+        let read = |b: Spooled| async move {
+            use http_body_util::BodyExt;
+            ResponseBody::from(b).collect().await.unwrap().to_bytes()
+        };
+        let (a, b) = tokio::join!(read(body.clone()), read(body.clone()));
+        assert_eq!(a.as_ref(), data.as_slice());
+        assert_eq!(b.as_ref(), data.as_slice());
     }
 }

@@ -1,0 +1,339 @@
+//! What the router answers, request by request: the answers it gives itself (`supported`,
+//! private and GONOSUMDB lookups), where everything else may go (private paths only to private
+//! upstreams, checksum data through the proxies that serve the database and the database's
+//! own addresses), and one fetch per thing (memo.rs). The HTTP side is server.rs; this part is
+//! also what the router's own checks ask (verify.rs), so they share go's fetches.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::fetch::{Ctx, Fetched, Route, fetch};
+use super::memo::{Answer, Flights, Memo, immutable};
+use super::policy;
+use super::request::Request;
+use super::table::{SumdbRoutes, Table};
+use super::upstreams::Role;
+use crate::health::SumdbSupport;
+
+/// A boxed future: [`Service::answer`] is reached again from inside its own checks.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Everything the router answers with.
+#[derive(Debug)]
+pub struct Service {
+    pub ctx: Arc<Ctx>,
+    private_patterns: String,
+    nosumdb_patterns: String,
+    sumdb: Option<SumdbRoutes>,
+    memo: Memo,
+    flights: Flights,
+}
+
+impl Service {
+    pub fn new(ctx: Arc<Ctx>, table: &Table) -> Service {
+        Service {
+            ctx,
+            private_patterns: table.private_patterns.clone(),
+            nosumdb_patterns: table.nosumdb_patterns.clone(),
+            sumdb: table.sumdb.clone(),
+            memo: Memo::default(),
+            flights: Flights::default(),
+        }
+    }
+
+    /// The answer for `req`: given locally, kept from an earlier identical request, shared
+    /// with one in flight, or fetched.
+    pub fn answer(self: &Arc<Self>, req: Arc<Request>) -> BoxFuture<'static, Answer> {
+        let this = Arc::clone(self);
+        Box::pin(async move {
+            if let Some(local) = this.local(&req) {
+                return local;
+            }
+            let key = req.proxy_path();
+            let keep = immutable(&req);
+            if keep && let Some(mut kept) = this.memo.get(&key) {
+                kept.how = "kept from an earlier request".into();
+                return kept;
+            }
+            this.flights
+                .share(&key, async {
+                    let answer = this.fetch(&req).await;
+                    if keep {
+                        this.memo.put(&key, &answer);
+                    }
+                    answer
+                })
+                .await
+        })
+    }
+
+    /// The answers the router gives without asking anyone.
+    fn local(&self, req: &Request) -> Option<Answer> {
+        match req {
+            Request::SumdbSupported { name } => Some(if self.serves_db(name) {
+                Answer::plain(200, "", "answered locally")
+            } else {
+                not_this_db()
+            }),
+            Request::SumdbLookup { name, .. } | Request::SumdbTile { name, .. } => {
+                if !self.serves_db(name) {
+                    return Some(not_this_db());
+                }
+                let module = req.module()?;
+                policy::lookup_is_local(&self.private_patterns, &self.nosumdb_patterns, module)
+                    .then(|| {
+                        Answer::plain(
+                            404,
+                            format!("not found: {} is not checked here\n", req.describe()),
+                            "private or GONOSUMDB: never forwarded",
+                        )
+                    })
+            }
+            Request::Module { .. } => None,
+        }
+    }
+
+    fn serves_db(&self, name: &str) -> bool {
+        self.sumdb.as_ref().is_some_and(|s| s.name == name)
+    }
+
+    /// Where `req` may go, in preference order.
+    fn routes(&self, req: &Request) -> Vec<Route> {
+        let up = &self.ctx.upstreams;
+        match req {
+            Request::Module { module, .. } => {
+                let role = if policy::is_private(&self.private_patterns, module) {
+                    Role::Private
+                } else {
+                    Role::Public
+                };
+                let path = req.proxy_path();
+                up.with_role(role)
+                    .into_iter()
+                    .map(|i| Route {
+                        upstream: i,
+                        url: join(&up.url(i), &path),
+                    })
+                    .collect()
+            }
+            Request::SumdbLookup { .. } | Request::SumdbTile { .. } => self.sumdb_routes(req),
+            Request::SumdbSupported { .. } => Vec::new(),
+        }
+    }
+
+    /// Checksum routes: public proxies that proxy the database (or might), then the
+    /// database's own URLs.
+    fn sumdb_routes(&self, req: &Request) -> Vec<Route> {
+        let up = &self.ctx.upstreams;
+        let proxy_path = req.proxy_path();
+        let db_path = req.sumdb_path().unwrap_or_default();
+        let public = up.with_role(Role::Public);
+        let mut routes: Vec<Route> = Vec::new();
+        for wanted in [SumdbSupport::Supported, SumdbSupport::Unknown] {
+            routes.extend(
+                public
+                    .iter()
+                    .filter(|&&i| up.sumdb(i) == wanted)
+                    .map(|&i| Route {
+                        upstream: i,
+                        url: join(&up.url(i), &proxy_path),
+                    }),
+            );
+        }
+        routes.extend(up.with_role(Role::SumdbDirect).into_iter().map(|i| Route {
+            upstream: i,
+            url: join(&up.url(i), &db_path),
+        }));
+        routes
+    }
+
+    /// Asks the upstreams.
+    async fn fetch(&self, req: &Arc<Request>) -> Answer {
+        let routes = self.routes(req);
+        if routes.is_empty() {
+            let why = match req.module() {
+                Some(m) if policy::is_private(&self.private_patterns, m) => {
+                    "private path, no private upstream"
+                }
+                _ => "no upstream",
+            };
+            return Answer::plain(404, format!("not found: {}\n", req.describe()), why);
+        }
+        let up = &self.ctx.upstreams;
+        match fetch(&self.ctx, req, routes).await {
+            Fetched::Found {
+                body,
+                via,
+                attempts,
+            } => Answer {
+                status: 200,
+                content_type: policy::content_type(req),
+                body,
+                how: format!("via {} ({attempts} attempts)", up.label(via)),
+            },
+            Fetched::Error { answer, attempts } => {
+                Answer::plain(answer.status, answer.body, format!("({attempts} attempts)"))
+            }
+        }
+    }
+}
+
+fn not_this_db() -> Answer {
+    Answer::plain(404, "not found\n", "not this router's checksum database")
+}
+
+/// `base` + `/` + `path`, with exactly one slash between.
+fn join(base: &str, path: &str) -> String {
+    format!("{}/{path}", base.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, SystemTime};
+
+    use super::*;
+    use crate::http::Netrc;
+    use crate::router::fake::{Act, Fake};
+    use crate::router::table::{RouterSettings, Upstream};
+    use crate::router::upstreams::Upstreams;
+
+    pub fn service(table: &Table) -> Arc<Service> {
+        let ctx = Ctx::new(
+            reqwest::Client::builder().no_proxy().build().unwrap(),
+            Netrc::default(),
+            table.settings,
+            Upstreams::new(table, Instant::now(), SystemTime::now()),
+            crate::process::Process::with([("X", "")], "/", None)
+                .temp_dir()
+                .to_path_buf(),
+            7,
+        );
+        Arc::new(Service::new(Arc::new(ctx), table))
+    }
+
+    fn table(public: Vec<Upstream>, private: Vec<Upstream>, sumdb: Option<SumdbRoutes>) -> Table {
+        Table {
+            public,
+            private,
+            private_patterns: "corp.example/team".into(),
+            nosumdb_patterns: "nosum.example".into(),
+            sumdb,
+            settings: RouterSettings {
+                hedge_delay: Duration::from_millis(200),
+                ..RouterSettings::default()
+            },
+            netrc: false,
+            quiet: true,
+            debug: false,
+            probe_label: String::new(),
+        }
+    }
+
+    async fn status(s: &Arc<Service>, path: &str) -> u16 {
+        s.answer(Arc::new(Request::parse(path).unwrap()))
+            .await
+            .status
+    }
+
+    #[tokio::test]
+    async fn private_paths_and_local_checksum_answers_never_leave_the_router() {
+        let public = Fake::start(|_, _| Act::Answer(200, "text/plain", b"v1.0.0\n".to_vec()));
+        let db = Fake::start(|_, _| Act::Answer(200, "text/plain", b"1\n".to_vec()));
+        let s = service(&table(
+            vec![Upstream::new(public.url.clone())],
+            vec![],
+            Some(SumdbRoutes {
+                name: "sum.golang.org".into(),
+                direct: vec![db.url.clone()],
+            }),
+        ));
+        assert_eq!(status(&s, "corp.example/team/x/@v/list").await, 404);
+        assert_eq!(
+            status(&s, "corp.example/@v/list").await,
+            404,
+            "a proper prefix"
+        );
+        assert_eq!(
+            status(&s, "sumdb/sum.golang.org/lookup/corp.example/team/x@v1.0.0").await,
+            404
+        );
+        assert_eq!(
+            status(&s, "sumdb/sum.golang.org/lookup/nosum.example/x@v1.0.0").await,
+            404
+        );
+        assert_eq!(status(&s, "sumdb/sum.golang.org/supported").await, 200);
+        assert_eq!(status(&s, "sumdb/other.example/supported").await, 404);
+        assert_eq!((public.hits(), db.hits()), (0, 0));
+        assert_eq!(status(&s, "example.com/m/@v/list").await, 200);
+        assert_eq!(public.hits(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_proxy_that_claims_the_database_and_hangs_is_hedged_to_the_database() {
+        let claims = Fake::start(|_, _| Act::Hang);
+        let db = Fake::start(|path, _| {
+            assert!(path.starts_with("/lookup/example.com/m@v1.0.0"), "{path}");
+            Act::Answer(
+                200,
+                "text/plain",
+                b"12\nexample.com/m v1.0.0 h1:x\n".to_vec(),
+            )
+        });
+        let mut proxy = Upstream::new(claims.url.clone());
+        proxy.sumdb = SumdbSupport::Supported;
+        let s = service(&table(
+            vec![proxy],
+            vec![],
+            Some(SumdbRoutes {
+                name: "sum.golang.org".into(),
+                direct: vec![db.url.clone()],
+            }),
+        ));
+        let t = Instant::now();
+        assert_eq!(
+            status(&s, "sumdb/sum.golang.org/lookup/example.com/m@v1.0.0").await,
+            200
+        );
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert_eq!((claims.hits(), db.hits()), (1, 1));
+    }
+
+    #[test]
+    fn joins_with_one_slash() {
+        assert_eq!(
+            join("https://a.example/go/", "x/@v/list"),
+            "https://a.example/go/x/@v/list"
+        );
+        assert_eq!(
+            join("https://a.example", "x/@v/list"),
+            "https://a.example/x/@v/list"
+        );
+    }
+
+    #[tokio::test]
+    async fn immutable_answers_are_fetched_once_lists_again() {
+        let info = br#"{"Version":"v1.0.0"}"#.to_vec();
+        let up = Fake::start(move |path, _| {
+            if path.ends_with("/list") {
+                Act::Answer(200, "text/plain", b"v1.0.0\n".to_vec())
+            } else {
+                Act::Answer(200, "application/json", info.clone())
+            }
+        });
+        let s = service(&table(vec![Upstream::new(up.url.clone())], vec![], None));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let s = Arc::clone(&s);
+            tasks.spawn(async move { status(&s, "example.com/m/@v/v1.0.0.info").await });
+        }
+        while let Some(st) = tasks.join_next().await {
+            assert_eq!(st.unwrap(), 200);
+        }
+        assert_eq!(status(&s, "example.com/m/@v/v1.0.0.info").await, 200);
+        assert_eq!(up.hits(), 1, "one fetch for eleven requests");
+        assert_eq!(status(&s, "example.com/m/@v/list").await, 200);
+        assert_eq!(status(&s, "example.com/m/@v/list").await, 200);
+        assert_eq!(up.hits(), 3, "a list is asked again");
+    }
+}
