@@ -20,6 +20,7 @@ use crate::decide::{self, Decision, Inputs, ProjectFacts};
 use crate::env_vars::{GOSHIM_DISABLE, GOSHIM_MANAGED, GOSHIM_NOTICES};
 use crate::exit::Exit;
 use crate::goenv::gomod::ModFile;
+use crate::goenv::gosum::SumFiles;
 use crate::goenv::project::{Project, ProjectContext};
 use crate::goenv::{self, GoEnv};
 use crate::goroot;
@@ -331,7 +332,8 @@ fn goauth_uses_netrc(goauth: &str) -> bool {
 
 impl Plan {
     /// The module router's table, when the command is routed: the decision's routing with the
-    /// `[router]` timings, go's GOAUTH, and how much goshim may say.
+    /// `[router]` timings, go's GOAUTH, the go.sum files downloads are checked against, and
+    /// how much goshim may say.
     pub fn router_table(&self) -> Option<router::Table> {
         let decided = self.decided.as_ref()?;
         let routing = decided.decision.routing.as_ref()?;
@@ -360,7 +362,14 @@ impl Plan {
             private: routing.private.iter().map(upstream).collect(),
             private_patterns: routing.private_patterns.clone(),
             nosumdb_patterns: routing.nosumdb_patterns.clone(),
-            sumdb: routing.sumdb.clone(),
+            sumdb: routing
+                .sumdb
+                .clone()
+                .or_else(|| routing.own_url_sumdb.clone()),
+            go_sum: SumFiles::of(&decided.project).map(|f| router::GoSumFiles {
+                main: f.main,
+                workspace: f.workspace,
+            }),
             settings: router::RouterSettings {
                 hedge_delay: r.hedge_delay.value,
                 attempt_timeout: r.attempt_timeout.value,

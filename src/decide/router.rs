@@ -46,6 +46,9 @@ pub struct Routing {
     /// The checksum database go verifies with through the router, and its direct URLs;
     /// `None` when go never asks the router (GOSUMDB off, or with its own URL).
     pub sumdb: Option<SumdbRoutes>,
+    /// A GOSUMDB that names its own URL: go reaches the database itself; the router asks that
+    /// URL only to check downloads before serving them.
+    pub own_url_sumdb: Option<SumdbRoutes>,
     /// go falls back to version control after the router's 404 (`,direct`).
     pub direct: bool,
 }
@@ -93,19 +96,25 @@ fn describe(u: &RankedUpstream) -> String {
     }
 }
 
-/// The checksum database go asks the router about, from GOSUMDB as go will resolve it.
+/// The checksum database of GOSUMDB as go will resolve it, with its verifier key (go's
+/// built-in one for `sum.golang.org`); `via_router` false when GOSUMDB names its own URL (go
+/// then never asks the router). `None` for `off` (or a GOSUMDB go rejects).
 fn sumdb_routes(gosumdb: &str) -> Option<SumdbRoutes> {
     match parse_gosumdb(gosumdb).ok()? {
         SumDb::Off => None,
-        SumDb::Db(spec) if spec.url.is_some() => None,
         SumDb::Db(spec) => {
-            let mut direct = vec![format!("https://{}", spec.name)];
-            if spec.name == "sum.golang.org" {
-                direct.push(format!("https://{SUM_GOLANG_GOOGLE_CN}"));
-            }
+            let direct = match &spec.url {
+                Some(url) => vec![url.clone()],
+                None if spec.name == "sum.golang.org" => {
+                    vec![spec.direct_url(), format!("https://{SUM_GOLANG_GOOGLE_CN}")]
+                }
+                None => vec![spec.direct_url()],
+            };
             Some(SumdbRoutes {
+                via_router: spec.url.is_none(),
                 name: spec.name,
                 direct,
+                key: spec.key,
             })
         }
     }
@@ -181,12 +190,17 @@ pub(super) fn decide_routed(inp: &Inputs<'_>, private: &[String], d: &mut Decisi
         .get("GONOSUMDB")
         .unwrap_or_else(|| inp.go_env.get("GONOSUMDB"))
         .to_string();
+    let (sumdb, own_url_sumdb) = match sumdb_routes(&final_sumdb) {
+        Some(db) if db.via_router => (Some(db), None),
+        own => (None, own),
+    };
     Routing {
         public,
         private,
         private_patterns: private_patterns(inp.go_env, config),
         nosumdb_patterns: nosumdb,
-        sumdb: sumdb_routes(&final_sumdb),
+        sumdb,
+        own_url_sumdb,
         direct,
     }
 }
@@ -209,7 +223,7 @@ mod tests {
         let r = d.routing.unwrap();
         assert_eq!(urls(&r.public), [PG, CN, IO]);
         assert!(r.private.is_empty() && r.direct);
-        assert_eq!(r.sumdb, Some(SumdbRoutes { name: "sum.golang.org".into(), direct: vec!["https://sum.golang.org".into(), "https://sum.golang.google.cn".into()] }));
+        assert_eq!(r.sumdb, Some(SumdbRoutes { name: "sum.golang.org".into(), direct: vec!["https://sum.golang.org".into(), "https://sum.golang.google.cn".into()], key: crate::goenv::sumdb::SUM_GOLANG_ORG_KEY.into(), via_router: true }));
 
         let d = Case::new("down last, no verdict in between, nothing left out").routed().verdicts(&[(PG, down()), (IO, healthy(10))]).sets("GOPROXY", ROUTED).quiet().check();
         assert_eq!(urls(&d.routing.unwrap().public), [IO, CN, PG]);
@@ -231,9 +245,14 @@ mod tests {
         assert_eq!((r.private_patterns.as_str(), r.nosumdb_patterns.as_str()), ("git.corp.example", "git.corp.example"));
 
         let d = Case::new("GOSUMDB off: the router never sees checksum lookups").routed().user_env("GOSUMDB", "off").keeps("GOSUMDB").check();
-        assert_eq!(d.routing.unwrap().sumdb, None);
+        let r = d.routing.unwrap();
+        assert_eq!((r.sumdb, r.own_url_sumdb), (None, None));
         let d = Case::new("GOSUMDB with its own URL bypasses proxies").routed().user_env("GOSUMDB", "sum.golang.org https://sum.example").check();
-        assert_eq!(d.routing.unwrap().sumdb, None);
+        let r = d.routing.unwrap();
+        assert_eq!(r.sumdb, None);
+        assert_eq!(r.own_url_sumdb, Some(SumdbRoutes { name: "sum.golang.org".into(), direct: vec!["https://sum.example".into()], key: crate::goenv::sumdb::SUM_GOLANG_ORG_KEY.into(), via_router: false }), "the router checks downloads with that URL only");
+        let d = Case::new("the mainland China alias is the same database at its own URL").routed().user_env("GOSUMDB", "sum.golang.google.cn").check();
+        assert_eq!(d.routing.unwrap().own_url_sumdb.map(|s| s.direct), Some(vec!["https://sum.golang.google.cn".to_string()]));
 
         for case in [
             Case::new("the user's own GOPROXY: no router").routed().user_env("GOPROXY", "https://mine.example").keeps("GOPROXY"),

@@ -22,6 +22,8 @@ use super::request::{Kind, Request};
 use super::spool::{MAX_METADATA, MAX_ZIP, Spool, Spooled};
 use super::table::{RouterSettings, ZIP_CAP};
 use super::upstreams::{Role, Upstreams, sanitize};
+use super::verify::{Check, Judgement, Streamer};
+use crate::goenv::gosum::SumKind;
 
 /// A body slower than this (bytes per second, averaged since the headers) counts as stalled
 /// for hedging once the hedge delay has passed: a mirror trickling a zip is passed over even
@@ -102,6 +104,8 @@ struct Failure {
     timeout: bool,
     retryable: bool,
     retry_after: Option<Duration>,
+    /// It served a body whose `h1:` hash is not the one go requires.
+    mismatch: bool,
 }
 
 impl Failure {
@@ -111,6 +115,7 @@ impl Failure {
             timeout: false,
             retryable: true,
             retry_after: None,
+            mismatch: false,
         }
     }
 
@@ -147,6 +152,8 @@ struct ProgressInner {
     headers: Option<Instant>,
     last: Instant,
     bytes: u64,
+    /// The body is complete and being checked: not stalled, whatever the time.
+    checking: bool,
 }
 
 impl Progress {
@@ -157,6 +164,7 @@ impl Progress {
                 headers: None,
                 last: now,
                 bytes: 0,
+                checking: false,
             }),
         }
     }
@@ -178,10 +186,18 @@ impl Progress {
         g.bytes += n as u64;
     }
 
+    fn checking(&self) {
+        self.m.lock().unwrap_or_else(|e| e.into_inner()).checking = true;
+    }
+
     /// When this attempt counts as stalled for hedging if nothing changes: no bytes for
     /// `delay`, or a body slower than [`MIN_RATE`] once `delay` has passed since its headers.
+    /// A body being checked never stalls.
     fn stall_at(&self, delay: Duration, now: Instant) -> Instant {
         let p = self.get();
+        if p.checking {
+            return now + ZIP_CAP;
+        }
         let silent = p.last + delay;
         match p.headers {
             Some(h) if now >= h + delay => {
@@ -220,9 +236,14 @@ struct Run {
     failure: Option<Failure>,
 }
 
-/// Asks `routes` (in preference order) for `req` and returns the first complete, valid answer,
-/// or the answer go should get when there is none.
-pub async fn fetch(ctx: &Arc<Ctx>, req: &Arc<Request>, routes: Vec<Route>) -> Fetched {
+/// Asks `routes` (in preference order) for `req` and returns the first complete, valid answer
+/// (checked with `check` when there is one), or the answer go should get when there is none.
+pub async fn fetch(
+    ctx: &Arc<Ctx>,
+    req: &Arc<Request>,
+    routes: Vec<Route>,
+    check: Option<Arc<Check>>,
+) -> Fetched {
     let started = Instant::now();
     ctx.upstreams.request_arrived(started);
     let ids: Vec<usize> = routes.iter().map(|r| r.upstream).collect();
@@ -264,8 +285,10 @@ pub async fn fetch(ctx: &Arc<Ctx>, req: &Arc<Request>, routes: Vec<Route>) -> Fe
                 && runs.iter().any(|r| {
                     r.st == St::Running
                         && r.progress.as_ref().is_some_and(|p| {
-                            p.get().headers.is_some()
-                                && now.duration_since(p.get().last) < ctx.settings.attempt_timeout
+                            let p = p.get();
+                            p.checking
+                                || (p.headers.is_some()
+                                    && now.duration_since(p.last) < ctx.settings.attempt_timeout)
                         })
                 });
             if !progressing {
@@ -281,7 +304,7 @@ pub async fn fetch(ctx: &Arc<Ctx>, req: &Arc<Request>, routes: Vec<Route>) -> Fe
         if running == 0
             && let Some(j) = runs.iter().position(|r| r.st == St::Untried)
         {
-            start(ctx, req, &mut runs, j, &mut set, &mut attempts);
+            start(ctx, req, &check, &mut runs, j, &mut set, &mut attempts);
             continue;
         }
         // Retries that are due.
@@ -291,7 +314,7 @@ pub async fn fetch(ctx: &Arc<Ctx>, req: &Arc<Request>, routes: Vec<Route>) -> Fe
                 && at <= now
             {
                 if ctx.upstreams.withdraw(now) {
-                    start(ctx, req, &mut runs, j, &mut set, &mut attempts);
+                    start(ctx, req, &check, &mut runs, j, &mut set, &mut attempts);
                     retried = true;
                 } else {
                     runs[j].st = St::Failed;
@@ -302,7 +325,7 @@ pub async fn fetch(ctx: &Arc<Ctx>, req: &Arc<Request>, routes: Vec<Route>) -> Fe
             continue;
         }
         // Hedging: every running attempt has stalled.
-        if running > 0 && hedge(ctx, req, &mut runs, &mut set, &mut attempts, now) {
+        if running > 0 && hedge(ctx, req, &check, &mut runs, &mut set, &mut attempts, now) {
             continue;
         }
         let wake = next_wake(ctx, &runs, now, deadline);
@@ -325,6 +348,7 @@ pub async fn fetch(ctx: &Arc<Ctx>, req: &Arc<Request>, routes: Vec<Route>) -> Fe
 fn start(
     ctx: &Arc<Ctx>,
     req: &Arc<Request>,
+    check: &Option<Arc<Check>>,
     runs: &mut [Run],
     j: usize,
     set: &mut JoinSet<(usize, AttemptResult)>,
@@ -350,14 +374,15 @@ fn start(
     let progress = Arc::new(Progress::new(Instant::now()));
     run.progress = Some(Arc::clone(&progress));
     ctx.upstreams.attempt_started(run.upstream);
-    let (ctx, req, url, upstream) = (
+    let (ctx, req, check, url, upstream) = (
         Arc::clone(ctx),
         Arc::clone(req),
+        check.clone(),
         run.url.clone(),
         run.upstream,
     );
     set.spawn(async move {
-        let result = attempt(&ctx, &req, upstream, &url, &progress).await;
+        let result = attempt(&ctx, &req, upstream, &url, &progress, check.as_deref()).await;
         (j, result)
     });
 }
@@ -367,6 +392,7 @@ fn start(
 fn hedge(
     ctx: &Arc<Ctx>,
     req: &Arc<Request>,
+    check: &Option<Arc<Check>>,
     runs: &mut [Run],
     set: &mut JoinSet<(usize, AttemptResult)>,
     attempts: &mut u32,
@@ -398,7 +424,7 @@ fn hedge(
         ctx.upstreams.stalled(runs[j].upstream, now);
     }
     if hedging && let Some(t) = target {
-        start(ctx, req, runs, t, set, attempts);
+        start(ctx, req, check, runs, t, set, attempts);
     }
     true
 }
@@ -457,6 +483,9 @@ fn finish_attempt(
         AttemptResult::Failed(f) => {
             ctx.upstreams
                 .failed(u, &f.what, f.timeout, f.retry_after, now);
+            if f.mismatch {
+                ctx.upstreams.mismatched(u);
+            }
             let run = &mut runs[j];
             run.st = St::Failed;
             if f.retryable && run.attempts <= ctx.settings.retries {
@@ -539,13 +568,14 @@ fn give_up(ctx: &Ctx, req: &Request, runs: &[Run]) -> ErrorAnswer {
 }
 
 /// One GET of `url`: deadlines for the headers and for each body chunk, size limits, exact
-/// length, and the body checked before it can win.
+/// length, and the body checked (its `h1:` hash too, with `check`) before it can win.
 async fn attempt(
     ctx: &Ctx,
     req: &Request,
     upstream: usize,
     url: &str,
     progress: &Progress,
+    check: Option<&Check>,
 ) -> AttemptResult {
     let limit = ctx.settings.attempt_timeout;
     if url.starts_with("http://") && crate::http::without_userinfo(url) != url {
@@ -608,6 +638,9 @@ async fn attempt(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let mut spool = zip.then(|| Spool::new(&ctx.spool_dir));
+    let mut streamer = check
+        .filter(|c| zip && c.may_require())
+        .map(|c| Streamer::start(&c.module, &c.version));
     let mut buf: Vec<u8> = Vec::new();
     let mut received: u64 = 0;
     loop {
@@ -640,6 +673,9 @@ async fn attempt(
                                 "cannot spool the zip: {e}"
                             )));
                         }
+                        if let Some(st) = &mut streamer {
+                            st.push(chunk).await;
+                        }
                     }
                     None => buf.extend_from_slice(&chunk),
                 }
@@ -662,16 +698,64 @@ async fn attempt(
                 return AttemptResult::Failed(Failure::retry(what));
             }
             match s.finish().await {
-                Ok(body) => AttemptResult::Found(body),
+                Ok(body) => {
+                    let streamed = match streamer {
+                        Some(st) => st.finish().await,
+                        None => None,
+                    };
+                    verified(ctx, upstream, body, check, streamed, progress).await
+                }
                 Err(e) => {
                     AttemptResult::Failed(Failure::fatal(format!("cannot spool the zip: {e}")))
                 }
             }
         }
         None => match policy::check_body(req, content_type.as_deref(), &buf) {
-            Ok(()) => AttemptResult::Found(Spooled::Memory(buf.into())),
+            Ok(()) => {
+                let body = Spooled::Memory(buf.into());
+                verified(ctx, upstream, body, check, None, progress).await
+            }
             Err(what) => AttemptResult::Failed(Failure::retry(what)),
         },
+    }
+}
+
+/// A complete body that passed its checks wins once its `h1:` hash is the one go requires
+/// (or nothing says which one go requires); with another hash, the upstream is named on
+/// stderr — always: a mirror serving other bytes is a security matter, not a notice — and
+/// the body discarded.
+async fn verified(
+    ctx: &Ctx,
+    upstream: usize,
+    body: Spooled,
+    check: Option<&Check>,
+    streamed: Option<String>,
+    progress: &Progress,
+) -> AttemptResult {
+    let Some(check) = check else {
+        return AttemptResult::Found(body);
+    };
+    progress.checking();
+    match check.verify(&body, streamed).await {
+        Ok(Judgement::Mismatch { got, want, from }) => {
+            let ext = match check.kind {
+                SumKind::Zip => ".zip",
+                SumKind::GoMod => ".mod",
+            };
+            ctx.upstreams.tampered(
+                upstream,
+                &format!(
+                    "served {}@{} {ext} with {got}, but {from} has {want}; discarded it",
+                    check.module, check.version
+                ),
+            );
+            AttemptResult::Failed(Failure {
+                mismatch: true,
+                ..Failure::fatal(format!("served a {ext} whose h1: differs from {from}"))
+            })
+        }
+        Ok(_) => AttemptResult::Found(body),
+        Err(what) => AttemptResult::Failed(Failure::fatal(what)),
     }
 }
 
@@ -762,6 +846,7 @@ mod tests {
             private_patterns: String::new(),
             nosumdb_patterns: String::new(),
             sumdb: None,
+            go_sum: None,
             settings,
             netrc: false,
             quiet: true,
@@ -789,7 +874,7 @@ mod tests {
                 url: format!("{}/{}", ctx.upstreams.url(i), req.proxy_path()),
             })
             .collect();
-        fetch(ctx, &req, routes).await
+        fetch(ctx, &req, routes, None).await
     }
 
     const INFO: &str = "example.com/m/@v/v1.0.0.info";

@@ -9,6 +9,7 @@
 //! - `upstreams`: ranking, learned latency, ejection, budget, notices, observations.
 //! - `service`: what each request gets (local answers, routes); `memo`: one fetch per thing.
 //! - `fetch`: one request across its upstreams; `spool`: bodies; `server`: hyper.
+//! - `verify`: `.mod` and `.zip` bodies checked against go.sum and the checksum database.
 //!
 //! Process model. Unix: [`start`] binds the listener in goshim and forks (no exec: the table,
 //! token and socket are already in the child's memory — never in argv or the environment),
@@ -47,9 +48,10 @@ mod service;
 mod spool;
 pub mod table;
 mod upstreams;
+mod verify;
 
 pub use policy::{is_private, lookup_is_local};
-pub use table::{RouterSettings, Seed, SumdbRoutes, Table, Upstream};
+pub use table::{GoSumFiles, RouterSettings, Seed, SumdbRoutes, Table, Upstream};
 
 /// The User-Agent upstreams see: go's own (master, router-facts §1.3), tagged.
 const USER_AGENT: &str = "GoCommand/1 (+https://go.dev/cmd/go) goshim-router";
@@ -604,6 +606,7 @@ mod tests {
             private_patterns: String::new(),
             nosumdb_patterns: String::new(),
             sumdb: None,
+            go_sum: None,
             settings: RouterSettings::default(),
             netrc: true,
             quiet: false,
@@ -656,6 +659,7 @@ mod tests {
             not_found: 1,
             failures: 0,
             passed_over: 0,
+            mismatches: 0,
             p50_ms: Some(40),
             p95_ms: Some(90),
             failing: None,

@@ -26,10 +26,15 @@ pub fn is_private(patterns: &str, path: &str) -> bool {
     })
 }
 
+/// The module go always verifies with the checksum database, whatever GONOSUMDB says
+/// (`modfetch/sumdb.go useSumDB`, router-facts §6).
+pub const TOOLCHAIN: &str = "golang.org/toolchain";
+
 /// Whether a checksum lookup for `path` must never leave the router: a private path, or one
-/// go itself does not verify (GONOSUMDB).
+/// go itself does not verify (GONOSUMDB; never the toolchain, which go always verifies).
 pub fn lookup_is_local(private_patterns: &str, nosumdb_patterns: &str, path: &str) -> bool {
-    is_private(private_patterns, path) || match_prefix_patterns(nosumdb_patterns, path)
+    is_private(private_patterns, path)
+        || (path != TOOLCHAIN && match_prefix_patterns(nosumdb_patterns, path))
 }
 
 /// The `Content-Type` of a 200 answer (what goproxy/goproxy sends, §2.2).
@@ -281,6 +286,10 @@ mod tests {
             "nosum.example",
             "golang.org/x/text"
         ));
+        assert!(
+            !lookup_is_local("", "golang.org", TOOLCHAIN),
+            "go always checks it"
+        );
     }
 
     fn req(raw: &str) -> Request {

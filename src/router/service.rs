@@ -11,9 +11,12 @@ use std::sync::Arc;
 use super::fetch::{Ctx, Fetched, Route, fetch};
 use super::memo::{Answer, Flights, Memo, immutable};
 use super::policy;
-use super::request::Request;
+use super::request::{Kind, Request};
 use super::table::{SumdbRoutes, Table};
 use super::upstreams::Role;
+use super::verify::{self, Check, DbRecord, Sums};
+use crate::goenv::gosum::SumKind;
+use crate::goenv::sumdb::VerifierKey;
 use crate::health::SumdbSupport;
 
 /// A boxed future: [`Service::answer`] is reached again from inside its own checks.
@@ -28,6 +31,7 @@ pub struct Service {
     sumdb: Option<SumdbRoutes>,
     memo: Memo,
     flights: Flights,
+    sums: Sums,
 }
 
 impl Service {
@@ -39,7 +43,66 @@ impl Service {
             sumdb: table.sumdb.clone(),
             memo: Memo::default(),
             flights: Flights::default(),
+            sums: Sums::new(
+                table.go_sum.clone(),
+                table
+                    .sumdb
+                    .as_ref()
+                    .and_then(|s| VerifierKey::parse(&s.key).ok()),
+            ),
         }
+    }
+
+    /// The checksum database's name, if there is one.
+    pub fn db_name(&self) -> Option<String> {
+        self.sumdb.as_ref().map(|s| s.name.clone())
+    }
+
+    /// The database's record of `module@version` (see [`verify::db_record`]).
+    pub fn db_record(
+        self: &Arc<Self>,
+        module: &str,
+        version: &str,
+    ) -> BoxFuture<'static, Arc<DbRecord>> {
+        let this = Arc::clone(self);
+        let (module, version) = (module.to_string(), version.to_string());
+        Box::pin(async move {
+            let (Some(db), Some(key)) = (&this.sumdb, &this.sums.key) else {
+                return Arc::new(DbRecord::Unavailable("no verifier key".into()));
+            };
+            let name = db.name.clone();
+            Arc::new(verify::db_record(&this, &name, Arc::clone(key), &module, &version).await)
+        })
+    }
+
+    /// How the bodies of `req` are checked: `.mod` and `.zip` of a module version.
+    async fn check(self: &Arc<Self>, req: &Request) -> Option<Arc<Check>> {
+        let Request::Module {
+            module,
+            kind,
+            version: Some(version),
+        } = req
+        else {
+            return None;
+        };
+        let kind = match kind {
+            Kind::Mod => SumKind::GoMod,
+            Kind::Zip => SumKind::Zip,
+            _ => return None,
+        };
+        let gosum = self.sums.go_sum().await;
+        let asks_db = self.sumdb.is_some()
+            && self.sums.key.is_some()
+            && !policy::lookup_is_local(&self.private_patterns, &self.nosumdb_patterns, module);
+        let db = asks_db.then(|| self.sums.record_cell(module, version));
+        Some(Arc::new(Check::new(
+            Arc::clone(self),
+            module.clone(),
+            version.clone(),
+            kind,
+            gosum,
+            db,
+        )))
     }
 
     /// The answer for `req`: given locally, kept from an earlier identical request, shared
@@ -123,12 +186,16 @@ impl Service {
     }
 
     /// Checksum routes: public proxies that proxy the database (or might), then the
-    /// database's own URLs.
+    /// database's own URLs; only those when GOSUMDB names its own URL.
     fn sumdb_routes(&self, req: &Request) -> Vec<Route> {
         let up = &self.ctx.upstreams;
         let proxy_path = req.proxy_path();
         let db_path = req.sumdb_path().unwrap_or_default();
-        let public = up.with_role(Role::Public);
+        let public = if self.sumdb.as_ref().is_some_and(|s| s.via_router) {
+            up.with_role(Role::Public)
+        } else {
+            Vec::new()
+        };
         let mut routes: Vec<Route> = Vec::new();
         for wanted in [SumdbSupport::Supported, SumdbSupport::Unknown] {
             routes.extend(
@@ -148,8 +215,8 @@ impl Service {
         routes
     }
 
-    /// Asks the upstreams.
-    async fn fetch(&self, req: &Arc<Request>) -> Answer {
+    /// Asks the upstreams (checking `.mod` and `.zip` bodies before one can win).
+    async fn fetch(self: &Arc<Self>, req: &Arc<Request>) -> Answer {
         let routes = self.routes(req);
         if routes.is_empty() {
             let why = match req.module() {
@@ -160,8 +227,12 @@ impl Service {
             };
             return Answer::plain(404, format!("not found: {}\n", req.describe()), why);
         }
+        let check = self.check(req).await;
+        if let Some(c) = &check {
+            c.prefetch();
+        }
         let up = &self.ctx.upstreams;
-        match fetch(&self.ctx, req, routes).await {
+        match fetch(&self.ctx, req, routes, check).await {
             Fetched::Found {
                 body,
                 via,
@@ -198,7 +269,7 @@ mod tests {
     use crate::router::table::{RouterSettings, Upstream};
     use crate::router::upstreams::Upstreams;
 
-    pub fn service(table: &Table) -> Arc<Service> {
+    fn service(table: &Table) -> Arc<Service> {
         let ctx = Ctx::new(
             reqwest::Client::builder().no_proxy().build().unwrap(),
             Netrc::default(),
@@ -219,6 +290,7 @@ mod tests {
             private_patterns: "corp.example/team".into(),
             nosumdb_patterns: "nosum.example".into(),
             sumdb,
+            go_sum: None,
             settings: RouterSettings {
                 hedge_delay: Duration::from_millis(200),
                 ..RouterSettings::default()
@@ -246,6 +318,8 @@ mod tests {
             Some(SumdbRoutes {
                 name: "sum.golang.org".into(),
                 direct: vec![db.url.clone()],
+                key: String::new(),
+                via_router: true,
             }),
         ));
         assert_eq!(status(&s, "corp.example/team/x/@v/list").await, 404);
@@ -288,6 +362,8 @@ mod tests {
             Some(SumdbRoutes {
                 name: "sum.golang.org".into(),
                 direct: vec![db.url.clone()],
+                key: String::new(),
+                via_router: true,
             }),
         ));
         let t = Instant::now();
@@ -335,5 +411,123 @@ mod tests {
         assert_eq!(status(&s, "example.com/m/@v/list").await, 200);
         assert_eq!(status(&s, "example.com/m/@v/list").await, 200);
         assert_eq!(up.hits(), 3, "a list is asked again");
+    }
+
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in files {
+            w.start_file(
+                format!("example.com/m@v1.0.0/{name}"),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    /// A go.sum listing the good zip and go.mod; a fake serving `bad`, then one serving `good`.
+    #[tokio::test]
+    async fn a_body_go_sum_does_not_list_is_passed_over() {
+        let good_zip = zip_of(&[
+            ("go.mod", b"module example.com/m\n"),
+            ("m.go", b"package m\n"),
+        ]);
+        let bad_zip = zip_of(&[
+            ("go.mod", b"module example.com/m\n"),
+            ("m.go", b"package evil\n"),
+        ]);
+        let good_mod = b"module example.com/m\n".to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let go_sum = dir.path().join("go.sum");
+        let zip_h1 = crate::goenv::dirhash::hash_zip(
+            std::io::Cursor::new(&good_zip),
+            "example.com/m",
+            "v1.0.0",
+        )
+        .unwrap();
+        std::fs::write(
+            &go_sum,
+            format!(
+                "example.com/m v1.0.0 {zip_h1}\nexample.com/m v1.0.0/go.mod {}\n",
+                crate::goenv::dirhash::hash_mod(&good_mod)
+            ),
+        )
+        .unwrap();
+        let serve = |zip: Vec<u8>, m: Vec<u8>| {
+            move |path: &str, _| {
+                if path.ends_with(".zip") {
+                    Act::Answer(200, "application/zip", zip.clone())
+                } else {
+                    Act::Answer(200, "text/plain", m.clone())
+                }
+            }
+        };
+        let bad = Fake::start(serve(bad_zip, b"module example.com/evil\n".to_vec()));
+        let good = Fake::start(serve(good_zip.clone(), good_mod.clone()));
+        let mut t = table(
+            vec![
+                Upstream::new(bad.url.clone()),
+                Upstream::new(good.url.clone()),
+            ],
+            vec![],
+            None,
+        );
+        t.go_sum = Some(crate::router::table::GoSumFiles {
+            main: go_sum.clone(),
+            workspace: vec![],
+        });
+        for (path, want) in [
+            ("example.com/m/@v/v1.0.0.zip", &good_zip),
+            ("example.com/m/@v/v1.0.0.mod", &good_mod),
+        ] {
+            let s = service(&t);
+            let (bad_before, good_before) = (bad.hits(), good.hits());
+            let a = s.answer(Arc::new(Request::parse(path).unwrap())).await;
+            assert_eq!(a.status, 200, "{}", a.how);
+            let body = crate::router::spool::read_all(a.body).await.unwrap();
+            assert_eq!(&body, want, "{path}");
+            assert_eq!((bad.hits() - bad_before, good.hits() - good_before), (1, 1));
+            let obs = s.ctx.upstreams.observations();
+            assert_eq!((obs[0].mismatches, obs[1].mismatches), (1, 0));
+        }
+
+        // Only the tampering mirror: a 502 that says why, per upstream.
+        let mut t = table(vec![Upstream::new(bad.url.clone())], vec![], None);
+        t.go_sum = Some(crate::router::table::GoSumFiles {
+            main: go_sum,
+            workspace: vec![],
+        });
+        let s = service(&t);
+        let a = s
+            .answer(Arc::new(
+                Request::parse("example.com/m/@v/v1.0.0.zip").unwrap(),
+            ))
+            .await;
+        assert_eq!(a.status, 502);
+        let text =
+            String::from_utf8(crate::router::spool::read_all(a.body).await.unwrap()).unwrap();
+        assert!(
+            text.contains("served a .zip whose h1: differs from go.sum"),
+            "{text}"
+        );
+    }
+
+    /// Without a go.sum line or a checksum database, nothing says which hash go requires: the
+    /// body is served as it is.
+    #[tokio::test]
+    async fn an_unverifiable_body_is_served_as_it_is() {
+        let zip = zip_of(&[("go.mod", b"module example.com/m\n")]);
+        let served = zip.clone();
+        let up = Fake::start(move |_, _| Act::Answer(200, "application/zip", served.clone()));
+        let s = service(&table(vec![Upstream::new(up.url.clone())], vec![], None));
+        let a = s
+            .answer(Arc::new(
+                Request::parse("example.com/m/@v/v1.0.0.zip").unwrap(),
+            ))
+            .await;
+        assert_eq!(a.status, 200);
+        assert_eq!(crate::router::spool::read_all(a.body).await.unwrap(), zip);
     }
 }

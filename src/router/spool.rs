@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::future::Future;
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -57,6 +57,64 @@ pub enum Spooled {
         file: Arc<File>,
         len: u64,
     },
+}
+
+impl Spooled {
+    /// A reader of the whole body from its start, with a position of its own.
+    pub fn reader(&self) -> Reader {
+        match self {
+            Spooled::Memory(b) => Reader::Memory(io::Cursor::new(b.clone())),
+            Spooled::File { file, len } => Reader::File {
+                file: Arc::clone(file),
+                pos: 0,
+                len: *len,
+            },
+        }
+    }
+}
+
+/// [`Spooled::reader`]: `Read + Seek` over a shared body.
+#[derive(Debug)]
+pub enum Reader {
+    Memory(io::Cursor<Bytes>),
+    File { file: Arc<File>, pos: u64, len: u64 },
+}
+
+impl Read for Reader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Reader::Memory(c) => c.read(buf),
+            Reader::File { file, pos, len } => {
+                let left = len.saturating_sub(*pos);
+                let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                if want == 0 {
+                    return Ok(0);
+                }
+                let n = read_at(file, &mut buf[..want], *pos)?;
+                *pos += n as u64;
+                Ok(n)
+            }
+        }
+    }
+}
+
+impl Seek for Reader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        match self {
+            Reader::Memory(c) => c.seek(to),
+            Reader::File { pos, len, .. } => {
+                let target = match to {
+                    SeekFrom::Start(n) => Some(n),
+                    SeekFrom::End(d) => len.checked_add_signed(d),
+                    SeekFrom::Current(d) => pos.checked_add_signed(d),
+                };
+                *pos = target.ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "seek before the start")
+                })?;
+                Ok(*pos)
+            }
+        }
+    }
 }
 
 /// One read at `offset`, leaving any file position alone.
@@ -279,14 +337,9 @@ impl Body for ResponseBody {
 /// Reads a spooled body back whole.
 #[cfg(test)]
 pub async fn read_all(s: Spooled) -> io::Result<Vec<u8>> {
-    match s {
-        Spooled::Memory(b) => Ok(b.to_vec()),
-        Spooled::File { file, len } => {
-            let mut out = vec![0; usize::try_from(len).map_err(io::Error::other)?];
-            read_exact_at(&file, &mut out, 0)?;
-            Ok(out)
-        }
-    }
+    let mut out = Vec::new();
+    s.reader().read_to_end(&mut out)?;
+    Ok(out)
 }
 
 #[cfg(test)]

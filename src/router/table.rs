@@ -2,6 +2,7 @@
 //! database routes and its timings. Serialised as JSON because it crosses a process boundary
 //! (goshim → `goshim __router`, through a pipe).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -22,9 +23,14 @@ pub struct Table {
     pub private_patterns: String,
     /// GONOSUMDB as go will apply it: checksum lookups of matching paths get a local 404.
     pub nosumdb_patterns: String,
-    /// The checksum database go verifies with; `None` when go never asks the router
-    /// (`GOSUMDB=off`, or a GOSUMDB with an explicit URL).
+    /// The checksum database go verifies with; `None` with `GOSUMDB=off`. With a GOSUMDB that
+    /// names its own URL, go never asks the router ([`SumdbRoutes::via_router`] false) and the
+    /// router uses that URL only for its own checks.
     pub sumdb: Option<SumdbRoutes>,
+    /// The go.sum files go checks downloads against (`None` outside a module): the router
+    /// checks `.mod` and `.zip` bodies against them before serving.
+    #[serde(default)]
+    pub go_sum: Option<GoSumFiles>,
     pub settings: RouterSettings,
     /// Send `.netrc` credentials to https upstreams (GOAUTH uses netrc).
     pub netrc: bool,
@@ -84,6 +90,28 @@ pub struct SumdbRoutes {
     /// Base URLs serving it directly (`https://sum.golang.org`, `https://sum.golang.google.cn`):
     /// `<base>/lookup/...` and `<base>/tile/...`.
     pub direct: Vec<String>,
+    /// Its verifier key (`<name>+<hash>+<key>`; for `sum.golang.org` go's built-in key): the
+    /// router takes a hash from a lookup only once the lookup's tree note carries a valid
+    /// signature by it and hash tiles prove the record. Empty: no checks with the database.
+    #[serde(default)]
+    pub key: String,
+    /// go asks the router for it (GOSUMDB names no URL of its own). False: go reaches
+    /// `direct` itself; the router asks only `direct`, for its own checks.
+    #[serde(default = "yes")]
+    pub via_router: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The go.sum files go reads for the project (`goenv::gosum::SumFiles`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoSumFiles {
+    /// `go.sum` of the main module, or `go.work.sum` in workspace mode.
+    pub main: PathBuf,
+    /// In workspace mode, each workspace module's `go.sum`.
+    pub workspace: Vec<PathBuf>,
 }
 
 /// Timings and budgets. Every default comes from a fact in router-facts.md.
@@ -143,7 +171,9 @@ impl Default for RouterSettings {
 impl Table {
     /// A fingerprint of what the router does with requests, without secrets: upstream URLs
     /// with their userinfo removed, patterns, checksum routes, settings. Two tables with the
-    /// same fingerprint route every request alike, so a nested go may reuse the router.
+    /// same fingerprint route every request alike, so a nested go may reuse the router. The
+    /// go.sum files are left out: a module version has one hash in every go.sum, and what
+    /// a nested go's go.sum lists beyond the router's is checked with the database.
     pub fn fingerprint(&self) -> String {
         let strip = |u: &Upstream| {
             (
@@ -186,6 +216,7 @@ mod tests {
             private_patterns: "corp.example".into(),
             nosumdb_patterns: "corp.example".into(),
             sumdb: None,
+            go_sum: None,
             settings: RouterSettings::default(),
             netrc: true,
             quiet: false,

@@ -53,6 +53,8 @@ struct State {
     not_found: u64,
     failures: u64,
     passed_over: u64,
+    /// Bodies whose `h1:` hash was not the one go requires.
+    mismatches: u64,
     /// The last failure, and whether anything succeeded after it.
     last_failure: Option<(String, bool)>,
     last_ok: bool,
@@ -83,6 +85,7 @@ pub struct Observation {
     pub not_found: u64,
     pub failures: u64,
     pub passed_over: u64,
+    pub mismatches: u64,
     pub p50_ms: Option<u64>,
     pub p95_ms: Option<u64>,
     /// The last failure (`what`, whether it was a timeout) when nothing succeeded after it.
@@ -121,6 +124,7 @@ impl Upstreams {
                 not_found: 0,
                 failures: 0,
                 passed_over: 0,
+                mismatches: 0,
                 last_failure: None,
                 last_ok: false,
                 noticed: false,
@@ -326,6 +330,20 @@ impl Upstreams {
         );
     }
 
+    /// `i` served a body whose `h1:` hash is not the one go requires.
+    pub fn mismatched(&self, i: usize) {
+        lock(&self.inner).0[i].mismatches += 1;
+    }
+
+    /// `goshim: <label> <what>`, whether quiet or not (a mirror serving other bytes than the
+    /// checksums say is a security matter); the upstream's passed-over notice is then not
+    /// repeated.
+    pub fn tampered(&self, i: usize, what: &str) {
+        let mut g = lock(&self.inner);
+        g.0[i].noticed = true;
+        eprintln!("goshim: {} {}", g.0[i].label, sanitize(what));
+    }
+
     /// Everything observed, for the verdict cache (upstreams never asked are left out).
     pub fn observations(&self) -> Vec<Observation> {
         let g = lock(&self.inner);
@@ -339,6 +357,7 @@ impl Upstreams {
                 not_found: s.not_found,
                 failures: s.failures,
                 passed_over: s.passed_over,
+                mismatches: s.mismatches,
                 p50_ms: percentile(&s.samples, 50),
                 p95_ms: percentile(&s.samples, 95),
                 failing: (!s.last_ok)
@@ -419,6 +438,7 @@ mod tests {
             private_patterns: String::new(),
             nosumdb_patterns: String::new(),
             sumdb: None,
+            go_sum: None,
             settings: RouterSettings::default(),
             netrc: false,
             quiet: true,

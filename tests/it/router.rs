@@ -34,6 +34,7 @@ fn table(public: &[String], private: &[String], private_patterns: &str) -> Table
         private_patterns: private_patterns.into(),
         nosumdb_patterns: private_patterns.into(),
         sumdb: None,
+        go_sum: None,
         settings: RouterSettings::default(),
         netrc: false,
         quiet: false,
