@@ -202,36 +202,31 @@ pub fn plan(process: &Process, args: &[OsString], mode: Mode) -> Result<Plan, Pl
     let network = goenv::command::may_reach_network(&project, &go_env, &go_version);
     let config = &loaded.config;
     let router = mode != Mode::Variables;
-    let verdicts =
-        if mode == Mode::Router && decide::routed(router, network, &go_env, &managed, config) {
-            // The router ranks its upstreams by what the cache knows and learns as it serves.
+    let verdicts = if config.force_offline.value {
+        // Offline by request: nothing is probed, nothing refreshed in the background.
+        None
+    } else if mode == Mode::Router && decide::routed(router, network, &go_env, &managed, config) {
+        // The router ranks its upstreams by what the cache knows and learns as it serves.
+        let request = probe_request(&go_env, &managed, config);
+        Some(health::cached_verdicts(
+            process,
+            &request.candidates,
+            &request.settings,
+            SystemTime::now(),
+        ))
+    } else {
+        decide::needs_verdicts(network, &go_env, &managed, config).then(|| {
             let request = probe_request(&go_env, &managed, config);
-            Some(health::cached_verdicts(
+            health::verdicts(
                 process,
                 &request.candidates,
                 &request.settings,
                 SystemTime::now(),
-            ))
-        } else {
-            decide::needs_verdicts(network, &go_env, &managed, config).then(|| {
-                let request = probe_request(&go_env, &managed, config);
-                health::verdicts(
-                    process,
-                    &request.candidates,
-                    &request.settings,
-                    SystemTime::now(),
-                )
-            })
-        };
+            )
+        })
+    };
     let facts = project_facts(&project, &go_env, &go_version);
-    let modcache = Path::new(go_env.get("GOMODCACHE"));
-    let download_dir = modcache.is_absolute().then(|| {
-        modcache
-            .join("cache")
-            .join("download")
-            .display()
-            .to_string()
-    });
+    let download_dir = download_dir(&go_env).map(|d| d.display().to_string());
     let decision = decide::decide(&Inputs {
         network,
         project: &facts,
@@ -370,6 +365,8 @@ impl Plan {
                 main: f.main,
                 workspace: f.workspace,
             }),
+            modcache: download_dir(go_env),
+            offline: routing.offline,
             settings: router::RouterSettings {
                 hedge_delay: r.hedge_delay.value,
                 attempt_timeout: r.attempt_timeout.value,
@@ -562,6 +559,14 @@ fn seed(v: &health::Verdict, settings: &Settings, now: u64) -> Option<router::Se
         latency_ms: v.latency_ms,
         ejected_until: (failing && until > now).then_some(until),
     })
+}
+
+/// `$GOMODCACHE/cache/download`, when GOMODCACHE is absolute (go refuses any other).
+fn download_dir(go_env: &GoEnv) -> Option<PathBuf> {
+    let modcache = Path::new(go_env.get("GOMODCACHE"));
+    modcache
+        .is_absolute()
+        .then(|| modcache.join("cache").join("download"))
 }
 
 /// The real go's version without the `go` prefix (`1.27.3`), from `$GOROOT/VERSION`; empty

@@ -137,7 +137,9 @@ fn router_text(path: &str, routing: &Routing) -> String {
         .map(|(i, u)| vec![format!("  {}.", i + 1), redact(&u.url), standing(u)])
         .collect();
     if rows.is_empty() {
-        out.push_str(if private {
+        out.push_str(if routing.offline {
+            "  none (GOSHIM_OFFLINE=1): the router serves what the module cache holds, else 404\n"
+        } else if private {
             "  none: the router answers 404 and go fetches it directly (GONOPROXY)\n"
         } else {
             "  none: the router answers 404\n"

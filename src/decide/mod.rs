@@ -202,7 +202,8 @@ pub fn needs_verdicts(network: bool, go_env: &GoEnv, managed: &[String], config:
 /// Whether a command goes through the module router: the caller can run one (`router`: the shim
 /// and the commands describing it, not `goshim env`), `[router] enabled` (`GOSHIM_ROUTER=0`
 /// turns it off), the command reaches the network, and goshim chooses GOPROXY (not the user's
-/// own, not `GOSHIM_OFFLINE`). Then nothing is probed before go starts.
+/// own). Then nothing is probed before go starts. Offline (`GOSHIM_OFFLINE`), the router's only
+/// upstream is the module cache.
 pub fn routed(
     router: bool,
     network: bool,
@@ -214,7 +215,6 @@ pub fn routed(
         && config.router.enabled.value
         && network
         && !user_owns(go_env, managed, config, "GOPROXY")
-        && !config.force_offline.value
 }
 
 /// True when `name` is a non-empty process variable the user set (not one goshim exported),

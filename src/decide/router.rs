@@ -51,6 +51,9 @@ pub struct Routing {
     pub own_url_sumdb: Option<SumdbRoutes>,
     /// go falls back to version control after the router's 404 (`,direct`).
     pub direct: bool,
+    /// Offline by request (`GOSHIM_OFFLINE=1`): no upstream at all, the router serves what the
+    /// module cache holds.
+    pub offline: bool,
 }
 
 /// Whether this command is routed: see [`super::routed`].
@@ -122,9 +125,13 @@ fn sumdb_routes(gosumdb: &str) -> Option<SumdbRoutes> {
 
 /// Decides GOPROXY (the router) and GOSUMDB for a routed command, after patterns.rs decided
 /// the private patterns, and returns the routing. `private` are the configured private
-/// proxies.
+/// proxies. Offline by request, the router has no upstream but the module cache.
 pub(super) fn decide_routed(inp: &Inputs<'_>, private: &[String], d: &mut Decision) -> Routing {
     let config = inp.config;
+    let offline = config.force_offline.value;
+    if offline {
+        return decide_offline(inp, d);
+    }
     let public = rank(inp, public_candidates(inp.go_env, inp.managed, config));
     let private: Vec<RankedUpstream> = private
         .iter()
@@ -159,6 +166,59 @@ pub(super) fn decide_routed(inp: &Inputs<'_>, private: &[String], d: &mut Decisi
         ));
     }
     d.set("GOPROXY", value, reasons);
+    let (sumdb, own_url_sumdb) = decide_sumdb(inp, d);
+    Routing {
+        public,
+        private,
+        private_patterns: private_patterns(inp.go_env, config),
+        nosumdb_patterns: nosumdb_patterns(inp, d),
+        sumdb,
+        own_url_sumdb,
+        direct,
+        offline: false,
+    }
+}
+
+/// `GOSHIM_OFFLINE=1`: go gets the router alone, and the router only the module cache — exact
+/// files, lists rebuilt from it, checksum data go cached — so nothing leaves the machine.
+fn decide_offline(inp: &Inputs<'_>, d: &mut Decision) -> Routing {
+    d.set(
+        "GOPROXY",
+        ROUTER_URL.to_string(),
+        vec![
+            "GOSHIM_OFFLINE=1: offline by request; go talks only to goshim's module router on loopback, which serves what the module cache holds (exact files; version lists and @latest rebuilt from it; checksum lookups go cached) and asks no upstream".into(),
+        ],
+    );
+    d.notify(
+        "goshim: offline mode; go gets what the module cache holds, through the router".into(),
+    );
+    let (mut sumdb, mut own_url_sumdb) = decide_sumdb(inp, d);
+    for db in sumdb.iter_mut().chain(own_url_sumdb.iter_mut()) {
+        db.direct.clear();
+    }
+    Routing {
+        public: Vec::new(),
+        private: Vec::new(),
+        private_patterns: private_patterns(inp.go_env, inp.config),
+        nosumdb_patterns: nosumdb_patterns(inp, d),
+        sumdb,
+        own_url_sumdb,
+        direct: false,
+        offline: true,
+    }
+}
+
+/// GONOSUMDB as go will apply it.
+fn nosumdb_patterns(inp: &Inputs<'_>, d: &Decision) -> String {
+    d.get("GONOSUMDB")
+        .unwrap_or_else(|| inp.go_env.get("GONOSUMDB"))
+        .to_string()
+}
+
+/// Decides GOSUMDB (left as go resolves it, or `sumdb.name`) and returns the database go
+/// asks the router about, or the one with its own URL the router checks downloads with.
+fn decide_sumdb(inp: &Inputs<'_>, d: &mut Decision) -> (Option<SumdbRoutes>, Option<SumdbRoutes>) {
+    let config = inp.config;
     let gosumdb = d
         .get("GOSUMDB")
         .unwrap_or_else(|| inp.go_env.get("GOSUMDB"))
@@ -186,22 +246,9 @@ pub(super) fn decide_routed(inp: &Inputs<'_>, private: &[String], d: &mut Decisi
         );
     }
     let final_sumdb = d.get("GOSUMDB").unwrap_or(&gosumdb).to_string();
-    let nosumdb = d
-        .get("GONOSUMDB")
-        .unwrap_or_else(|| inp.go_env.get("GONOSUMDB"))
-        .to_string();
-    let (sumdb, own_url_sumdb) = match sumdb_routes(&final_sumdb) {
+    match sumdb_routes(&final_sumdb) {
         Some(db) if db.via_router => (Some(db), None),
         own => (None, own),
-    };
-    Routing {
-        public,
-        private,
-        private_patterns: private_patterns(inp.go_env, config),
-        nosumdb_patterns: nosumdb,
-        sumdb,
-        own_url_sumdb,
-        direct,
     }
 }
 
@@ -254,9 +301,13 @@ mod tests {
         let d = Case::new("the mainland China alias is the same database at its own URL").routed().user_env("GOSUMDB", "sum.golang.google.cn").check();
         assert_eq!(d.routing.unwrap().own_url_sumdb.map(|s| s.direct), Some(vec!["https://sum.golang.google.cn".to_string()]));
 
+        let d = Case::new("offline by request: the router with the module cache alone").routed().force_offline().sets("GOPROXY", ROUTER_URL).notice("goshim: offline mode; go gets what the module cache holds, through the router").check();
+        let r = d.routing.unwrap();
+        assert!(r.offline && r.public.is_empty() && r.private.is_empty() && !r.direct);
+        assert_eq!(r.sumdb.map(|s| (s.name, s.direct)), Some(("sum.golang.org".into(), vec![])), "lookups from the cache, never the network");
+
         for case in [
             Case::new("the user's own GOPROXY: no router").routed().user_env("GOPROXY", "https://mine.example").keeps("GOPROXY"),
-            Case::new("offline by request: no router").routed().force_offline(),
             Case::new("no network: no router").routed().no_network(),
             Case::new("goshim env: variables only").sets("GOPROXY", LISTED),
         ] {

@@ -847,6 +847,8 @@ mod tests {
             nosumdb_patterns: String::new(),
             sumdb: None,
             go_sum: None,
+            modcache: None,
+            offline: false,
             settings,
             netrc: false,
             quiet: true,

@@ -10,6 +10,7 @@
 //! - `service`: what each request gets (local answers, routes); `memo`: one fetch per thing.
 //! - `fetch`: one request across its upstreams; `spool`: bodies; `server`: hyper.
 //! - `verify`: `.mod` and `.zip` bodies checked against go.sum and the checksum database.
+//! - `modcache`: the module cache as the last upstream (the only one offline).
 //!
 //! Process model. Unix: [`start`] binds the listener in goshim and forks (no exec: the table,
 //! token and socket are already in the child's memory — never in argv or the environment),
@@ -41,6 +42,7 @@ use crate::process::Process;
 mod fake;
 mod fetch;
 mod memo;
+mod modcache;
 mod policy;
 mod request;
 mod server;
@@ -607,6 +609,8 @@ mod tests {
             nosumdb_patterns: String::new(),
             sumdb: None,
             go_sum: None,
+            modcache: None,
+            offline: false,
             settings: RouterSettings::default(),
             netrc: true,
             quiet: false,

@@ -233,6 +233,15 @@ pub fn error_answer(what: &str, outcomes: &[(String, Outcome)]) -> ErrorAnswer {
     }
 }
 
+/// `body` (an error answer's lines) with `extra` as its last line, within go's limits (the
+/// eighth line gives way).
+pub fn with_line(body: &str, extra: &str) -> String {
+    let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
+    lines.truncate(MAX_LINES - 1);
+    lines.push(line(extra));
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
 /// One line: printable ASCII only (anything else becomes `?`), at most 80 bytes.
 fn line(s: &str) -> String {
     let mut out: String = s
@@ -408,5 +417,12 @@ mod tests {
         assert_eq!(lines[7], "and 13 more upstreams");
         let nf = error_answer("example.com/m list", &[("a".into(), Outcome::NotFound)]);
         assert_eq!(nf.body, "not found: example.com/m list\n");
+        let more = with_line(
+            &a.body,
+            "offline: example.com/m list is not in the module cache",
+        );
+        assert_eq!(more.lines().count(), 8);
+        assert!(more.ends_with("offline: example.com/m list is not in the module cache\n"));
+        assert_eq!(with_line("a: x\n", "b"), "a: x\nb\n");
     }
 }

@@ -7,14 +7,17 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use super::fetch::{Ctx, Fetched, Route, fetch};
 use super::memo::{Answer, Flights, Memo, immutable};
+use super::modcache::ModCache;
 use super::policy;
 use super::request::{Kind, Request};
 use super::table::{SumdbRoutes, Table};
 use super::upstreams::Role;
-use super::verify::{self, Check, DbRecord, Sums};
+use super::verify::{self, Check, DbRecord, Judgement, Sums};
 use crate::goenv::gosum::SumKind;
 use crate::goenv::sumdb::VerifierKey;
 use crate::health::SumdbSupport;
@@ -32,6 +35,12 @@ pub struct Service {
     memo: Memo,
     flights: Flights,
     sums: Sums,
+    /// The module cache, the last upstream; the only one when `offline`.
+    cache: Option<ModCache>,
+    offline: bool,
+    quiet: bool,
+    /// The one "serving from the module cache" notice of this run was printed.
+    cache_noticed: AtomicBool,
 }
 
 impl Service {
@@ -50,6 +59,10 @@ impl Service {
                     .as_ref()
                     .and_then(|s| VerifierKey::parse(&s.key).ok()),
             ),
+            cache: table.modcache.as_deref().and_then(ModCache::open),
+            offline: table.offline,
+            quiet: table.quiet,
+            cache_noticed: AtomicBool::new(false),
         }
     }
 
@@ -215,24 +228,49 @@ impl Service {
         routes
     }
 
-    /// Asks the upstreams (checking `.mod` and `.zip` bodies before one can win).
+    /// Asks the upstreams (checking `.mod` and `.zip` bodies before one can win), then the
+    /// module cache: when every upstream failed (a definite 404 stays a 404), when every
+    /// upstream is ejected, and alone offline.
     async fn fetch(self: &Arc<Self>, req: &Arc<Request>) -> Answer {
         let routes = self.routes(req);
-        if routes.is_empty() {
-            let why = match req.module() {
-                Some(m) if policy::is_private(&self.private_patterns, m) => {
-                    "private path, no private upstream"
-                }
-                _ => "no upstream",
-            };
-            return Answer::plain(404, format!("not found: {}\n", req.describe()), why);
-        }
         let check = self.check(req).await;
         if let Some(c) = &check {
             c.prefetch();
         }
+        if routes.is_empty() {
+            if let Some(answer) = self.cached(req, check.as_deref(), "module cache").await {
+                return answer;
+            }
+            let what = req.describe();
+            return match req.module() {
+                _ if self.offline => Answer::plain(
+                    404,
+                    format!("offline (GOSHIM_OFFLINE=1): {what} is not in the module cache\n"),
+                    "offline, not in the module cache",
+                ),
+                Some(m) if policy::is_private(&self.private_patterns, m) => Answer::plain(
+                    404,
+                    format!("not found: {what}\n"),
+                    "private path, no private upstream",
+                ),
+                _ => Answer::plain(404, format!("not found: {what}\n"), "no upstream"),
+            };
+        }
         let up = &self.ctx.upstreams;
-        match fetch(&self.ctx, req, routes, check).await {
+        let now = Instant::now();
+        if routes.iter().all(|r| up.ejected(r.upstream, now))
+            && let Some(answer) = self
+                .cached(
+                    req,
+                    check.as_deref(),
+                    "module cache, every upstream ejected",
+                )
+                .await
+        {
+            self.notice_cache(req);
+            return answer;
+        }
+        match fetch(&self.ctx, req, routes, check.clone()).await {
             Fetched::Found {
                 body,
                 via,
@@ -243,10 +281,63 @@ impl Service {
                 body,
                 how: format!("via {} ({attempts} attempts)", up.label(via)),
             },
+            Fetched::Error { answer, attempts } if answer.status == 404 => {
+                Answer::plain(404, answer.body, format!("({attempts} attempts)"))
+            }
             Fetched::Error { answer, attempts } => {
-                Answer::plain(answer.status, answer.body, format!("({attempts} attempts)"))
+                if let Some(cached) = self
+                    .cached(req, check.as_deref(), "module cache, no upstream answered")
+                    .await
+                {
+                    self.notice_cache(req);
+                    return cached;
+                }
+                let mut body = answer.body;
+                if self.cache.is_some() {
+                    body = policy::with_line(
+                        &body,
+                        &format!("offline: {} is not in the module cache", req.describe()),
+                    );
+                }
+                Answer::plain(answer.status, body, format!("({attempts} attempts)"))
             }
         }
+    }
+
+    /// The one notice of a run that upstreams failed and the module cache answers.
+    fn notice_cache(&self, req: &Request) {
+        if !self.quiet && !self.cache_noticed.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "goshim: no upstream answers ({}); serving what the module cache holds (offline)",
+                req.describe()
+            );
+        }
+    }
+
+    /// The module cache's answer to `req`, when it has one that passes the checks a fetched
+    /// body passes (for a zip, the hash go recorded with it).
+    async fn cached(&self, req: &Arc<Request>, check: Option<&Check>, how: &str) -> Option<Answer> {
+        let cache = self.cache.clone()?;
+        let r = Arc::clone(req);
+        let found = tokio::task::spawn_blocking(move || cache.answer(&r))
+            .await
+            .ok()
+            .flatten()?;
+        if let Some(check) = check {
+            let judgement = match &found.ziphash {
+                Some(h1) => check.judge(h1).await,
+                None => check.verify(&found.body, None).await.ok()?,
+            };
+            if matches!(judgement, Judgement::Mismatch { .. }) {
+                return None;
+            }
+        }
+        Some(Answer {
+            status: 200,
+            content_type: policy::content_type(req),
+            body: found.body,
+            how: how.to_string(),
+        })
     }
 }
 
@@ -291,6 +382,8 @@ mod tests {
             nosumdb_patterns: "nosum.example".into(),
             sumdb,
             go_sum: None,
+            modcache: None,
+            offline: false,
             settings: RouterSettings {
                 hedge_delay: Duration::from_millis(200),
                 ..RouterSettings::default()

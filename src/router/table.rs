@@ -31,6 +31,13 @@ pub struct Table {
     /// checks `.mod` and `.zip` bodies against them before serving.
     #[serde(default)]
     pub go_sum: Option<GoSumFiles>,
+    /// `$GOMODCACHE/cache/download`: the last upstream, read-only, for what every upstream
+    /// failed to answer (`None`: go has no module cache).
+    #[serde(default)]
+    pub modcache: Option<PathBuf>,
+    /// Offline (`GOSHIM_OFFLINE=1`): the module cache is the only upstream.
+    #[serde(default)]
+    pub offline: bool,
     pub settings: RouterSettings,
     /// Send `.netrc` credentials to https upstreams (GOAUTH uses netrc).
     pub netrc: bool,
@@ -187,6 +194,8 @@ impl Table {
             "private_patterns": self.private_patterns,
             "nosumdb_patterns": self.nosumdb_patterns,
             "sumdb": self.sumdb,
+            "modcache": self.modcache,
+            "offline": self.offline,
             "settings": self.settings,
             "netrc": self.netrc,
         });
@@ -217,6 +226,8 @@ mod tests {
             nosumdb_patterns: "corp.example".into(),
             sumdb: None,
             go_sum: None,
+            modcache: None,
+            offline: false,
             settings: RouterSettings::default(),
             netrc: true,
             quiet: false,

@@ -439,6 +439,8 @@ mod tests {
             nosumdb_patterns: String::new(),
             sumdb: None,
             go_sum: None,
+            modcache: None,
+            offline: false,
             settings: RouterSettings::default(),
             netrc: false,
             quiet: true,

@@ -22,6 +22,7 @@ mod install;
 mod nested;
 mod release;
 mod routed;
+mod routed_offline;
 mod routed_verify;
 mod router;
 mod shells;

@@ -35,6 +35,8 @@ fn table(public: &[String], private: &[String], private_patterns: &str) -> Table
         nosumdb_patterns: private_patterns.into(),
         sumdb: None,
         go_sum: None,
+        modcache: None,
+        offline: false,
         settings: RouterSettings::default(),
         netrc: false,
         quiet: false,
