@@ -499,3 +499,54 @@ fn credentials_do_not_come_back_after_a_redirect_through_another_host() {
         !format!("{}{}", r.stderr_text(), String::from_utf8_lossy(&r.stdout)).contains("s3cret")
     );
 }
+
+/// One router, 20 go processes at once, each with a module cache of its own (so go's own cache
+/// cannot hide a second request): ten list five module versions, ten download them. Each
+/// immutable file (`.info`, `.mod`, `.zip` of a version) reaches the upstream once.
+#[test]
+fn twenty_parallel_go_processes_fetch_each_immutable_file_once() {
+    let modules: Vec<Module> = (0..5)
+        .map(|i| {
+            Module::new(&format!("example.com/shared{i}"), "v1.0.0")
+                .file("x.go", format!("package shared{i}\n"))
+        })
+        .collect();
+    let up = Proxy::serving(modules.clone());
+    let bed = Bed::new(&table(&[up.url()], &[], ""));
+    let targets: Vec<String> = modules
+        .iter()
+        .map(|m| format!("{}@{}", m.path(), m.version()))
+        .collect();
+    let script = format!(
+        "i=1; while [ $i -le 20 ]; do \
+           if [ $i -le 10 ]; then c='list -m -json'; else c='mod download -json'; fi; \
+           (GOMODCACHE=\"$PWD/mc$i\" go $c {targets} > out$i 2> err$i; echo $? > code$i) & \
+           i=$((i+1)); \
+         done; wait",
+        targets = targets.join(" ")
+    );
+    let r = bounded::run(
+        &mut bed.command(Path::new("/bin/sh"), &["-c", &script]),
+        Duration::from_secs(120),
+    );
+    ok(&r);
+    for i in 1..=20 {
+        let read = |name: &str| {
+            std::fs::read_to_string(bed.tmp.path().join(format!("{name}{i}"))).unwrap_or_default()
+        };
+        assert_eq!(read("code").trim(), "0", "go #{i}: {}", read("err"));
+        let out = read("out");
+        assert_eq!(out.matches("\"Version\": \"v1.0.0\"").count(), 5, "{out}");
+        assert!(!out.contains("\"Error\""), "{out}");
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for path in up.paths() {
+        *counts.entry(path).or_default() += 1;
+    }
+    for m in &modules {
+        for ext in ["info", "mod", "zip"] {
+            let path = format!("/{}/@v/v1.0.0.{ext}", m.path());
+            assert_eq!(counts.get(&path), Some(&1), "{path}: {counts:?}");
+        }
+    }
+}
