@@ -376,6 +376,7 @@ impl Plan {
             netrc: settings.netrc,
             quiet: config.shim.quiet.value,
             debug: config.debug_log.value,
+            progress: progress_lines(config.shim.quiet.value, config.debug_log.value),
             probe_label: health::probe::probe_label(&candidates, &settings),
         })
     }
@@ -559,6 +560,14 @@ fn seed(v: &health::Verdict, settings: &Settings, now: u64) -> Option<router::Se
         latency_ms: v.latency_ms,
         ejected_until: (failing && until > now).then_some(until),
     })
+}
+
+/// Whether the router prints progress lines for long downloads: while goshim's stderr is a
+/// terminal (decided here, before the router starts) and goshim is not quiet, or always under
+/// `GOSHIM_LOG=debug`. goshim prints no colour, so `NO_COLOR` asks nothing more of it.
+fn progress_lines(quiet: bool, debug: bool) -> bool {
+    use std::io::IsTerminal;
+    debug || (!quiet && std::io::stderr().is_terminal())
 }
 
 /// `$GOMODCACHE/cache/download`, when GOMODCACHE is absolute (go refuses any other).

@@ -34,6 +34,10 @@ const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// How often a waiting request looks again (ejections by other requests, budget).
 const TICK: Duration = Duration::from_millis(250);
+/// A zip download still running after this long gets progress lines (with `Ctx::progress`),
+/// one per [`PROGRESS_EVERY`].
+const PROGRESS_AFTER: Duration = Duration::from_secs(2);
+const PROGRESS_EVERY: Duration = Duration::from_secs(3);
 
 /// What every request of one router shares.
 #[derive(Debug)]
@@ -44,6 +48,9 @@ pub struct Ctx {
     pub upstreams: Upstreams,
     /// Where spooled zips go (unlinked at once).
     pub spool_dir: PathBuf,
+    /// Print progress lines for long zip downloads (goshim decided: stderr is a terminal and
+    /// not quiet, or `GOSHIM_LOG=debug`).
+    pub progress: bool,
     rng: AtomicU64,
 }
 
@@ -62,6 +69,7 @@ impl Ctx {
             settings,
             upstreams,
             spool_dir,
+            progress: false,
             rng: AtomicU64::new(seed | 1),
         }
     }
@@ -152,6 +160,8 @@ struct ProgressInner {
     headers: Option<Instant>,
     last: Instant,
     bytes: u64,
+    /// The announced `Content-Length`.
+    total: Option<u64>,
     /// The body is complete and being checked: not stalled, whatever the time.
     checking: bool,
 }
@@ -164,6 +174,7 @@ impl Progress {
                 headers: None,
                 last: now,
                 bytes: 0,
+                total: None,
                 checking: false,
             }),
         }
@@ -173,11 +184,12 @@ impl Progress {
         *self.m.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn headers(&self) {
+    fn headers(&self, total: Option<u64>) {
         let mut g = self.m.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         g.headers = Some(now);
         g.last = now;
+        g.total = total;
     }
 
     fn bytes(&self, n: usize) {
@@ -212,6 +224,84 @@ impl Progress {
             None => silent,
         }
     }
+}
+
+/// Progress lines of one zip request: after [`PROGRESS_AFTER`], one per [`PROGRESS_EVERY`]
+/// for the attempt that got furthest (module@version, bytes of total, rate, upstream), and a
+/// last line once it is done. Upstreams are named by label: never a token or credentials.
+struct Report {
+    next: Instant,
+    printed: bool,
+}
+
+impl Report {
+    fn new(started: Instant) -> Report {
+        Report {
+            next: started + PROGRESS_AFTER,
+            printed: false,
+        }
+    }
+
+    /// The furthest running attempt: its upstream and progress.
+    fn furthest(runs: &[Run]) -> Option<(usize, ProgressInner)> {
+        runs.iter()
+            .filter(|r| r.st == St::Running)
+            .filter_map(|r| Some((r.upstream, r.progress.as_ref()?.get())))
+            .filter(|(_, p)| p.headers.is_some())
+            .max_by_key(|(_, p)| p.bytes)
+    }
+
+    fn tick(&mut self, ctx: &Ctx, req: &Request, runs: &[Run], now: Instant) {
+        if now < self.next {
+            return;
+        }
+        self.next = now + PROGRESS_EVERY;
+        let Some((u, p)) = Report::furthest(runs) else {
+            return;
+        };
+        let label = ctx.upstreams.label(u);
+        let what = req.describe();
+        let line = if p.checking {
+            format!("goshim: checking {what} ({}) from {label}", mb(p.bytes))
+        } else {
+            let secs = p
+                .headers
+                .map_or(0.0, |h| now.duration_since(h).as_secs_f64());
+            let rate = if secs > 0.0 {
+                format!(", {}/s", mb((p.bytes as f64 / secs) as u64))
+            } else {
+                String::new()
+            };
+            let of = match p.total {
+                Some(t) if t > 0 => format!(" of {} ({}%)", mb(t), p.bytes.saturating_mul(100) / t),
+                _ => String::new(),
+            };
+            format!(
+                "goshim: downloading {what}: {}{of}{rate} from {label}",
+                mb(p.bytes)
+            )
+        };
+        eprintln!("{}", sanitize(&line));
+        self.printed = true;
+    }
+
+    /// The closing line, when progress was shown.
+    fn done(&self, ctx: &Ctx, req: &Request, via: usize, bytes: u64, started: Instant) {
+        if self.printed {
+            eprintln!(
+                "goshim: downloaded {}: {} in {:.1} s from {}",
+                sanitize(&req.describe()),
+                mb(bytes),
+                started.elapsed().as_secs_f64(),
+                ctx.upstreams.label(via)
+            );
+        }
+    }
+}
+
+/// `12.3 MB` (decimal megabytes).
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,8 +364,12 @@ pub async fn fetch(
     let mut set: JoinSet<(usize, AttemptResult)> = JoinSet::new();
     let mut deadline = started + ctx.settings.request_timeout;
     let mut attempts = 0u32;
+    let mut report = (zip && ctx.progress).then(|| Report::new(started));
     loop {
         let now = Instant::now();
+        if let Some(r) = &mut report {
+            r.tick(ctx, req, &runs, now);
+        }
         if let Some(answer) = conclude(ctx, req, &runs, now) {
             return Fetched::Error { answer, attempts };
         }
@@ -328,7 +422,10 @@ pub async fn fetch(
         if running > 0 && hedge(ctx, req, &check, &mut runs, &mut set, &mut attempts, now) {
             continue;
         }
-        let wake = next_wake(ctx, &runs, now, deadline);
+        let mut wake = next_wake(ctx, &runs, now, deadline);
+        if let Some(r) = &report {
+            wake = wake.min(r.next.max(now + Duration::from_millis(1)));
+        }
         tokio::select! {
             Some(joined) = set.join_next(), if !set.is_empty() => {
                 let (j, result) = match joined {
@@ -336,7 +433,12 @@ pub async fn fetch(
                     Err(_) => continue,
                 };
                 if let Some(found) = finish_attempt(ctx, req, &mut runs, j, result, deadline) {
-                    return Fetched::Found { body: found, via: runs[j].upstream, attempts };
+                    let via = runs[j].upstream;
+                    if let Some(r) = &report {
+                        let bytes = runs[j].progress.as_ref().map_or(0, |p| p.get().bytes);
+                        r.done(ctx, req, via, bytes, started);
+                    }
+                    return Fetched::Found { body: found, via, attempts };
                 }
             }
             _ = tokio::time::sleep_until(wake.into()) => {}
@@ -593,7 +695,7 @@ async fn attempt(
         Ok(Err(e)) => return AttemptResult::Failed(classify(&e)),
         Ok(Ok(r)) => r,
     };
-    progress.headers();
+    progress.headers(resp.content_length());
     ctx.upstreams.headers(upstream, progress.started.elapsed());
     let status = resp.status().as_u16();
     match status {
@@ -853,6 +955,7 @@ mod tests {
             netrc: false,
             quiet: true,
             debug: false,
+            progress: false,
             probe_label: String::new(),
         };
         Arc::new(Ctx::new(

@@ -290,14 +290,16 @@ fn context(process: &Process, table: &Table) -> Result<fetch::Ctx, String> {
         },
     )?;
     let seed = getrandom::u64().unwrap_or(0x9e37_79b9_7f4a_7c15);
-    Ok(fetch::Ctx::new(
+    let mut ctx = fetch::Ctx::new(
         client,
         net.netrc(table.netrc),
         table.settings,
         upstreams::Upstreams::new(table, Instant::now(), SystemTime::now()),
         process.temp_dir().to_path_buf(),
         seed,
-    ))
+    );
+    ctx.progress = table.progress;
+    Ok(ctx)
 }
 
 /// Writes the observations into the verdict cache (skipped when another process holds it).
@@ -615,6 +617,7 @@ mod tests {
             netrc: true,
             quiet: false,
             debug: false,
+            progress: false,
             probe_label: String::new(),
         }
     }

@@ -48,6 +48,10 @@ pub struct Table {
     /// credentials.
     #[serde(default)]
     pub debug: bool,
+    /// Progress lines for zip downloads running longer than a few seconds: goshim decided it
+    /// before starting the router (stderr is a terminal and not quiet, or `GOSHIM_LOG=debug`).
+    #[serde(default)]
+    pub progress: bool,
     /// The verdict cache's probe label (`health::probe::probe_label`) under which the router
     /// records what it saw of an upstream the cache does not know yet; empty: only verdicts
     /// already cached are updated.
@@ -232,6 +236,7 @@ mod tests {
             netrc: true,
             quiet: false,
             debug: false,
+            progress: false,
             probe_label: String::new(),
         }
     }

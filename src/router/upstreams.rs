@@ -445,6 +445,7 @@ mod tests {
             netrc: false,
             quiet: true,
             debug: false,
+            progress: false,
             probe_label: String::new(),
         }
     }

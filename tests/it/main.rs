@@ -23,6 +23,7 @@ mod nested;
 mod release;
 mod routed;
 mod routed_offline;
+mod routed_progress;
 mod routed_verify;
 mod router;
 mod shells;

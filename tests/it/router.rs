@@ -41,6 +41,7 @@ fn table(public: &[String], private: &[String], private_patterns: &str) -> Table
         netrc: false,
         quiet: false,
         debug: false,
+        progress: false,
         probe_label: String::new(),
     }
 }

@@ -89,6 +89,9 @@ pub enum Fault {
     },
     /// Answer everything normally after waiting this long (the connection stays silent).
     Delay(Duration),
+    /// Send the normal answer at this many bytes per second (in chunks of about 64 KiB), as a
+    /// slow link does.
+    Throttle(u64),
     /// Serve normally, except that a module's `.zip` holds other bytes
     /// ([`Module::tampered`]: a file changed, `Content-Length` exact), so go's h1 check fails.
     TamperZip,
@@ -769,6 +772,12 @@ fn serve_conn<S: Read + Write>(inner: &Inner, stream: &mut S) {
             }
             inner.normal_answer(&path)
         }
+        Fault::Throttle(rate) => {
+            if let Some(a) = inner.normal_answer(&path) {
+                throttle(inner, stream, &a, rate);
+            }
+            return;
+        }
         Fault::TamperZip => inner.tampered_answer(&path, Tamper::Zip),
         Fault::TamperMod => inner.tampered_answer(&path, Tamper::Mod),
         Fault::SumdbLookupHang => {
@@ -860,6 +869,19 @@ fn trickle<S: Write>(inner: &Inner, stream: &mut S, answer: &Answer, delay: Dura
             || stream.write_all(std::slice::from_ref(byte)).is_err()
             || stream.flush().is_err()
         {
+            return;
+        }
+    }
+}
+
+fn throttle<S: Write>(inner: &Inner, stream: &mut S, answer: &Answer, bytes_per_sec: u64) {
+    if stream.write_all(&head(answer)).is_err() || stream.flush().is_err() {
+        return;
+    }
+    let chunk = 64 * 1024;
+    let pause = Duration::from_secs_f64(chunk as f64 / bytes_per_sec.max(1) as f64);
+    for part in answer.body.chunks(chunk) {
+        if stream.write_all(part).is_err() || stream.flush().is_err() || inner.wait_or_stop(pause) {
             return;
         }
     }
