@@ -1,7 +1,9 @@
 //! `goshim doctor`: everything goshim knows about this directory — the real go, the project,
-//! the configuration and its trust, the proxy verdicts, the variables it would set and why —
-//! and numbered warnings for every problem found. Exit status 1 when there is one.
+//! the configuration and its trust, the proxy verdicts, what the last runs' module routers saw
+//! of each upstream, the variables it would set and why — and numbered warnings for every
+//! problem found. Exit status 1 when there is one.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,6 +16,7 @@ use crate::env_vars::PATH;
 use crate::exit::{self, Exit};
 use crate::goenv::project::{Project, ProjectContext, WorkFile};
 use crate::goenv::{ProxyEntry, ProxyScheme, parse_proxy_list};
+use crate::health::cache::{RouterStats, Store};
 use crate::health::{Verdict, Verdicts};
 use crate::http::redact;
 use crate::plan::{Decided, Plan};
@@ -27,13 +30,14 @@ pub fn run(process: &Process, as_json: bool) -> ExitCode {
     let now = report::now_secs();
     let warnings = warnings(process, &plan);
     let vendor = plan.decided.as_ref().map(|d| build_vendor_mode(process, d));
+    let routers = Store::default_location(process).router_stats();
     if as_json {
-        match serde_json::to_string_pretty(&to_json(&plan, vendor, &warnings, now)) {
+        match serde_json::to_string_pretty(&to_json(&plan, vendor, &routers, &warnings, now)) {
             Ok(text) => println!("{text}"),
             Err(err) => return exit::fail(err, Exit::Problem),
         }
     } else {
-        print!("{}", text(&plan, vendor, &warnings, now));
+        print!("{}", text(&plan, vendor, &routers, &warnings, now));
     }
     if warnings.is_empty() {
         ExitCode::SUCCESS
@@ -252,7 +256,13 @@ fn verdicts_json(v: Option<&Verdicts>, now: u64) -> (Value, Value, Value) {
 }
 
 /// The whole report as JSON.
-pub fn to_json(plan: &Plan, vendor: Option<bool>, warnings: &[String], now: u64) -> Value {
+pub fn to_json(
+    plan: &Plan,
+    vendor: Option<bool>,
+    routers: &BTreeMap<String, RouterStats>,
+    warnings: &[String],
+    now: u64,
+) -> Value {
     let d = plan.decided.as_ref();
     let (files, ignored) = config_json(plan.loaded.as_ref());
     let (proxies, sumdbs, origin) = verdicts_json(d.and_then(|d| d.verdicts.as_ref()), now);
@@ -304,6 +314,7 @@ pub fn to_json(plan: &Plan, vendor: Option<bool>, warnings: &[String], now: u64)
         "verdicts_from": origin,
         "proxies": proxies,
         "sumdbs": sumdbs,
+        "router": router_json(routers, now),
         "variables": variables,
         "notice": d.and_then(|d| d.decision.notice.clone()),
         "warnings": warnings,
@@ -316,7 +327,13 @@ fn or_dash(v: Option<&str>) -> String {
 }
 
 /// The whole report in words.
-pub fn text(plan: &Plan, vendor: Option<bool>, warnings: &[String], now: u64) -> String {
+pub fn text(
+    plan: &Plan,
+    vendor: Option<bool>,
+    routers: &BTreeMap<String, RouterStats>,
+    warnings: &[String],
+    now: u64,
+) -> String {
     let d = plan.decided.as_ref();
     let mut out = format!("goshim {}\n\n", env!("CARGO_PKG_VERSION"));
     out.push_str(&format!(
@@ -402,6 +419,7 @@ pub fn text(plan: &Plan, vendor: Option<bool>, warnings: &[String], now: u64) ->
     }
     if let Some(d) = d {
         out.push_str(&verdicts_text(d.verdicts.as_ref(), now));
+        out.push_str(&router_text(routers, now));
         out.push_str(&format!(
             "\nvariables (for `go {}` here)\n",
             report::NETWORK_ARGV.join(" ")
@@ -477,6 +495,73 @@ fn verdicts_text(v: Option<&Verdicts>, now: u64) -> String {
         rows.push(row(format!("{n} (direct)"), x, "-".into()));
     }
     format!("\nproxies ({from})\n{}", report::columns(&rows))
+}
+
+/// What the module routers of the last runs saw of each upstream (this network).
+fn router_json(stats: &BTreeMap<String, RouterStats>, now: u64) -> Value {
+    Value::Array(
+        stats
+            .iter()
+            .map(|(url, s)| {
+                let t = s.total();
+                json!({
+                    "name": redact(url),
+                    "runs": s.runs.len(),
+                    "requests": t.requests,
+                    "failures": t.failures,
+                    "p50_ms": s.latency(50),
+                    "p95_ms": s.latency(95),
+                    "passed_over": t.passed_over,
+                    "mismatches": t.mismatches,
+                    "age_s": (t.at > 0).then(|| now.saturating_sub(t.at)),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn router_text(stats: &BTreeMap<String, RouterStats>, now: u64) -> String {
+    if stats.is_empty() {
+        return "\nrouter (the last runs)\n  no module router has run on this network yet\n".into();
+    }
+    let ms = |v: Option<u64>| v.map_or("-".into(), |ms| format!("{ms} ms"));
+    let mut rows = vec![
+        [
+            "  UPSTREAM",
+            "RUNS",
+            "REQUESTS",
+            "FAILED",
+            "LATENCY P50",
+            "LATENCY P95",
+            "PASSED OVER",
+            "MISMATCHES",
+            "AGE",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (url, s) in stats {
+        let t = s.total();
+        rows.push(vec![
+            format!("  {}", redact(url)),
+            s.runs.len().to_string(),
+            t.requests.to_string(),
+            t.failures.to_string(),
+            ms(s.latency(50)),
+            ms(s.latency(95)),
+            t.passed_over.to_string(),
+            t.mismatches.to_string(),
+            if t.at > 0 {
+                format!("{} s", now.saturating_sub(t.at))
+            } else {
+                "-".into()
+            },
+        ]);
+    }
+    format!(
+        "\nrouter (the last runs, counted together)\n{}",
+        report::columns(&rows)
+    )
 }
 
 #[cfg(test)]

@@ -60,6 +60,67 @@ pub struct Network {
     pub proxies: BTreeMap<String, Verdict>,
     /// By checksum database base URL, without userinfo.
     pub sumdbs: BTreeMap<String, Verdict>,
+    /// What the module routers of the last runs saw, by upstream (keyed as the verdicts are).
+    /// Absent from files written before the router kept it: read as empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub router: BTreeMap<String, RouterStats>,
+}
+
+/// Router runs kept per upstream, and latency samples (the newest).
+const MAX_RUNS: usize = 8;
+const MAX_SAMPLES: usize = 64;
+
+/// One router run's counts for one upstream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStats {
+    /// When the run ended (Unix seconds).
+    pub at: u64,
+    /// Attempts sent to it.
+    pub requests: u64,
+    /// Attempts that failed (errors, timeouts, bodies that did not pass the checks).
+    pub failures: u64,
+    /// Times it was passed over: it sent nothing for its hedge delay, or was ejected.
+    pub passed_over: u64,
+    /// Bodies whose `h1:` hash was not the one go requires.
+    pub mismatches: u64,
+}
+
+/// What the routers of the last runs saw of one upstream: at most [`MAX_RUNS`] runs, and the
+/// newest [`MAX_SAMPLES`] latencies (time to response headers, ms).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterStats {
+    pub runs: Vec<RunStats>,
+    pub latency_ms: Vec<u64>,
+}
+
+impl RouterStats {
+    fn add(&mut self, run: RunStats, samples: &[u64]) {
+        self.runs.push(run);
+        let extra = self.runs.len().saturating_sub(MAX_RUNS);
+        self.runs.drain(..extra);
+        self.latency_ms.extend_from_slice(samples);
+        let extra = self.latency_ms.len().saturating_sub(MAX_SAMPLES);
+        self.latency_ms.drain(..extra);
+    }
+
+    /// The runs' counts added up (`at`: the last run's end).
+    pub fn total(&self) -> RunStats {
+        self.runs.iter().fold(RunStats::default(), |t, r| RunStats {
+            at: t.at.max(r.at),
+            requests: t.requests + r.requests,
+            failures: t.failures + r.failures,
+            passed_over: t.passed_over + r.passed_over,
+            mismatches: t.mismatches + r.mismatches,
+        })
+    }
+
+    /// The `p`th percentile (nearest rank) of the latency samples.
+    pub fn latency(&self, p: usize) -> Option<u64> {
+        let mut v = self.latency_ms.clone();
+        v.sort_unstable();
+        let rank = (p * v.len()).div_ceil(100).max(1);
+        v.get(rank - 1).copied()
+    }
 }
 
 /// How usable a cached verdict is.
@@ -166,6 +227,9 @@ pub struct Observed {
     pub latency_ms: Option<u64>,
     /// Learned: whether the proxy proxies the checksum database (`None`: keep what is cached).
     pub sumdb: Option<super::SumdbSupport>,
+    /// This run's counts (`at` is set when recorded) and latency samples, for doctor. With
+    /// `status` [`Status::Unknown`] only these are recorded.
+    pub stats: Option<(RunStats, Vec<u64>)>,
 }
 
 /// The request a background refresh works on, passed in `GOSHIM_PROBE_REQUEST`.
@@ -444,7 +508,7 @@ impl Store {
     }
 
     /// Merges what a module router observed while it served (one entry per upstream it used)
-    /// into the cache, so the next command ranks from it. Bounded in time: when another
+    /// into the cache, so the next command ranks from it, and its counts for doctor. Bounded in time: when another
     /// process holds the write lock, nothing is written (`Ok(false)`). A proxy the cache does
     /// not know yet is recorded under `probe_label`; with an empty label it is left out.
     pub fn record_observed(
@@ -466,6 +530,19 @@ impl Store {
         let net = file.networks.entry(fingerprint(&self.net)).or_default();
         net.used_at = net.used_at.max(checked_at);
         for o in observed {
+            if let Some((run, samples)) = &o.stats {
+                let run = RunStats {
+                    at: checked_at,
+                    ..run.clone()
+                };
+                net.router
+                    .entry(without_userinfo(&o.url))
+                    .or_default()
+                    .add(run, samples);
+            }
+            if o.status == Status::Unknown {
+                continue;
+            }
             let key = without_userinfo(&o.url);
             let map = if o.database {
                 &mut net.sumdbs
@@ -502,6 +579,15 @@ impl Store {
             let _ = std::fs::remove_file(&tmp);
         })?;
         Ok(true)
+    }
+
+    /// What the module routers of the last runs saw on this network, by upstream.
+    pub fn router_stats(&self) -> BTreeMap<String, RouterStats> {
+        self.load()
+            .networks
+            .remove(&fingerprint(&self.net))
+            .map(|n| n.router)
+            .unwrap_or_default()
     }
 
     /// Starts one detached `goshim probe --background` unless a refresh is already running.
@@ -745,6 +831,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             sumdbs: BTreeMap::new(),
+            router: BTreeMap::new(),
         }
     }
 
@@ -813,6 +900,7 @@ mod tests {
             reason: Reason::Answered,
             latency_ms: Some(12),
             sumdb: None,
+            stats: None,
         };
         let label = "golang.org/x/text@v0.3.0";
         assert!(
@@ -878,6 +966,71 @@ mod tests {
         assert_eq!(
             store.load().networks["net"].proxies["https://a.example"].status,
             Status::Healthy
+        );
+    }
+
+    #[test]
+    fn router_stats_are_kept_next_to_the_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        let run = |requests, failures| RunStats {
+            at: 0,
+            requests,
+            failures,
+            passed_over: 1,
+            mismatches: 0,
+        };
+        let seen = |status: Status, stats| Observed {
+            url: "https://u:pw@a.example".into(),
+            database: false,
+            status,
+            reason: Reason::Answered,
+            latency_ms: Some(12),
+            sumdb: None,
+            stats: Some(stats),
+        };
+        for i in 0..10u64 {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + i);
+            let status = if i == 9 {
+                Status::Unknown
+            } else {
+                Status::Healthy
+            };
+            store
+                .record_observed(&[seen(status, (run(3, i), vec![i; 10]))], "p@v1", now)
+                .unwrap();
+        }
+        let stats = store.router_stats();
+        let a = &stats["https://a.example"];
+        assert_eq!(a.runs.len(), MAX_RUNS, "the last runs only");
+        assert_eq!(a.runs.last().unwrap().at, 1_000_009);
+        let total = a.total();
+        assert_eq!(
+            (total.requests, total.failures),
+            (24, 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9)
+        );
+        assert_eq!(a.latency_ms.len(), MAX_SAMPLES);
+        assert_eq!(a.latency(50), Some(6));
+        assert_eq!(a.latency(95), Some(9));
+        // The verdict comes from the last run that had one.
+        let net = store.load().networks.into_values().next().unwrap();
+        assert_eq!(net.proxies["https://a.example"].checked_at, 1_000_008);
+    }
+
+    #[test]
+    fn a_cache_file_without_router_stats_is_read_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        let old = r#"{"version":1,"networks":{"x":{"used_at":5,"proxies":{"https://a.example":{"status":"healthy","reason":{"kind":"answered"},"latency_ms":3,"sumdb":"supported","checked_at":5,"failures":0,"probe":"p@v1"}},"sumdbs":{}}}}"#;
+        std::fs::write(dir.path().join(FILE_NAME), old).unwrap();
+        let f = store.load();
+        let net = &f.networks["x"];
+        assert_eq!(net.proxies.len(), 1, "{f:?}");
+        assert!(net.router.is_empty());
+        let text = serde_json::to_string(&f).unwrap();
+        assert!(
+            !text.contains("router"),
+            "nothing new written for nothing seen: {text}"
         );
     }
 

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::env_vars::GOSHIM_ROUTER_URL;
-use crate::health::cache::{Observed, Store};
+use crate::health::cache::{Observed, RunStats, Store};
 use crate::health::{Reason, Status};
 use crate::http::{self, ClientOptions, NetEnv};
 use crate::process::Process;
@@ -315,10 +315,11 @@ fn record(process: &Process, table: &Table, observations: &[upstreams::Observati
     );
 }
 
-/// One upstream's run as a verdict: it answered (healthy), or its last attempts failed
-/// (unhealthy, with the last reason). A run where it only said "not found" says nothing about
-/// the proxy — go asks for modules that exist nowhere (prefix probes, typos) — and is not
-/// recorded: a "reachable" verdict would drop a healthy public proxy from the variables.
+/// One upstream's run as a verdict — it answered (healthy), or its last attempts failed
+/// (unhealthy, with the last reason) — and its counts for doctor. A run where it only said
+/// "not found" says nothing about the proxy (go asks for modules that exist nowhere: prefix
+/// probes, typos) and leaves its verdict as it was: a "reachable" verdict would drop a healthy
+/// public proxy from the variables. `None` for an upstream the run never involved.
 fn observed(o: &upstreams::Observation) -> Option<Observed> {
     let database = o.role == upstreams::Role::SumdbDirect;
     let (status, reason) = match &o.failing {
@@ -336,7 +337,15 @@ fn observed(o: &upstreams::Observation) -> Option<Observed> {
             },
         ),
         None if o.successes > 0 => (Status::Healthy, Reason::Answered),
+        None if o.requests + o.passed_over > 0 => (Status::Unknown, Reason::NotProbed),
         None => return None,
+    };
+    let stats = RunStats {
+        at: 0,
+        requests: o.requests,
+        failures: o.failures,
+        passed_over: o.passed_over,
+        mismatches: o.mismatches,
     };
     Some(Observed {
         url: o.url.clone(),
@@ -345,6 +354,7 @@ fn observed(o: &upstreams::Observation) -> Option<Observed> {
         reason,
         latency_ms: o.p50_ms,
         sumdb: o.sumdb,
+        stats: Some((stats, o.samples.clone())),
     })
 }
 
@@ -669,6 +679,7 @@ mod tests {
             mismatches: 0,
             p50_ms: Some(40),
             p95_ms: Some(90),
+            samples: vec![40, 90],
             failing: None,
             sumdb: None,
             ejected: false,
@@ -692,9 +703,20 @@ mod tests {
                 detail: "router: answered 502".into()
             }
         );
+        let passed_over = upstreams::Observation {
+            successes: 0,
+            not_found: 0,
+            requests: 0,
+            passed_over: 2,
+            ..base.clone()
+        };
+        let v = observed(&passed_over).unwrap();
+        assert_eq!(v.status, Status::Unknown, "only counts to record");
+        assert_eq!(v.stats.unwrap().0.passed_over, 2);
         let idle = upstreams::Observation {
             successes: 0,
             not_found: 0,
+            requests: 0,
             ..base
         };
         assert_eq!(observed(&idle), None);

@@ -88,6 +88,8 @@ pub struct Observation {
     pub mismatches: u64,
     pub p50_ms: Option<u64>,
     pub p95_ms: Option<u64>,
+    /// Its latency samples (time to response headers, ms), oldest first.
+    pub samples: Vec<u64>,
     /// The last failure (`what`, whether it was a timeout) when nothing succeeded after it.
     pub failing: Option<(String, bool)>,
     /// Learned during the run: whether it proxies the checksum database.
@@ -360,6 +362,7 @@ impl Upstreams {
                 mismatches: s.mismatches,
                 p50_ms: percentile(&s.samples, 50),
                 p95_ms: percentile(&s.samples, 95),
+                samples: s.samples.iter().copied().collect(),
                 failing: (!s.last_ok)
                     .then(|| s.last_failure.clone())
                     .flatten()

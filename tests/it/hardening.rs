@@ -1001,6 +1001,7 @@ fn read_everything(w: &Places, files: &[(PathBuf, Plant)]) {
             reason: Reason::Answered,
             latency_ms: Some(1),
             sumdb: None,
+            stats: None,
         }],
         "golang.org/x/text@v0.3.0",
         std::time::SystemTime::now(),

@@ -72,6 +72,7 @@ fn doctor_json_schema() {
         ("verdicts_from", "string", false),
         ("proxies", "array", false),
         ("sumdbs", "array", false),
+        ("router", "array", false),
         ("variables", "array", false),
         ("notice", "string", true),
         ("warnings", "array", false),
@@ -181,4 +182,56 @@ fn doctor_warns_when_no_go_on_path_is_goshim() {
         "{}",
         r.show()
     );
+}
+
+/// After a download through the router, doctor shows what that router saw of the upstream:
+/// runs, requests, failures, latency, passed over, mismatches — from the verdict cache.
+#[test]
+fn doctor_shows_what_the_last_routers_saw() {
+    let (w, p) = healthy_world();
+    p.add(
+        crate::support::modules::Module::new("example.com/hello", "v1.0.0")
+            .file("hello.go", "package hello\n"),
+    );
+    let w = w.env("GONOSUMDB", "example.com").unreachable_internet();
+    let r = w.goshim(&["doctor"]);
+    assert!(
+        r.stdout()
+            .contains("router (the last runs)\n  no module router has run on this network yet\n"),
+        "{}",
+        r.show()
+    );
+    w.go(&["mod", "download", "-json", "example.com/hello@v1.0.0"])
+        .assert_success();
+    // The router records what it saw once go has exited.
+    let cache = w.cache_dir().join("health.json");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&cache).is_ok_and(|t| t.contains("\"router\"")) {
+        assert!(
+            std::time::Instant::now() < until,
+            "no router stats recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let r = w.goshim(&["doctor"]);
+    r.assert_code(0);
+    assert_snapshot!(w, "router_stats", r.stdout());
+    let r = w.goshim(&["doctor", "--json"]);
+    let v: Value = serde_json::from_slice(r.stdout_bytes()).expect("doctor --json is JSON");
+    let router = v["router"].as_array().expect("a router array");
+    assert_eq!(router.len(), 1, "{v:#}");
+    let u = &router[0];
+    assert_eq!(u["name"], p.url());
+    for (k, want) in [
+        ("runs", 1),
+        ("requests", 3),
+        ("failures", 0),
+        ("passed_over", 0),
+        ("mismatches", 0),
+    ] {
+        assert_eq!(u[k], want, "{k}: {u:#}");
+    }
+    for k in ["p50_ms", "p95_ms", "age_s"] {
+        has(u, k, "number", false);
+    }
 }
