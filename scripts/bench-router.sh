@@ -17,6 +17,16 @@
 #                   router (goshim starts it) against GOSHIM_ROUTER=0 (the variables, as before
 #                   the router; goal: <= 0.5 ms more), and `go version` (no router) against the
 #                   real go.
+#   verify_cost     the h1: check in the router's real path: a 100 MB zip fetched through the
+#                   router by curl (the router's download from the upstream, the check,
+#                   serving it) with the check (a go.sum lists the zip) against the same zip
+#                   with nothing to check it against (served unhashed); for a stored zip (as
+#                   the fixture proxies serve) and a deflated one (the test Go's own src, as
+#                   proxy.golang.org's zips are), from a loopback static server and from one
+#                   that sends at VERIFY_RATE MB/s (default 50, a fast real link). Goal: the
+#                   check costs <= 5% of the download. (go's own hash and extraction after
+#                   the download take seconds more for the deflated zip's 34k files and are
+#                   the same either way; they are not measured here.)
 #
 # Needs hyperfine, python3 and curl. Usage: scripts/bench-router.sh [RUNS [SECTION...]]
 # (default: every section). The machine's load shows in every figure: compare minima too.
@@ -24,7 +34,7 @@ set -euo pipefail
 runs=${1:-300}
 shift || true
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(start_overhead spool_rss download_200 hang_failover parent_overhead)
+[ ${#sections[@]} -gt 0 ] || sections=(start_overhead spool_rss download_200 hang_failover parent_overhead verify_cost)
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 for tool in hyperfine python3 curl bc; do
@@ -217,6 +227,129 @@ parent_overhead() {
     --command-name "go version (through goshim)" "$work/shim/go version"
   ratio "$work/version.json" "go version (real go)" "go version (through goshim)"
   cd "$root"
+}
+
+verify_cost() {
+  mkdir -p "$work/vtree"
+  local src
+  src=$(dirname "$(dirname "$realgo")")/src
+  # Two 100 MB module zips and a go.sum listing both (dirhash h1: computed here, in Python).
+  python3 - "$work/vtree" "$src" "$work/verify.sum" <<'PY'
+import base64, hashlib, json, os, re, sys, zipfile
+root, src, sums = sys.argv[1:4]
+TARGET = 100 << 20
+def files_stored():
+    i = 0
+    while True:
+        body = "".join(f"// line {j} of file {i}: some Go source text\n" for j in range(1500)).encode()
+        yield f"pkg{i % 50}/f{i}.go", body
+        i += 1
+def files_deflated():
+    n = 0
+    while True:
+        for d, _, names in os.walk(src):
+            for name in sorted(names):
+                p = os.path.join(d, name)
+                rel = os.path.relpath(p, src)
+                parts = rel.split(os.sep)
+                # Only files a module zip may hold (x/mod zip: no go.mod below the root, no
+                # vendor directories, plain names).
+                if (os.path.islink(p) or not os.path.isfile(p) or name == "go.mod"
+                        or "vendor" in parts or any(x.startswith(".") for x in parts)
+                        or not re.fullmatch(r"[A-Za-z0-9_./+-]+", rel)):
+                    continue
+                yield f"r{n}/" + rel, open(p, "rb").read()
+        n += 1
+lines = []
+for mod, method, gen in (("example.com/stored", zipfile.ZIP_STORED, files_stored()),
+                         ("example.com/deflated", zipfile.ZIP_DEFLATED, files_deflated())):
+    d = os.path.join(root, mod, "@v")
+    os.makedirs(d, exist_ok=True)
+    gomod = f"module {mod}\n\ngo 1.21\n".encode()
+    open(os.path.join(d, "v1.0.0.mod"), "wb").write(gomod)
+    json.dump({"Version": "v1.0.0", "Time": "2024-01-02T03:04:05Z"}, open(os.path.join(d, "v1.0.0.info"), "w"))
+    path = os.path.join(d, "v1.0.0.zip")
+    digests = []
+    with zipfile.ZipFile(path, "w", method) as z:
+        prefix = f"{mod}@v1.0.0/"
+        z.writestr(prefix + "go.mod", gomod)
+        digests.append((prefix + "go.mod", hashlib.sha256(gomod).hexdigest()))
+        for name, body in gen:
+            if os.path.getsize(path) >= TARGET:
+                break
+            z.writestr(prefix + name, body)
+            digests.append((prefix + name, hashlib.sha256(body).hexdigest()))
+    summary = "".join(f"{h}  {n}\n" for n, h in sorted(digests))
+    h1 = "h1:" + base64.b64encode(hashlib.sha256(summary.encode()).digest()).decode()
+    mod_h1 = "h1:" + base64.b64encode(hashlib.sha256(f"{hashlib.sha256(gomod).hexdigest()}  go.mod\n".encode()).digest()).decode()
+    lines.append(f"{mod} v1.0.0 {h1}\n{mod} v1.0.0/go.mod {mod_h1}\n")
+    print(f"{mod}: zip of {os.path.getsize(path) / 1e6:.1f} MB, {len(digests)} files, {h1}")
+open(sums, "w").write("".join(lines))
+PY
+  serve "$work/vtree"
+  local fast=$port
+  throttled "$work/vtree" "${VERIFY_RATE:-50}"
+  local slow=$port
+  for upstream in "$fast" "$slow"; do
+    for kind in checked unchecked; do
+      python3 - "http://127.0.0.1:$upstream" "$work/verify.sum" "$kind" > "$work/table-$kind-$upstream.json" <<'PY'
+import json, sys
+upstream, sums, kind = sys.argv[1:4]
+print(json.dumps({
+    "public": [{"url": upstream, "sumdb": "unknown", "seed": None}],
+    "private": [], "private_patterns": "", "nosumdb_patterns": "", "sumdb": None,
+    "go_sum": {"main": sums, "workspace": []} if kind == "checked" else None,
+    "settings": {"hedge_delay": {"secs": 1, "nanos": 0}, "attempt_timeout": {"secs": 30, "nanos": 0},
+                 "request_timeout": {"secs": 120, "nanos": 0}, "retries": 3},
+    "netrc": False, "quiet": True, "debug": False}))
+PY
+    done
+  done
+  for upstream in "$fast" "$slow"; do
+    local link="loopback"
+    [ "$upstream" = "$slow" ] && link="a ${VERIFY_RATE:-50} MB/s upstream"
+    for mod in stored deflated; do
+      local zip="example.com/$mod/@v/v1.0.0.zip"
+      echo "== $mod zip from $link, fetched through the router by curl"
+      hyperfine -N --warmup 1 --runs "${VERIFY_RUNS:-10}" --export-json "$work/v.json" \
+        --command-name "no check" "$goshim __router --table $work/table-unchecked-$upstream.json -- sh -c 'curl -sf -o /dev/null \"\$GOPROXY/$zip\"'" \
+        --command-name "h1: checked" "$goshim __router --table $work/table-checked-$upstream.json -- sh -c 'curl -sf -o /dev/null \"\$GOPROXY/$zip\"'"
+      ratio "$work/v.json" "no check" "h1: checked" 1.05
+    done
+  done
+}
+
+# throttled DIR MB_PER_S: a static GOPROXY on a free loopback port that sends every body at
+# that rate (as a fast real link would), in $port.
+throttled() {
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 - "$1" "$2" "$port" <<'PY' &
+import http.server, os, sys, time
+root, rate, port = sys.argv[1], float(sys.argv[2]) * 1e6, int(sys.argv[3])
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = os.path.join(root, self.path.lstrip("/"))
+        if not os.path.isfile(path):
+            self.send_error(404)
+            return
+        size = os.path.getsize(path)
+        self.send_response(200)
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        start, sent = time.monotonic(), 0
+        with open(path, "rb") as f:
+            while chunk := f.read(256 << 10):
+                self.wfile.write(chunk)
+                sent += len(chunk)
+                ahead = sent / rate - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+  servers+=($!)
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
 }
 
 # ratio JSON BASE OTHER [GOAL_RATIO [PLUS_SECONDS]]: medians, minima and their difference.

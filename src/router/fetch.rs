@@ -95,11 +95,13 @@ pub struct Route {
 /// The result of one request.
 #[derive(Debug)]
 pub enum Fetched {
-    /// A complete, checked body from upstream `via`.
+    /// A complete, checked body from upstream `via`; `checked` says how its `h1:` was
+    /// checked (for the debug trace).
     Found {
         body: Spooled,
         via: usize,
         attempts: u32,
+        checked: Option<String>,
     },
     /// No upstream had it, or none could tell.
     Error { answer: ErrorAnswer, attempts: u32 },
@@ -143,7 +145,7 @@ impl Failure {
 }
 
 enum AttemptResult {
-    Found(Spooled),
+    Found(Spooled, Option<String>),
     NotFound,
     Failed(Failure),
 }
@@ -432,13 +434,13 @@ pub async fn fetch(
                     Ok(done) => done,
                     Err(_) => continue,
                 };
-                if let Some(found) = finish_attempt(ctx, req, &mut runs, j, result, deadline) {
+                if let Some((body, checked)) = finish_attempt(ctx, req, &mut runs, j, result, deadline) {
                     let via = runs[j].upstream;
                     if let Some(r) = &report {
                         let bytes = runs[j].progress.as_ref().map_or(0, |p| p.get().bytes);
                         r.done(ctx, req, via, bytes, started);
                     }
-                    return Fetched::Found { body: found, via, attempts };
+                    return Fetched::Found { body, via, attempts, checked };
                 }
             }
             _ = tokio::time::sleep_until(wake.into()) => {}
@@ -566,16 +568,16 @@ fn finish_attempt(
     j: usize,
     result: AttemptResult,
     deadline: Instant,
-) -> Option<Spooled> {
+) -> Option<(Spooled, Option<String>)> {
     let now = Instant::now();
     let u = runs[j].upstream;
     match result {
-        AttemptResult::Found(body) => {
+        AttemptResult::Found(body, checked) => {
             ctx.upstreams.answered(u, true);
             if matches!(req, Request::SumdbLookup { .. } | Request::SumdbTile { .. }) {
                 learn_sumdb(ctx, runs, u);
             }
-            Some(body)
+            Some((body, checked))
         }
         AttemptResult::NotFound => {
             ctx.upstreams.answered(u, false);
@@ -835,9 +837,11 @@ async fn verified(
     progress: &Progress,
 ) -> AttemptResult {
     let Some(check) = check else {
-        return AttemptResult::Found(body);
+        return AttemptResult::Found(body, None);
     };
     progress.checking();
+    let started = Instant::now();
+    let while_streaming = streamed.is_some();
     match check.verify(&body, streamed).await {
         Ok(Judgement::Mismatch { got, want, from }) => {
             let ext = match check.kind {
@@ -856,7 +860,23 @@ async fn verified(
                 ..Failure::fatal(format!("served a {ext} whose h1: differs from {from}"))
             })
         }
-        Ok(_) => AttemptResult::Found(body),
+        Ok(Judgement::Match { from }) => {
+            let how = if while_streaming {
+                "hashed while it streamed"
+            } else {
+                "hashed"
+            };
+            AttemptResult::Found(
+                body,
+                Some(format!(
+                    "h1: matches {from} ({how}, +{} ms)",
+                    started.elapsed().as_millis()
+                )),
+            )
+        }
+        Ok(Judgement::Unverified { why }) => {
+            AttemptResult::Found(body, Some(format!("h1: not checked ({why})")))
+        }
         Err(what) => AttemptResult::Failed(Failure::fatal(what)),
     }
 }
@@ -998,6 +1018,7 @@ mod tests {
                 body,
                 via,
                 attempts,
+                ..
             } => (read_all(body).await.unwrap(), via, attempts),
             Fetched::Error { answer, .. } => panic!("no answer: {answer:?}"),
         }

@@ -275,11 +275,15 @@ impl Service {
                 body,
                 via,
                 attempts,
+                checked,
             } => Answer {
                 status: 200,
                 content_type: policy::content_type(req),
                 body,
-                how: format!("via {} ({attempts} attempts)", up.label(via)),
+                how: match checked {
+                    Some(c) => format!("via {} ({attempts} attempts); {c}", up.label(via)),
+                    None => format!("via {} ({attempts} attempts)", up.label(via)),
+                },
             },
             Fetched::Error { answer, attempts } if answer.status == 404 => {
                 Answer::plain(404, answer.body, format!("({attempts} attempts)"))
