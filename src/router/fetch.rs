@@ -376,14 +376,16 @@ pub async fn fetch(
             return Fetched::Error { answer, attempts };
         }
         if now >= deadline {
-            let progressing = zip
-                && now < started + ZIP_CAP
+            // Past the deadline, a zip still receiving bytes goes on, and so does any body
+            // being checked (its checksum lookup has deadlines of its own), up to ZIP_CAP.
+            let progressing = now < started + ZIP_CAP
                 && runs.iter().any(|r| {
                     r.st == St::Running
                         && r.progress.as_ref().is_some_and(|p| {
                             let p = p.get();
                             p.checking
-                                || (p.headers.is_some()
+                                || (zip
+                                    && p.headers.is_some()
                                     && now.duration_since(p.last) < ctx.settings.attempt_timeout)
                         })
                 });
