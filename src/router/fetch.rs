@@ -765,8 +765,8 @@ async fn attempt(
             }
             Ok(Ok(None)) => break,
             Ok(Ok(Some(chunk))) => {
-                progress.bytes(chunk.len());
-                received += chunk.len() as u64;
+                let n = chunk.len();
+                received += n as u64;
                 if received > max {
                     return AttemptResult::Failed(Failure::fatal(
                         "answered a body larger than go accepts",
@@ -785,6 +785,9 @@ async fn attempt(
                     }
                     None => buf.extend_from_slice(&chunk),
                 }
+                // Counted once taken in: a hash that lags behind the download slows the
+                // reading, and that is not the upstream stalling.
+                progress.bytes(n);
             }
         }
     }

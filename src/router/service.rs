@@ -628,4 +628,37 @@ mod tests {
         assert_eq!(a.status, 200);
         assert_eq!(crate::router::spool::read_all(a.body).await.unwrap(), zip);
     }
+
+    /// A zip the streaming hash cannot follow (stored entries with data descriptors, as a
+    /// streaming writer makes them) is hashed once complete, with the same outcome.
+    #[tokio::test]
+    async fn a_zip_that_cannot_be_hashed_while_it_streams_is_hashed_after() {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new_stream(Vec::new());
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("example.com/m@v1.0.0/go.mod", stored).unwrap();
+        w.write_all(b"module example.com/m\n").unwrap();
+        let zip = w.finish().unwrap().into_inner();
+        let h1 =
+            crate::goenv::dirhash::hash_zip(std::io::Cursor::new(&zip), "example.com/m", "v1.0.0")
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let go_sum = dir.path().join("go.sum");
+        std::fs::write(&go_sum, format!("example.com/m v1.0.0 {h1}\n")).unwrap();
+        let served = zip.clone();
+        let up = Fake::start(move |_, _| Act::Answer(200, "application/zip", served.clone()));
+        let mut t = table(vec![Upstream::new(up.url.clone())], vec![], None);
+        t.go_sum = Some(crate::router::table::GoSumFiles {
+            main: go_sum,
+            workspace: vec![],
+        });
+        let a = service(&t)
+            .answer(Arc::new(
+                Request::parse("example.com/m/@v/v1.0.0.zip").unwrap(),
+            ))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.how);
+        assert!(a.how.contains("h1: matches go.sum (hashed, +"), "{}", a.how);
+    }
 }
