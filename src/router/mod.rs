@@ -690,7 +690,8 @@ mod tests {
             successes: 0,
             ..base.clone()
         };
-        assert_eq!(observed(&only_404), None);
+        // Counts for doctor, but the verdict stays as it was.
+        assert_eq!(observed(&only_404).unwrap().status, Status::Unknown);
         let failing = upstreams::Observation {
             failing: Some(("answered 502".into(), false)),
             ..base.clone()
