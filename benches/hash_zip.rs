@@ -250,7 +250,7 @@ fn synthetic() -> impl FnMut(usize) -> (String, Vec<u8>) {
 fn tree(root: &Path) -> impl FnMut(usize) -> (String, Vec<u8>) + use<> {
     let root = root.to_path_buf();
     let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
+    let mut dirs = vec![root.clone()];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("read the source tree") {
             let entry = entry.unwrap();

@@ -213,12 +213,7 @@ fn cache_key(process: &Process, go: &Path, dir: &Path) -> Option<String> {
             add(found.as_bytes());
         }
     }
-    Some(
-        h.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    Some(crate::hex::hex(&h.finalize()[..16]))
 }
 
 fn read_cache(file: &Path) -> CacheFile {

@@ -15,6 +15,7 @@ pub mod fsread;
 pub mod goenv;
 pub mod goroot;
 pub mod health;
+pub mod hex;
 pub mod http;
 pub mod plan;
 pub mod process;

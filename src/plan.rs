@@ -509,10 +509,7 @@ fn notices_digest(lines: &[&str]) -> String {
         h.update(l.as_bytes());
         h.update([b'\n']);
     }
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::hex(&h.finalize()[..8])
 }
 
 impl Decided {
@@ -688,7 +685,7 @@ mod tests {
         h.timeout.value = Duration::from_millis(400);
         let s = probe_settings(
             &h,
-            &GoEnv::from_sources(Default::default()),
+            &GoEnv::from_sources(goenv::env::EnvSources::default()),
             "example.com/m@v1.2.3",
         );
         assert_eq!(

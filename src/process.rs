@@ -103,16 +103,6 @@ impl Process {
     pub fn temp_dir(&self) -> &Path {
         &self.temp_dir
     }
-
-    /// This process with one more variable set, for a nested decision (as the child sees it).
-    pub fn with_var(&self, name: &str, value: impl Into<OsString>) -> Process {
-        let mut env = (*self.env).clone();
-        env.insert(OsString::from(name), value.into());
-        Process {
-            env: Arc::new(env),
-            ..self.clone()
-        }
-    }
 }
 
 /// The working directory cannot be read (deleted, or no permission).

@@ -239,7 +239,7 @@ pub fn find_real_go(input: &SearchInput) -> Result<RealGo, FindError> {
     let mut skipped = Vec::new();
     let mut shim_dirs: Vec<PathBuf> = Vec::new();
     let candidates = which::which_in_all(go_file_name(), input.path.as_ref(), &input.cwd)
-        .map(|iter| iter.collect::<Vec<_>>())
+        .map(std::iter::Iterator::collect::<Vec<_>>)
         .unwrap_or_default();
     for candidate in candidates {
         let dir = candidate

@@ -167,11 +167,11 @@ pub fn run(process: &Process) -> ExitCode {
         Command::Trust { list: true, .. } => trust::list(),
         Command::Trust { path, .. } => trust::trust(process, path),
         Command::Untrust { path } => trust::untrust(process, path),
-        Command::Probe(args) => probe::run(process, args),
+        Command::Probe(args) => probe::run(process, &args),
         Command::Doctor { json } => doctor::run(process, json),
         Command::Env { format } => env::run(process, format),
         Command::Explain { var } => explain::run(process, var),
-        Command::Route { module, json } => route::run(process, module, json),
+        Command::Route { module, json } => route::run(process, &module, json),
         Command::Cache {
             action: CacheAction::Clear,
         } => cache::clear(process),

@@ -50,7 +50,7 @@ pub struct ProbeArgs {
     deadline_ms: Option<u64>,
 }
 
-pub fn run(process: &Process, args: ProbeArgs) -> ExitCode {
+pub fn run(process: &Process, args: &ProbeArgs) -> ExitCode {
     let request = if args.background {
         process
             .var(GOSHIM_PROBE_REQUEST)
@@ -60,7 +60,7 @@ pub fn run(process: &Process, args: ProbeArgs) -> ExitCode {
     };
     let (candidates, settings) = match request {
         Some(r) => (r.candidates, r.settings),
-        None => match inputs(process, &args) {
+        None => match inputs(process, args) {
             Ok(v) => v,
             Err(msg) => return exit::fail(msg, Exit::Usage),
         },

@@ -52,8 +52,7 @@ pub fn age_secs(v: &Verdict, now: u64) -> Option<u64> {
 pub fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// One verdict in words: `healthy, 12 ms, sumdb yes, checked 3 s ago: answered the probe`.

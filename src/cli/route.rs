@@ -17,7 +17,7 @@ use crate::http::redact;
 use crate::process::Process;
 use crate::router;
 
-pub fn run(process: &Process, module: String, as_json: bool) -> ExitCode {
+pub fn run(process: &Process, module: &str, as_json: bool) -> ExitCode {
     if module.is_empty() || module.starts_with('-') || module.contains(char::is_whitespace) {
         return exit::fail(
             format_args!(
@@ -40,16 +40,16 @@ pub fn run(process: &Process, module: String, as_json: bool) -> ExitCode {
         // The router's URL is only known once it runs; go's walk is the same for any.
         vars.goproxy = vars.goproxy.replacen(ROUTER_URL, STAND_IN, 1);
     }
-    let r = route(&module, &vars);
+    let r = route(module, &vars);
     let out = if as_json {
-        let mut value = to_json(&module, &vars, &r);
+        let mut value = to_json(module, &vars, &r);
         value["router"] = routing.map_or(Value::Null, |routing| router_json(&r.path, routing));
         match serde_json::to_string_pretty(&value) {
             Ok(text) => format!("{text}\n"),
             Err(err) => return exit::fail(err, Exit::Problem),
         }
     } else {
-        let mut out = text(&module, &vars, &r);
+        let mut out = text(module, &vars, &r);
         if let Some(routing) = routing {
             out.push_str(&router_text(&r.path, routing));
         }

@@ -190,7 +190,7 @@ impl File<'_> {
                 format!("{t}.{name}"),
                 KEYS.iter()
                     .filter(|k| k.table == t)
-                    .flat_map(|k| k.spellings())
+                    .flat_map(super::key::Key::spellings)
                     .collect(),
             ),
             None => (
@@ -490,7 +490,7 @@ quiet = true
     fn closest_suggests_only_near_names() {
         let keys: Vec<String> = ["candidates", "private", "direct"]
             .iter()
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         assert_eq!(closest("candidate", &keys), Some(0));
         assert_eq!(closest("Direct", &keys), Some(2));
@@ -509,6 +509,7 @@ quiet = true
     }
 
     #[test]
+    #[allow(clippy::naive_bytecount, reason = "the oracle counts the obvious way")]
     fn line_lookup_agrees_with_counting_newlines() {
         for text in ["", "x", "\n", "x\n\n  yé\nz\n\n", "\n\nab\r\nc"] {
             let lines = Lines::new(text.as_bytes());

@@ -34,6 +34,13 @@ const HEX_PATH: &str = "hex:";
 /// A path as the store writes it: the path itself when it is UTF-8 (JSON strings are), else
 /// `hex:` and its bytes in hex — a Unix path is any bytes, and a directory whose name is not
 /// UTF-8 holds a `.gomodrc` like any other.
+#[cfg_attr(
+    unix,
+    allow(
+        clippy::unnecessary_wraps,
+        reason = "None only where paths are not bytes (not Unix)"
+    )
+)]
 fn encode_path(path: &Path) -> Option<String> {
     if let Some(text) = path.to_str() {
         return Some(text.to_string());
@@ -41,13 +48,10 @@ fn encode_path(path: &Path) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        let hex: String = path
-            .as_os_str()
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Some(format!("{HEX_PATH}{hex}"))
+        Some(format!(
+            "{HEX_PATH}{}",
+            crate::hex::hex(path.as_os_str().as_bytes())
+        ))
     }
     #[cfg(not(unix))]
     None
@@ -117,10 +121,7 @@ pub fn key(path: &Path) -> io::Result<PathBuf> {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::hex(&Sha256::digest(bytes))
 }
 
 impl TrustStore {

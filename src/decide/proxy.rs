@@ -169,7 +169,45 @@ pub(super) fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decisio
         );
     }
     let offline = healthy.is_empty();
-    if !offline {
+    if offline {
+        let route = if forced_offline {
+            reasons.push("GOSHIM_OFFLINE=1: offline by request".into());
+            Offline::Cache
+        } else {
+            reasons.push("no public proxy is healthy".into());
+            d.warnings.push(
+                "no public module proxy answers: go falls back to the module cache (proxy.offline); `goshim probe` shows why each one failed".into(),
+            );
+            config.proxy.offline.value
+        };
+        let tail = match route {
+            Offline::Cache => {
+                let end = if config.proxy.direct.value && !forced_offline {
+                    "direct"
+                } else {
+                    "off"
+                };
+                if let Some(dir) = inp.download_dir {
+                    reasons.push(format!(
+                        "offline route: the module cache as a file:// proxy (proxy.offline, {})",
+                        config.proxy.offline.origin
+                    ));
+                    format!("file://{dir},{end}")
+                } else {
+                    reasons.push("offline route: go has no module cache to serve from".into());
+                    end.to_string()
+                }
+            }
+            Offline::Off => "off".to_string(),
+            Offline::Direct => "direct".to_string(),
+        };
+        chain.push_str(&tail);
+        d.notify(if forced_offline {
+            format!("goshim: offline mode; GOPROXY={tail}")
+        } else {
+            format!("goshim: no module proxy answers; using GOPROXY={tail}")
+        });
+    } else {
         let public: Vec<&str> = healthy.iter().map(|(u, _)| u.as_str()).collect();
         chain.push_str(&public.join("|"));
         reasons.push("healthy public proxies joined with '|': go fails over on any error".into());
@@ -193,47 +231,6 @@ pub(super) fn decide_proxy(inp: &Inputs<'_>, private: &[String], d: &mut Decisio
                 crate::http::redact(&healthy[0].0)
             ));
         }
-    } else {
-        let route = if forced_offline {
-            reasons.push("GOSHIM_OFFLINE=1: offline by request".into());
-            Offline::Cache
-        } else {
-            reasons.push("no public proxy is healthy".into());
-            d.warnings.push(
-                "no public module proxy answers: go falls back to the module cache (proxy.offline); `goshim probe` shows why each one failed".into(),
-            );
-            config.proxy.offline.value
-        };
-        let tail = match route {
-            Offline::Cache => {
-                let end = if config.proxy.direct.value && !forced_offline {
-                    "direct"
-                } else {
-                    "off"
-                };
-                match inp.download_dir {
-                    Some(dir) => {
-                        reasons.push(format!(
-                            "offline route: the module cache as a file:// proxy (proxy.offline, {})",
-                            config.proxy.offline.origin
-                        ));
-                        format!("file://{dir},{end}")
-                    }
-                    None => {
-                        reasons.push("offline route: go has no module cache to serve from".into());
-                        end.to_string()
-                    }
-                }
-            }
-            Offline::Off => "off".to_string(),
-            Offline::Direct => "direct".to_string(),
-        };
-        chain.push_str(&tail);
-        d.notify(if forced_offline {
-            format!("goshim: offline mode; GOPROXY={tail}")
-        } else {
-            format!("goshim: no module proxy answers; using GOPROXY={tail}")
-        });
     }
     let list = parse_proxy_list(&chain, false).ok();
     d.set("GOPROXY", chain, reasons);

@@ -316,7 +316,7 @@ impl Case {
 
     /// The main modules' requirements.
     pub fn requires(mut self, paths: &[&str]) -> Case {
-        self.project.requires = paths.iter().map(|p| p.to_string()).collect();
+        self.project.requires = paths.iter().map(std::string::ToString::to_string).collect();
         self
     }
 

@@ -19,8 +19,7 @@ pub(super) fn check_toolchain(inp: &Inputs<'_>, noproxy: &str, d: &Decision) -> 
     };
     if match_prefix_patterns(noproxy, TOOLCHAIN_MODULE) {
         warnings.push(format!(
-            "the project needs go {version}, but GONOPROXY ({}) matches {TOOLCHAIN_MODULE}: go will try to fetch the toolchain directly and fail; narrow the pattern",
-            noproxy
+            "the project needs go {version}, but GONOPROXY ({noproxy}) matches {TOOLCHAIN_MODULE}: go will try to fetch the toolchain directly and fail; narrow the pattern"
         ));
     }
     let proxy = d

@@ -31,14 +31,14 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     let val = |c: u8| -> Option<u32> {
-        Some(match c {
+        Some(u32::from(match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
             b'+' => 62,
             b'/' => 63,
             _ => return None,
-        } as u32)
+        }))
     };
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
     let quads = bytes.len() / 4;

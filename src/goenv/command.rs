@@ -31,6 +31,10 @@ pub fn command_class(inv: &Invocation) -> CommandClass {
             .take_while(|a| *a != "--")
             .any(|a| !a.starts_with('-') && a.contains('@'))
     };
+    #[allow(
+        clippy::match_same_arms,
+        reason = "the known build commands are listed; the wildcard is for the unknown"
+    )]
     match inv.command.join(" ").as_str() {
         "" | "version" | "env" | "help" | "fmt" | "doc" | "bug" | "telemetry" | "mod" | "work"
         | "mod edit" | "mod init" | "work edit" | "work init" | "work use" => CommandClass::Offline,
@@ -161,7 +165,7 @@ fn selection_lines(layout: &Layout) -> Result<(PathBuf, String, String), String>
 /// `gover.GoModLookup`: the value of the first line `key value` (comments stripped).
 pub fn go_mod_lookup(text: &str, key: &str) -> String {
     text.split('\n')
-        .filter_map(|line| {
+        .find_map(|line| {
             let rest = line.trim().strip_prefix(key)?;
             if !rest.starts_with([' ', '\t']) {
                 return None;
@@ -169,7 +173,6 @@ pub fn go_mod_lookup(text: &str, key: &str) -> String {
             let value = rest.split("//").next().unwrap_or(rest);
             Some(value.trim().to_string())
         })
-        .next()
         .unwrap_or_default()
 }
 
@@ -232,7 +235,7 @@ mod tests {
     use std::path::Path;
 
     fn inv(argv: &[&str]) -> Invocation {
-        let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> = argv.iter().map(std::string::ToString::to_string).collect();
         parse_invocation(Path::new("/w"), &args)
     }
 

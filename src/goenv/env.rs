@@ -200,24 +200,23 @@ impl GoEnv {
             },
         };
         env.values.insert("GOENV", goenv);
-        let goroot = match env.process.get("GOROOT").filter(|v| !v.is_empty()) {
-            Some(v) => EnvValue {
+        let goroot = if let Some(v) = env.process.get("GOROOT").filter(|v| !v.is_empty()) {
+            EnvValue {
                 value: v.clone(),
                 origin: GoOrigin::Process,
-            },
-            None => {
-                // findGOROOT: the user file's GOROOT (cleaned) wins over the executable's.
-                let from_file = env.user.get("GOROOT").is_some_and(|v| !v.is_empty());
-                EnvValue {
-                    value: src
-                        .goroot
-                        .map(|g| g.display().to_string())
-                        .unwrap_or_default(),
-                    origin: match (&env.user_path, from_file) {
-                        (Some(p), true) => GoOrigin::EnvFile(p.clone()),
-                        _ => GoOrigin::Derived,
-                    },
-                }
+            }
+        } else {
+            // findGOROOT: the user file's GOROOT (cleaned) wins over the executable's.
+            let from_file = env.user.get("GOROOT").is_some_and(|v| !v.is_empty());
+            EnvValue {
+                value: src
+                    .goroot
+                    .map(|g| g.display().to_string())
+                    .unwrap_or_default(),
+                origin: match (&env.user_path, from_file) {
+                    (Some(p), true) => GoOrigin::EnvFile(p.clone()),
+                    _ => GoOrigin::Derived,
+                },
             }
         };
         env.values.insert("GOROOT", goroot);
@@ -405,7 +404,7 @@ pub fn clean(p: &Path) -> PathBuf {
                 Some(Component::Normal(_)) => {
                     out.pop();
                 }
-                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
+                Some(Component::RootDir | Component::Prefix(_)) => {}
                 _ => out.push(c),
             },
             _ => out.push(c),

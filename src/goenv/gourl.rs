@@ -38,9 +38,7 @@ impl GoUrl {
             buf.push_str(&self.scheme);
             buf.push(':');
         }
-        if !self.opaque.is_empty() {
-            buf.push_str(&self.opaque);
-        } else {
+        if self.opaque.is_empty() {
             if (!self.scheme.is_empty() || !self.raw_host.is_empty() || self.user.is_some())
                 && (!self.omit_host || !self.raw_host.is_empty() || self.user.is_some())
             {
@@ -66,6 +64,8 @@ impl GoUrl {
                 }
             }
             buf.push_str(&self.raw_path);
+        } else {
+            buf.push_str(&self.opaque);
         }
         if self.force_query || !self.raw_query.is_empty() {
             buf.push('?');
@@ -219,16 +219,13 @@ fn parse_host(scheme: &str, host: &str) -> Result<(), String> {
             }
             unescape(colon_port, Mode::Host)?;
             let hostname = &host[1..close];
-            let addr = match hostname.find("%25") {
-                Some(z) => {
-                    unescape(&hostname[..z], Mode::Host)?;
-                    unescape(&hostname[z..], Mode::Zone)?;
-                    &hostname[..z]
-                }
-                None => {
-                    unescape(hostname, Mode::Host)?;
-                    hostname
-                }
+            let addr = if let Some(z) = hostname.find("%25") {
+                unescape(&hostname[..z], Mode::Host)?;
+                unescape(&hostname[z..], Mode::Zone)?;
+                &hostname[..z]
+            } else {
+                unescape(hostname, Mode::Host)?;
+                hostname
             };
             if addr.parse::<std::net::Ipv4Addr>().is_ok() {
                 return Err("invalid IP-literal".into());

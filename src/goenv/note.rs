@@ -48,7 +48,7 @@ pub fn open<'a>(msg: &'a [u8], key: &VerifierKey) -> Result<&'a str, NoteError> 
         return Err(NoteError::Malformed);
     }
     let split = msg.rfind("\n\n").ok_or(NoteError::Malformed)?;
-    let (text, sigs) = (&msg[..split + 1], &msg[split + 2..]);
+    let (text, sigs) = (&msg[..=split], &msg[split + 2..]);
     if !sigs.ends_with('\n') {
         return Err(NoteError::Malformed);
     }

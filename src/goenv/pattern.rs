@@ -213,7 +213,7 @@ fn match_chunk<'a>(mut chunk: &[u8], mut s: &'a [u8]) -> ChunkResult<'a> {
 /// A possibly escaped character of a class; the class must go on after it.
 fn get_esc(mut chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
     match chunk.first() {
-        None | Some(b'-') | Some(b']') => return Err(BadPattern),
+        None | Some(b'-' | b']') => return Err(BadPattern),
         Some(b'\\') => {
             chunk = &chunk[1..];
             if chunk.is_empty() {

@@ -521,7 +521,7 @@ pub fn split_goflags(s: &str) -> Result<Vec<String>, String> {
             let end = rest[1..]
                 .find(c)
                 .ok_or_else(|| format!("unterminated {c} string"))?;
-            out.push(rest[1..1 + end].to_string());
+            out.push(rest[1..=end].to_string());
             rest = &rest[end + 2..];
         } else {
             let end = rest.find(is_space).unwrap_or(rest.len());

@@ -99,22 +99,19 @@ pub fn parse_proxy_list(
     }
     let mut rest = goproxy;
     while !rest.is_empty() {
-        let (raw, fallback) = match rest.find([',', '|']) {
-            Some(i) => {
-                let f = if rest.as_bytes()[i] == b'|' {
-                    Fallback::OnAnyError
-                } else {
-                    Fallback::OnNotFound
-                };
-                let raw = &rest[..i];
-                rest = &rest[i + 1..];
-                (raw, f)
-            }
-            None => {
-                let raw = rest;
-                rest = "";
-                (raw, Fallback::OnNotFound)
-            }
+        let (raw, fallback) = if let Some(i) = rest.find([',', '|']) {
+            let f = if rest.as_bytes()[i] == b'|' {
+                Fallback::OnAnyError
+            } else {
+                Fallback::OnNotFound
+            };
+            let raw = &rest[..i];
+            rest = &rest[i + 1..];
+            (raw, f)
+        } else {
+            let raw = rest;
+            rest = "";
+            (raw, Fallback::OnNotFound)
         };
         let raw = raw.trim_matches(is_go_space);
         if raw.is_empty() {

@@ -90,10 +90,10 @@ pub fn major(v: &str) -> String {
 /// `+incompatible`; `None` when `v` is not a semantic version.
 pub fn canonical_version(v: &str) -> Option<String> {
     let p = parse(v)?;
-    let mut cv = if !p.build.is_empty() {
-        v[..v.len() - p.build.len()].to_string()
-    } else {
+    let mut cv = if p.build.is_empty() {
         format!("{v}{}", p.short)
+    } else {
+        v[..v.len() - p.build.len()].to_string()
     };
     if p.build == "+incompatible" {
         cv.push_str("+incompatible");

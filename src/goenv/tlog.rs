@@ -133,7 +133,7 @@ fn max_pow2(n: u64) -> (u64, u32) {
     if n <= 2 {
         return (1, 0);
     }
-    let l = 63 - (n - 1).leading_zeros();
+    let l = (n - 1).ilog2();
     (1 << l, l)
 }
 
@@ -347,7 +347,7 @@ pub fn parse_record(msg: &[u8]) -> Result<(u64, &str, &[u8]), FormatError> {
         .windows(2)
         .position(|w| w == b"\n\n")
         .ok_or(FormatError::Record)?;
-    let (text, rest) = (&msg[..end + 1], &msg[end + 2..]);
+    let (text, rest) = (&msg[..=end], &msg[end + 2..]);
     let text = std::str::from_utf8(text).map_err(|_| FormatError::Record)?;
     if text.chars().any(|c| c < ' ' && c != '\n') || text.contains("\n\n") {
         return Err(FormatError::Record);
@@ -427,21 +427,20 @@ fn plan(tree: &Tree, index: u64) -> Option<Plan> {
             return None;
         }
     };
-    let target = match target {
-        Some(j) => j,
-        None => {
-            let mut last = 0;
-            for k in (0..k).rev() {
-                let t = tile_parent(&tile, k, tree.size)?;
-                if !t.is_full() {
-                    return None;
-                }
-                order.insert(t, tiles.len());
-                tiles.push(t);
-                last = tiles.len() - 1;
+    let target = if let Some(j) = target {
+        j
+    } else {
+        let mut last = 0;
+        for k in (0..k).rev() {
+            let t = tile_parent(&tile, k, tree.size)?;
+            if !t.is_full() {
+                return None;
             }
-            last
+            order.insert(t, tiles.len());
+            tiles.push(t);
+            last = tiles.len() - 1;
         }
+        last
     };
     Some(Plan {
         tiles,

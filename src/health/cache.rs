@@ -179,10 +179,7 @@ pub fn fingerprint(net: &NetEnv) -> String {
     h.update(fsread::read(Path::new("/etc/resolv.conf"), 64 * 1024).unwrap_or_default());
     h.update([0]);
     h.update(local_addresses().as_bytes());
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::hex(&h.finalize()[..8])
 }
 
 /// Local addresses from /proc (IPv4 `LOCAL` entries of the FIB, IPv6 interface addresses);

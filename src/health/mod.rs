@@ -198,7 +198,9 @@ impl fmt::Display for Reason {
             Reason::Dns { detail } => write!(f, "DNS error: {detail}"),
             Reason::Tls { detail } => write!(f, "TLS error: {detail}"),
             Reason::Connect { detail } => write!(f, "connection error: {detail}"),
-            Reason::InsecureRedirect { detail } => write!(f, "{detail}"),
+            Reason::InsecureRedirect { detail }
+            | Reason::Directory { detail }
+            | Reason::Other { detail } => write!(f, "{detail}"),
             Reason::TooManyRedirects => write!(f, "stopped after 10 redirects"),
             Reason::CredentialsOverHttp => {
                 write!(
@@ -213,11 +215,9 @@ impl fmt::Display for Reason {
                 )
             }
             Reason::DirectoryReadable => write!(f, "directory is readable"),
-            Reason::Directory { detail } => write!(f, "{detail}"),
             Reason::InvalidUrl { detail } => write!(f, "invalid proxy URL: {detail}"),
             Reason::NotProbed => write!(f, "not probed: a better candidate answered first"),
             Reason::NotSeen => write!(f, "not seen yet on this network"),
-            Reason::Other { detail } => write!(f, "{detail}"),
         }
     }
 }
@@ -380,6 +380,5 @@ pub fn cached_verdicts(
 /// Seconds since the Unix epoch (0 before it).
 pub(crate) fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_secs())
 }

@@ -626,7 +626,7 @@ impl Failure {
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
         });
         let chain = std::iter::once(e.to_string())
-            .chain(causes().map(|s| s.to_string()))
+            .chain(causes().map(std::string::ToString::to_string))
             .collect::<Vec<_>>()
             .join(": ");
         Failure {
@@ -638,7 +638,7 @@ impl Failure {
             chain,
             cause: causes()
                 .last()
-                .map_or_else(|| e.to_string(), |s| s.to_string()),
+                .map_or_else(|| e.to_string(), std::string::ToString::to_string),
         }
     }
 

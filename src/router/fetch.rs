@@ -183,11 +183,17 @@ impl Progress {
     }
 
     fn get(&self) -> ProgressInner {
-        *self.m.lock().unwrap_or_else(|e| e.into_inner())
+        *self
+            .m
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn headers(&self, total: Option<u64>) {
-        let mut g = self.m.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self
+            .m
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         g.headers = Some(now);
         g.last = now;
@@ -195,13 +201,19 @@ impl Progress {
     }
 
     fn bytes(&self, n: usize) {
-        let mut g = self.m.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self
+            .m
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         g.last = Instant::now();
         g.bytes += n as u64;
     }
 
     fn checking(&self) {
-        self.m.lock().unwrap_or_else(|e| e.into_inner()).checking = true;
+        self.m
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .checking = true;
     }
 
     /// When this attempt counts as stalled for hedging if nothing changes: no bytes for
@@ -402,7 +414,15 @@ pub async fn fetch(
         if running == 0
             && let Some(j) = runs.iter().position(|r| r.st == St::Untried)
         {
-            start(ctx, req, &check, &mut runs, j, &mut set, &mut attempts);
+            start(
+                ctx,
+                req,
+                check.as_ref(),
+                &mut runs,
+                j,
+                &mut set,
+                &mut attempts,
+            );
             continue;
         }
         // Retries that are due.
@@ -412,7 +432,15 @@ pub async fn fetch(
                 && at <= now
             {
                 if ctx.upstreams.withdraw(now) {
-                    start(ctx, req, &check, &mut runs, j, &mut set, &mut attempts);
+                    start(
+                        ctx,
+                        req,
+                        check.as_ref(),
+                        &mut runs,
+                        j,
+                        &mut set,
+                        &mut attempts,
+                    );
                     retried = true;
                 } else {
                     runs[j].st = St::Failed;
@@ -423,7 +451,17 @@ pub async fn fetch(
             continue;
         }
         // Hedging: every running attempt has stalled.
-        if running > 0 && hedge(ctx, req, &check, &mut runs, &mut set, &mut attempts, now) {
+        if running > 0
+            && hedge(
+                ctx,
+                req,
+                check.as_ref(),
+                &mut runs,
+                &mut set,
+                &mut attempts,
+                now,
+            )
+        {
             continue;
         }
         let mut wake = next_wake(ctx, &runs, now, deadline);
@@ -432,10 +470,7 @@ pub async fn fetch(
         }
         tokio::select! {
             Some(joined) = set.join_next(), if !set.is_empty() => {
-                let (j, result) = match joined {
-                    Ok(done) => done,
-                    Err(_) => continue,
-                };
+                let Ok((j, result)) = joined else { continue };
                 if let Some((body, checked)) = finish_attempt(ctx, req, &mut runs, j, result, deadline) {
                     let via = runs[j].upstream;
                     if let Some(r) = &report {
@@ -445,7 +480,7 @@ pub async fn fetch(
                     return Fetched::Found { body, via, attempts, checked };
                 }
             }
-            _ = tokio::time::sleep_until(wake.into()) => {}
+            () = tokio::time::sleep_until(wake.into()) => {}
         }
     }
 }
@@ -454,7 +489,7 @@ pub async fn fetch(
 fn start(
     ctx: &Arc<Ctx>,
     req: &Arc<Request>,
-    check: &Option<Arc<Check>>,
+    check: Option<&Arc<Check>>,
     runs: &mut [Run],
     j: usize,
     set: &mut JoinSet<(usize, AttemptResult)>,
@@ -483,7 +518,7 @@ fn start(
     let (ctx, req, check, url, upstream) = (
         Arc::clone(ctx),
         Arc::clone(req),
-        check.clone(),
+        check.cloned(),
         run.url.clone(),
         run.upstream,
     );
@@ -498,7 +533,7 @@ fn start(
 fn hedge(
     ctx: &Arc<Ctx>,
     req: &Arc<Request>,
-    check: &Option<Arc<Check>>,
+    check: Option<&Arc<Check>>,
     runs: &mut [Run],
     set: &mut JoinSet<(usize, AttemptResult)>,
     attempts: &mut u32,

@@ -49,14 +49,14 @@ pub fn immutable(req: &Request) -> bool {
         Request::Module {
             kind: Kind::Mod | Kind::Zip,
             ..
-        } => true,
+        }
+        | Request::SumdbLookup { .. } => true,
         Request::Module {
             kind: Kind::Info,
             version: Some(v),
             ..
         } => canonical_version(v).as_deref() == Some(v.as_str()),
         Request::Module { .. } | Request::SumdbSupported { .. } => false,
-        Request::SumdbLookup { .. } => true,
         Request::SumdbTile { tile, .. } => tile.partial.is_none(),
     }
 }
@@ -135,7 +135,7 @@ impl Flights {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

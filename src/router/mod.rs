@@ -112,7 +112,7 @@ pub enum StartError {
 fn new_token() -> Result<String, StartError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| StartError::Token(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::hex::hex(&bytes))
 }
 
 fn bind() -> Result<(TcpListener, u16), StartError> {
@@ -473,8 +473,8 @@ mod watch {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_term as extern "C" fn(libc::c_int) as libc::sighandler_t;
             action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+            libc::sigemptyset(&raw mut action.sa_mask);
+            libc::sigaction(libc::SIGTERM, &raw const action, std::ptr::null_mut());
             #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
         }
@@ -590,7 +590,7 @@ mod watch {
                     revents: 0,
                 };
                 // SAFETY: one valid pollfd; a timeout keeps SIGTERM noticed.
-                let n = unsafe { libc::poll(&mut fds, 1, POLL.as_millis() as libc::c_int) };
+                let n = unsafe { libc::poll(&raw mut fds, 1, POLL.as_millis() as libc::c_int) };
                 if n > 0 {
                     break;
                 }

@@ -346,6 +346,10 @@ pub fn path_escape(s: &str) -> String {
 mod tests {
     use super::*;
 
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "compared with Request::parse's result"
+    )]
     fn module(m: &str, kind: Kind, v: Option<&str>) -> Result<Request, Refusal> {
         Ok(Request::Module {
             module: m.into(),

@@ -48,13 +48,10 @@ impl Server {
         tokio::pin!(shutdown);
         loop {
             let stream = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(_) => {
-                        // Out of file descriptors and the like: let in-flight requests finish.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
+                accepted = listener.accept() => if let Ok((stream, _)) = accepted { stream } else {
+                    // Out of file descriptors and the like: let in-flight requests finish.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
                 },
                 () = &mut shutdown => return,
             };

@@ -204,7 +204,7 @@ impl Table {
             "netrc": self.netrc,
         });
         let digest = Sha256::digest(shape.to_string().as_bytes());
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::hex(&digest[..8])
     }
 }
 

@@ -97,7 +97,10 @@ impl Sums {
 
     /// The cell holding `module@version`'s database record.
     pub fn record_cell(&self, module: &str, version: &str) -> Arc<OnceCell<Arc<DbRecord>>> {
-        let mut g = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(
             g.entry(format!("{module}@{version}"))
                 .or_insert_with(|| Arc::new(OnceCell::new())),

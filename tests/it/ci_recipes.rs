@@ -758,12 +758,11 @@ fn final_stage() -> Vec<String> {
         if line.starts_with('#') || line.is_empty() && current.is_empty() {
             continue;
         }
-        match line.strip_suffix('\\') {
-            Some(part) => current.push_str(part),
-            None => {
-                current.push_str(line);
-                instructions.push(std::mem::take(&mut current));
-            }
+        if let Some(part) = line.strip_suffix('\\') {
+            current.push_str(part);
+        } else {
+            current.push_str(line);
+            instructions.push(std::mem::take(&mut current));
         }
     }
     let last_from = instructions

@@ -587,7 +587,7 @@ fn real_go_downloads_and_builds_fixture_modules_through_the_shim() {
     let shim_dir = tmp.path().join("shim");
     let link = shim::link_as_go(&shim_dir);
     let mut env = env;
-    for (k, v) in env.iter_mut() {
+    for (k, v) in &mut env {
         if k == "PATH" {
             *v = format!("{}:{v}", shim_dir.display());
         }

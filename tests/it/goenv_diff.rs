@@ -93,11 +93,9 @@ fn value_pool(key: &str, root: &Path) -> Vec<String> {
         "GOVCS" => &["private:all", "*:git"],
         "GOWORK" => &["off", "auto"],
         "GOTOOLCHAIN" => &["local", "auto", "path", "go1.99.0", "local+path"],
-        "GOPATH" => &[],
-        "GOMODCACHE" => &[],
         _ => &[],
     };
-    let mut out: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    let mut out: Vec<String> = v.iter().map(std::string::ToString::to_string).collect();
     match key {
         "GOPATH" => {
             out.push(root.join("gp").display().to_string());
@@ -326,7 +324,7 @@ fn generate(index: usize, base: &Path, goroot: &Path) -> Case {
             1 => vec![format!("-C={rel}")],
             _ => vec!["--C".into(), rel],
         };
-        cwd = root.clone();
+        cwd.clone_from(&root);
     }
     let list_flags: Vec<String> = match rng.below(8) {
         0 => vec!["-mod=vendor".into()],
@@ -398,14 +396,14 @@ fn check(case: &Case, stats: &Stats) -> Vec<String> {
         case.chdir
             .iter()
             .cloned()
-            .chain(rest.iter().map(|s| s.to_string()))
+            .chain(rest.iter().map(std::string::ToString::to_string))
             .collect()
     };
 
     // 1. go env -json, with GOTOOLCHAIN=local as the library is asked too.
     let local_env = with_var(&case.env, "GOTOOLCHAIN", "local");
     let mut args = argv_with(&["env", "-json"]);
-    args.extend(KEYS.iter().map(|k| k.to_string()));
+    args.extend(KEYS.iter().map(std::string::ToString::to_string));
     let go = run_go(case, &local_env, &args);
     let process: HashMap<String, String> = local_env.iter().cloned().collect();
     let lib = GoEnv::load(process, Some(realgo::go()), &case.cwd);
@@ -584,7 +582,7 @@ fn goenv_matches_real_go_on_generated_settings() {
     let problems = Mutex::new(Vec::new());
     let stats = Stats::default();
     let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
+        .map_or(2, std::num::NonZero::get)
         .clamp(2, 6);
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -740,7 +738,11 @@ fn toolchain_selection_matches_real_go() {
             }
         };
         std::fs::create_dir_all(&dir).expect("dir");
-        let mut argv: Vec<String> = rng.pick(&commands).iter().map(|s| s.to_string()).collect();
+        let mut argv: Vec<String> = rng
+            .pick(&commands)
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         let cwd = if rng.chance(25) {
             let rel = dir
                 .strip_prefix(&root)

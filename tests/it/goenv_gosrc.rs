@@ -380,15 +380,14 @@ fn go_first_error(stderr: &str, file: &Path) -> Option<(usize, usize, String)> {
     let mut parts = rest.splitn(3, ':');
     let ln: usize = parts.next()?.parse().ok()?;
     let second = parts.next()?;
-    match second.parse::<usize>() {
-        Ok(col) => Some((ln, col, parts.next()?.trim_start().to_string())),
-        Err(_) => {
-            let msg = match parts.next() {
-                Some(more) => format!("{second}:{more}"),
-                None => second.to_string(),
-            };
-            Some((ln, 0, msg.trim_start().to_string()))
-        }
+    if let Ok(col) = second.parse::<usize>() {
+        Some((ln, col, parts.next()?.trim_start().to_string()))
+    } else {
+        let msg = match parts.next() {
+            Some(more) => format!("{second}:{more}"),
+            None => second.to_string(),
+        };
+        Some((ln, 0, msg.trim_start().to_string()))
     }
 }
 
@@ -524,7 +523,7 @@ fn goproxy_parser_matches_go() {
     let lists: Vec<String> = (0..150)
         .map(|_| {
             let mut s = String::new();
-            for _ in 0..1 + rng.below(3) {
+            for _ in 0..=rng.below(3) {
                 s.push_str(rng.pick_str(&entries));
                 s.push_str(rng.pick_str(&[",", "|", " , ", ""]));
             }

@@ -189,7 +189,7 @@ fn a_trust_store_that_is_no_regular_file_is_a_warning() {
     );
     let store = w.trust_store_path();
     for plant in [(|p: &Path| mkfifo(p)) as fn(&Path), |p| {
-        symlink("/dev/zero", p)
+        symlink("/dev/zero", p);
     }] {
         let _ = std::fs::remove_file(&store);
         plant(&store);
@@ -983,7 +983,7 @@ fn read_everything(w: &Places, files: &[(PathBuf, Plant)]) {
     }
     let input = LoadInput {
         dir: w.proj.clone(),
-        env: Default::default(),
+        env: std::collections::BTreeMap::default(),
         system_config: w.system.clone(),
         user_config: Some(w.user.clone()),
         trust_store: Some(w.trust.clone()),
@@ -1022,7 +1022,7 @@ fn read_everything(w: &Places, files: &[(PathBuf, Plant)]) {
             user_agent: "goshim-test",
         },
     );
-    let env = GoEnv::from_sources(Default::default());
+    let env = GoEnv::from_sources(goshim::goenv::EnvSources::default());
     let ctx = project::ProjectContext {
         env: &env,
         go_version: "1.27.3",

@@ -250,7 +250,7 @@ fn credentials_are_sent_as_go_sends_them() {
         p.set_fault(Fault::BasicAuth {
             user: "u".into(),
             password: "s3cret".into(),
-        })
+        });
     };
     let with_port = healthy_https();
     auth(&with_port);

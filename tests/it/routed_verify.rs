@@ -133,7 +133,7 @@ fn assert_named_once(r: &Run, bad: &Proxy, ext: &str) {
     );
 }
 
-fn scenario(fault: Fault, ext: &str, source: Source) {
+fn scenario(fault: &Fault, ext: &str, source: Source) {
     let bed = Bed::new();
     let bad = bed.mirror(fault.clone());
     let good = bed.mirror(Fault::Serve);
@@ -192,20 +192,20 @@ fn scenario(fault: Fault, ext: &str, source: Source) {
 
 #[test]
 fn a_tampered_zip_is_passed_over_with_the_hash_from_go_sum() {
-    scenario(Fault::TamperZip, ".zip", Source::GoSum);
+    scenario(&Fault::TamperZip, ".zip", Source::GoSum);
 }
 
 #[test]
 fn a_tampered_zip_is_passed_over_with_the_hash_from_the_checksum_database() {
-    scenario(Fault::TamperZip, ".zip", Source::Db);
+    scenario(&Fault::TamperZip, ".zip", Source::Db);
 }
 
 #[test]
 fn a_tampered_mod_is_passed_over_with_the_hash_from_go_sum() {
-    scenario(Fault::TamperMod, ".mod", Source::GoSum);
+    scenario(&Fault::TamperMod, ".mod", Source::GoSum);
 }
 
 #[test]
 fn a_tampered_mod_is_passed_over_with_the_hash_from_the_checksum_database() {
-    scenario(Fault::TamperMod, ".mod", Source::Db);
+    scenario(&Fault::TamperMod, ".mod", Source::Db);
 }

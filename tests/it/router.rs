@@ -540,7 +540,7 @@ fn twenty_parallel_go_processes_fetch_each_immutable_file_once() {
         assert_eq!(out.matches("\"Version\": \"v1.0.0\"").count(), 5, "{out}");
         assert!(!out.contains("\"Error\""), "{out}");
     }
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut counts = std::collections::BTreeMap::<String, usize>::default();
     for path in up.paths() {
         *counts.entry(path).or_default() += 1;
     }

@@ -194,12 +194,11 @@ impl Term {
                     self.seen = end;
                     return text;
                 }
-                if started.elapsed() > LIMIT {
-                    panic!(
-                        "waited {LIMIT:?} for {needle:?}; the terminal showed:\n{}",
-                        plain(&screen)
-                    );
-                }
+                assert!(
+                    started.elapsed() <= LIMIT,
+                    "waited {LIMIT:?} for {needle:?}; the terminal showed:\n{}",
+                    plain(&screen)
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -210,12 +209,11 @@ impl Term {
     fn finish(mut self) -> Vec<u8> {
         let started = Instant::now();
         while self.child.try_wait().unwrap().is_none() {
-            if started.elapsed() > LIMIT {
-                panic!(
-                    "still running after {LIMIT:?}; the terminal showed:\n{}",
-                    plain(&self.screen.lock().unwrap())
-                );
-            }
+            assert!(
+                started.elapsed() <= LIMIT,
+                "still running after {LIMIT:?}; the terminal showed:\n{}",
+                plain(&self.screen.lock().unwrap())
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         // The relay threads may still hold the last bytes for a moment.

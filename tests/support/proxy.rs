@@ -201,7 +201,7 @@ struct Inner {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Proxy {
@@ -348,7 +348,7 @@ impl Proxy {
             .wait_timeout_while(state, Duration::from_secs(10), |s| {
                 s.listening == s.refused()
             })
-            .unwrap_or_else(|e| e.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         assert!(
             !waited.timed_out(),
             "fixture proxy {}: the port did not {} within 10 s",
@@ -482,7 +482,10 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener, addr: SocketAddr) {
         state.listening = false;
         inner.wake.notify_all();
         while !inner.stopping.load(Ordering::SeqCst) && state.refused() {
-            state = inner.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+            state = inner
+                .wake
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         if inner.stopping.load(Ordering::SeqCst) {
             return;
@@ -538,20 +541,17 @@ fn spawn_conn(inner: &Arc<Inner>, stream: TcpStream) {
 }
 
 fn handle_conn(inner: &Inner, stream: TcpStream) {
-    match &inner.tls {
-        Some(config) => {
-            let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
-                return;
-            };
-            let mut tls = rustls::StreamOwned::new(conn, stream);
-            serve_conn(inner, &mut tls);
-            tls.conn.send_close_notify();
-            let _ = tls.flush();
-        }
-        None => {
-            let mut stream = stream;
-            serve_conn(inner, &mut stream);
-        }
+    if let Some(config) = &inner.tls {
+        let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, stream);
+        serve_conn(inner, &mut tls);
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    } else {
+        let mut stream = stream;
+        serve_conn(inner, &mut stream);
     }
 }
 
@@ -576,7 +576,7 @@ impl Inner {
         let (_state, _) = self
             .wake
             .wait_timeout_while(state, timeout, |_| !self.stopping.load(Ordering::SeqCst))
-            .unwrap_or_else(|e| e.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.stopping.load(Ordering::SeqCst)
     }
 

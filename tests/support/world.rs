@@ -267,6 +267,10 @@ impl World {
 
     /// Runs `cmd` (stdin closed) for at most `limit`, then kills it and what it started; the
     /// caller checks [`Run::timed_out`] (a control run may be expected to hang).
+    #[allow(
+        clippy::unused_self,
+        reason = "a method like the other runs, for the builder's fluency"
+    )]
     pub fn run_for(&self, cmd: &mut Command, limit: Duration) -> Run {
         Run(bounded::run(cmd, limit))
     }

@@ -272,7 +272,7 @@ fn damaged_zips() {
         .position(|w| w == b"PK\x01\x02")
         .unwrap();
     let mut broken = deflated.clone();
-    broken[(data_start + central) / 2] ^= 0x5a;
+    broken[usize::midpoint(data_start, central)] ^= 0x5a;
     let err = hash(&broken, "example.com/m", "v1.0.0").unwrap_err();
     assert!(matches!(err, ZipHashError::Entry { .. }), "{err}");
 }

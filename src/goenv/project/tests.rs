@@ -5,7 +5,7 @@ use crate::goenv::env::EnvSources;
 use std::collections::HashMap;
 
 fn s(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
+    v.iter().map(std::string::ToString::to_string).collect()
 }
 
 #[test]

@@ -102,7 +102,9 @@ fn failure(flags: &[Flag], chain: &[&str]) -> Failure {
         refused: flags.contains(&Flag::IoRefused),
         tls: flags.contains(&Flag::Rustls),
         chain: chain.join(": "),
-        cause: chain.last().map_or_else(String::new, |c| c.to_string()),
+        cause: chain
+            .last()
+            .map_or_else(String::new, std::string::ToString::to_string),
     }
 }
 
@@ -175,6 +177,10 @@ fn sumdb_support_follows_the_supported_status() {
     }
 }
 
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "rows hold known verdicts as Options"
+)]
 fn verdict(status: Status, sumdb: SumdbSupport) -> Option<Verdict> {
     Some(Verdict {
         status,
