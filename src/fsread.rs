@@ -9,6 +9,8 @@
 //! - At most a given number of bytes is read; a larger file is an error, never a partial read.
 //! - The lock files and logs goshim writes beside its caches are opened the same way
 //!   ([`open_for_write`]), and a lock is only ever waited on for a bound ([`lock_within`]).
+//! - goshim's own files (caches, the trust store) are replaced whole, never half-written
+//!   ([`write_atomically`]).
 
 use std::fmt;
 use std::fs::{File, Metadata};
@@ -198,6 +200,19 @@ pub fn lock_within(lock: &File, wait: std::time::Duration) -> bool {
             Err(std::fs::TryLockError::WouldBlock) => return false,
         }
     }
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file in the same directory (created if
+/// missing), renamed over it; the temporary file is removed when the rename fails.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// [`read`], with a missing file as `Ok(None)` and other errors carrying the path.

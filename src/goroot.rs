@@ -224,14 +224,8 @@ fn read_cache(file: &Path) -> CacheFile {
 }
 
 fn write_cache(file: &Path, cache: &CacheFile) -> std::io::Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
     let text = serde_json::to_vec_pretty(cache).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, file).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::fsread::write_atomically(file, &text)
 }
 
 #[cfg(all(test, unix))]

@@ -258,19 +258,7 @@ impl TrustStore {
         };
         let mut text = serde_json::to_string_pretty(&file).map_err(|e| err(e.into()))?;
         text.push('\n');
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        let tmp = self
-            .path
-            .with_extension(format!("json.tmp.{}", std::process::id()));
-        let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.path));
-        if let Err(e) = written {
-            // Best effort: the temporary file is useless once the rename failed.
-            let _ = std::fs::remove_file(&tmp);
-            return Err(err(e));
-        }
-        Ok(())
+        crate::fsread::write_atomically(&self.path, text.as_bytes()).map_err(err)
     }
 }
 

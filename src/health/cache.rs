@@ -495,13 +495,8 @@ impl Store {
                 None => break,
             };
         }
-        let target = dir.join(FILE_NAME);
-        let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
         let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &target).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        fsread::write_atomically(&dir.join(FILE_NAME), &text)
     }
 
     /// Merges what a module router observed while it served (one entry per upstream it used)
@@ -568,13 +563,8 @@ impl Store {
             };
             merge(map, key, &v);
         }
-        let target = dir.join(FILE_NAME);
-        let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
         let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &target).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })?;
+        fsread::write_atomically(&dir.join(FILE_NAME), &text)?;
         Ok(true)
     }
 
