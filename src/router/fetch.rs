@@ -1003,20 +1003,8 @@ mod tests {
 
     fn ctx(fakes: &[&Fake], settings: RouterSettings) -> Arc<Ctx> {
         let table = Table {
-            public: fakes.iter().map(|f| Upstream::new(f.url.clone())).collect(),
-            private: vec![],
-            private_patterns: String::new(),
-            nosumdb_patterns: String::new(),
-            sumdb: None,
-            go_sum: None,
-            modcache: None,
-            offline: false,
             settings,
-            netrc: false,
-            quiet: true,
-            debug: false,
-            progress: false,
-            probe_label: String::new(),
+            ..Table::with_public(fakes.iter().map(|f| Upstream::new(f.url.clone())).collect())
         };
         Arc::new(Ctx::new(
             reqwest::Client::builder().no_proxy().build().unwrap(),

@@ -615,20 +615,9 @@ mod tests {
 
     fn table() -> Table {
         Table {
-            public: vec![Upstream::new("https://proxy.example")],
-            private: vec![],
-            private_patterns: String::new(),
-            nosumdb_patterns: String::new(),
-            sumdb: None,
-            go_sum: None,
-            modcache: None,
-            offline: false,
-            settings: RouterSettings::default(),
             netrc: true,
             quiet: false,
-            debug: false,
-            progress: false,
-            probe_label: String::new(),
+            ..Table::with_public(vec![Upstream::new("https://proxy.example")])
         }
     }
 

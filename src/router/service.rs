@@ -385,18 +385,11 @@ mod tests {
             private_patterns: "corp.example/team".into(),
             nosumdb_patterns: "nosum.example".into(),
             sumdb,
-            go_sum: None,
-            modcache: None,
-            offline: false,
             settings: RouterSettings {
                 hedge_delay: Duration::from_millis(200),
                 ..RouterSettings::default()
             },
-            netrc: false,
-            quiet: true,
-            debug: false,
-            progress: false,
-            probe_label: String::new(),
+            ..Table::with_public(Vec::new())
         }
     }
 

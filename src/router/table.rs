@@ -59,6 +59,30 @@ pub struct Table {
     pub probe_label: String,
 }
 
+impl Table {
+    /// A table sending every path to `public`, in that order: nothing private, no checksum
+    /// database, no go.sum or module cache, the default settings, no notices. The starting
+    /// point the tests and the benchmark fill in with struct update syntax.
+    pub fn with_public(public: Vec<Upstream>) -> Table {
+        Table {
+            public,
+            private: Vec::new(),
+            private_patterns: String::new(),
+            nosumdb_patterns: String::new(),
+            sumdb: None,
+            go_sum: None,
+            modcache: None,
+            offline: false,
+            settings: RouterSettings::default(),
+            netrc: false,
+            quiet: true,
+            debug: false,
+            progress: false,
+            probe_label: String::new(),
+        }
+    }
+}
+
 /// One upstream module proxy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upstream {
@@ -224,20 +248,11 @@ mod tests {
 
     fn table() -> Table {
         Table {
-            public: vec![Upstream::new("https://u:secret@a.example/go")],
-            private: vec![],
             private_patterns: "corp.example".into(),
             nosumdb_patterns: "corp.example".into(),
-            sumdb: None,
-            go_sum: None,
-            modcache: None,
-            offline: false,
-            settings: RouterSettings::default(),
             netrc: true,
             quiet: false,
-            debug: false,
-            progress: false,
-            probe_label: String::new(),
+            ..Table::with_public(vec![Upstream::new("https://u:secret@a.example/go")])
         }
     }
 

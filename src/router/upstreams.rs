@@ -433,24 +433,11 @@ mod tests {
     use crate::router::table::Upstream;
 
     fn table(n: usize) -> Table {
-        Table {
-            public: (0..n)
+        Table::with_public(
+            (0..n)
                 .map(|i| Upstream::new(format!("https://p{i}.example")))
                 .collect(),
-            private: vec![],
-            private_patterns: String::new(),
-            nosumdb_patterns: String::new(),
-            sumdb: None,
-            go_sum: None,
-            modcache: None,
-            offline: false,
-            settings: RouterSettings::default(),
-            netrc: false,
-            quiet: true,
-            debug: false,
-            progress: false,
-            probe_label: String::new(),
-        }
+        )
     }
 
     #[test]

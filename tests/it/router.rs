@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use goshim::router::{RouterSettings, Table, Upstream};
+use goshim::router::{Table, Upstream};
 
 use crate::support::bounded::{self, Bounded};
 use crate::support::modules::Module;
@@ -29,20 +29,11 @@ fn big() -> Module {
 
 fn table(public: &[String], private: &[String], private_patterns: &str) -> Table {
     Table {
-        public: public.iter().map(Upstream::new).collect(),
         private: private.iter().map(Upstream::new).collect(),
         private_patterns: private_patterns.into(),
         nosumdb_patterns: private_patterns.into(),
-        sumdb: None,
-        go_sum: None,
-        modcache: None,
-        offline: false,
-        settings: RouterSettings::default(),
-        netrc: false,
         quiet: false,
-        debug: false,
-        progress: false,
-        probe_label: String::new(),
+        ..Table::with_public(public.iter().map(Upstream::new).collect())
     }
 }
 
