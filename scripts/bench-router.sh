@@ -28,7 +28,7 @@
 #                   the download take seconds more for the deflated zip's 34k files and are
 #                   the same either way; they are not measured here.)
 #
-# Needs hyperfine, python3 and curl. Usage: scripts/bench-router.sh [RUNS [SECTION...]]
+# Needs hyperfine, python3, curl, bc and nginx (Debian: nginx-light). Usage: scripts/bench-router.sh [RUNS [SECTION...]]
 # (default: every section). The machine's load shows in every figure: compare minima too.
 set -euo pipefail
 runs=${1:-300}
@@ -37,7 +37,7 @@ sections=("$@")
 [ ${#sections[@]} -gt 0 ] || sections=(start_overhead spool_rss download_200 hang_failover parent_overhead verify_cost)
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-for tool in hyperfine python3 curl bc; do
+for tool in hyperfine python3 curl bc nginx; do
   command -v "$tool" >/dev/null || { echo "bench-router.sh: $tool is needed" >&2; exit 1; }
 done
 cargo build --release --locked --quiet
@@ -110,12 +110,34 @@ PY
     done'
 }
 
-# serve DIR: a static GOPROXY on a free loopback port (python3 -m http.server, threaded), in
-# $port. The servers stop with the script (not started in a subshell, so they are ours).
+# serve DIR: a static GOPROXY on a free loopback port, in $port: nginx (a fixture that is not
+# the bottleneck; python's http.server serialises enough to hide or invent the router's cost).
+# The servers stop with the script (not started in a subshell, so they are ours).
 servers=()
 serve() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  (cd "$1" && exec python3 -m http.server --bind 127.0.0.1 "$port" >/dev/null 2>&1) &
+  local dir="$work/nginx-$port"
+  mkdir -p "$dir"
+  # The workers read the tree as this user (mktemp's directory is not world-readable).
+  cat > "$dir/nginx.conf" <<CONF
+user $(id -un);
+daemon off;
+worker_processes 2;
+pid $dir/pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir;
+  proxy_temp_path $dir;
+  fastcgi_temp_path $dir;
+  uwsgi_temp_path $dir;
+  scgi_temp_path $dir;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$port; root $1; }
+}
+CONF
+  nginx -c "$dir/nginx.conf" &
   servers+=($!)
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
 }
@@ -182,11 +204,9 @@ download_200() {
   shim_env "http://127.0.0.1:$port"
   local mods
   mods=$(tr '\n' ' ' < "$work/mods.txt")
-  hyperfine --warmup 1 --runs "${DOWNLOAD_RUNS:-10}" --export-json "$work/d200.json" \
-    --prepare "rm -rf $work/mc" \
-    --command-name "go alone" "GOMODCACHE=$work/mc GOPROXY=http://127.0.0.1:$port $realgo mod download $mods" \
-    --command-name "through goshim's router" "GOMODCACHE=$work/mc $work/shim/go mod download $mods"
-  ratio "$work/d200.json" "go alone" "through goshim's router" 1.10
+  alternate "${DOWNLOAD_RUNS:-10}" "rm -rf $work/mc" 1.10 0 \
+    "go alone" "GOMODCACHE=$work/mc GOPROXY=http://127.0.0.1:$port $realgo mod download $mods" \
+    "through goshim's router" "GOMODCACHE=$work/mc $work/shim/go mod download $mods"
 }
 
 hang_failover() {
@@ -202,11 +222,9 @@ hang_failover() {
   cp "$work/home/.config/goshim/config.toml" "$work/hang.toml"
   shim_env "http://127.0.0.1:$good"
   cp "$work/home/.config/goshim/config.toml" "$work/good.toml"
-  hyperfine --warmup 1 --runs "${DOWNLOAD_RUNS:-10}" --export-json "$work/hang.json" \
-    --prepare "rm -rf $work/mc $work/home/.cache" \
-    --command-name "healthy upstream only" "cp $work/good.toml $work/home/.config/goshim/config.toml && GOMODCACHE=$work/mc $work/shim/go mod download $mods" \
-    --command-name "hanging upstream first" "cp $work/hang.toml $work/home/.config/goshim/config.toml && GOMODCACHE=$work/mc $work/shim/go mod download $mods"
-  ratio "$work/hang.json" "healthy upstream only" "hanging upstream first" 1.2 1.0
+  alternate "${DOWNLOAD_RUNS:-10}" "rm -rf $work/mc $work/home/.cache" 1.2 1.0 \
+    "healthy upstream only" "cp $work/good.toml $work/home/.config/goshim/config.toml && GOMODCACHE=$work/mc $work/shim/go mod download $mods" \
+    "hanging upstream first" "cp $work/hang.toml $work/home/.config/goshim/config.toml && GOMODCACHE=$work/mc $work/shim/go mod download $mods"
 }
 
 parent_overhead() {
@@ -350,6 +368,34 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
   servers+=($!)
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+}
+
+# alternate RUNS PREPARE GOAL_RATIO PLUS_SECONDS NAME_A CMD_A NAME_B CMD_B: runs A and B in turn
+# (A, B, A, B…; PREPARE before each), so the machine's drift over the minutes a download
+# benchmark takes hits both alike; prints medians, minima and the median of the per-pair
+# ratios B/A against the goal (B <= A * GOAL_RATIO + PLUS_SECONDS).
+alternate() {
+  python3 - "$@" <<'PY'
+import statistics, subprocess, sys, time
+runs, prepare, goal, plus = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+(na, ca), (nb, cb) = (sys.argv[5], sys.argv[6]), (sys.argv[7], sys.argv[8])
+def once(cmd):
+    subprocess.run(prepare, shell=True, check=True)
+    t = time.monotonic()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - t
+once(ca); once(cb)  # warm-up
+a, b = [], []
+for _ in range(runs):
+    a.append(once(ca)); b.append(once(cb))
+for name, xs in ((na, a), (nb, b)):
+    print(f"{name}: median {statistics.median(xs)*1e3:.0f} ms, min {min(xs)*1e3:.0f} ms (n={len(xs)})")
+pair = statistics.median(y / x for x, y in zip(a, b))
+print(f"median of per-pair ratios: {pair:.3f}; ratio of medians {statistics.median(b)/statistics.median(a):.3f}")
+limit = statistics.median(a) * goal + plus
+verdict = "within" if statistics.median(b) <= limit else "OVER"
+print(f"goal: <= {goal}x" + (f" + {plus:.1f} s" if plus else "") + f" of {na} -> {verdict}")
+PY
 }
 
 # ratio JSON BASE OTHER [GOAL_RATIO [PLUS_SECONDS]]: medians, minima and their difference.
