@@ -8,8 +8,9 @@
 #   spool_rss       peak RSS (VmHWM) of the router process while it spools a 100 MB zip from a
 #                   local static server (python3 -m http.server) and serves it to curl.
 #   download_200    `go mod download` of 200 fixture modules (a static GOPROXY tree served by
-#                   python3 -m http.server): the real go straight at the server, against go
-#                   through goshim and its router (goal: <= 1.10x). A fresh module cache per run.
+#                   nginx): the real go straight at the server, against go through goshim and
+#                   its router, runs interleaved pair by pair (DOWNLOAD_RUNS pairs, default 10;
+#                   goal: <= 1.10x). A fresh module cache per run.
 #   hang_failover   the same download with a first upstream that accepts and never answers
 #                   before the healthy one, against the healthy one alone (goal: <= 1.2x plus the
 #                   hedge delay); a fresh verdict cache per run, so the router learns anew.
