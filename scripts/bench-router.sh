@@ -41,6 +41,8 @@ cd "$root"
 for tool in hyperfine python3 curl bc nginx; do
   command -v "$tool" >/dev/null || { echo "bench-router.sh: $tool is needed" >&2; exit 1; }
 done
+# shim_env narrows PATH for go; nginx may live in an sbin directory it leaves out.
+nginx=$(command -v nginx)
 cargo build --release --locked --quiet
 goshim="$root/target/release/goshim"
 work=$(mktemp -d)
@@ -138,7 +140,7 @@ http {
   server { listen 127.0.0.1:$port; root $1; }
 }
 CONF
-  nginx -c "$dir/nginx.conf" &
+  "$nginx" -c "$dir/nginx.conf" &
   servers+=($!)
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
 }
