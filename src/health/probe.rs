@@ -97,15 +97,11 @@ pub fn run(
 
     let mut state = RoundState { proxies, sumdbs };
     if !state.all_done() {
-        let to_probe = ToProbe {
-            proxies: &observed_proxies,
-            sumdbs: &observed_sumdbs,
-        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the probe runtime: {e}"));
-        let ctx = ProbeCtx::new(candidates, settings, net, &label, now, to_probe);
+        let ctx = ProbeCtx::new(candidates, settings, net, &label, now);
         match runtime.and_then(|rt| Ok((rt, ctx?))) {
             Ok((rt, ctx)) => {
                 let deadline = tokio::time::Instant::from_std(started + settings.deadline);
@@ -275,13 +271,6 @@ async fn drive(
     }
 }
 
-/// Which targets a round probes (the others are known).
-#[derive(Clone, Copy)]
-struct ToProbe<'a> {
-    proxies: &'a [bool],
-    sumdbs: &'a [bool],
-}
-
 /// Everything a probe needs, shared by the tasks of one round.
 struct ProbeCtx {
     client: Client,
@@ -302,25 +291,12 @@ impl ProbeCtx {
         net: &NetEnv,
         label: &str,
         now: SystemTime,
-        to_probe: ToProbe<'_>,
     ) -> Result<ProbeCtx, String> {
-        let https = |url: &str| url.starts_with("https:");
-        let needs_tls = candidates
-            .proxies
-            .iter()
-            .zip(to_probe.proxies)
-            .any(|(c, probe)| *probe && https(&c.url))
-            || settings
-                .sumdbs
-                .iter()
-                .zip(to_probe.sumdbs)
-                .any(|(d, probe)| *probe && https(&d.url));
         let client = http::client(
             net,
             ClientOptions {
                 connect: settings.connect_timeout,
                 total: Some(settings.timeout),
-                needs_tls,
                 user_agent: USER_AGENT,
             },
         )?;

@@ -21,7 +21,7 @@ use crate::env_vars::{
 use crate::process::Process;
 
 pub mod netrc;
-mod roots;
+pub mod roots;
 
 pub use netrc::Netrc;
 
@@ -115,9 +115,6 @@ pub struct ClientOptions {
     pub connect: Duration,
     /// The whole request, body included; `None`: the caller bounds it.
     pub total: Option<Duration>,
-    /// Load go's roots (skipped when only http and file URLs will be used: reading every
-    /// certificate costs milliseconds).
-    pub needs_tls: bool,
     pub user_agent: &'static str,
 }
 
@@ -137,19 +134,13 @@ pub fn client(net: &NetEnv, opts: ClientOptions) -> Result<Client, String> {
     if let Some((files, dirs)) =
         roots::go_root_sources(net.ssl_cert_file.as_deref(), net.ssl_cert_dir.as_deref())
     {
-        let mut store = rustls::RootCertStore::empty();
-        if opts.needs_tls {
-            store.add_parsable_certificates(
-                roots::load(&files, &dirs)
-                    .into_iter()
-                    .map(rustls::pki_types::CertificateDer::from),
-            );
-        }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let roots = roots::LazyRoots::new(files, dirs, Arc::clone(&provider));
         let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS setup failed: {e}"))?
-            .with_root_certificates(store)
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(roots))
             .with_no_client_auth();
         // HTTP/2 when the server offers it, as net/http's ForceAttemptHTTP2 (reqwest leaves
         // a preconfigured TLS setup's ALPN list alone).

@@ -9,6 +9,13 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
 /// Go's bundle files, first readable wins (`crypto/x509/root_linux.go`).
 const CERT_FILES: &[&str] = &[
@@ -81,6 +88,108 @@ pub fn load(files: &[PathBuf], dirs: &[PathBuf]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// Go's roots, read at the first TLS handshake and kept: as go's `crypto/x509` loads its pool
+/// once, on first use, so a client that only speaks plain http (an intranet proxy, a run served
+/// from memory) never reads the ~150 certificate files, and one that redirects from http to
+/// https still meets the roots. Every check is webpki's ([`WebPkiServerVerifier`]); only when
+/// the roots are read differs.
+#[derive(Debug)]
+pub struct LazyRoots {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+    provider: Arc<CryptoProvider>,
+    /// `None`: no root could be read (every certificate is then unknown, as in go).
+    verifier: OnceLock<Option<Arc<WebPkiServerVerifier>>>,
+}
+
+impl LazyRoots {
+    pub fn new(
+        files: Vec<PathBuf>,
+        dirs: Vec<PathBuf>,
+        provider: Arc<CryptoProvider>,
+    ) -> LazyRoots {
+        LazyRoots {
+            files,
+            dirs,
+            provider,
+            verifier: OnceLock::new(),
+        }
+    }
+
+    fn verifier(&self) -> Option<&Arc<WebPkiServerVerifier>> {
+        self.verifier
+            .get_or_init(|| {
+                let mut store = rustls::RootCertStore::empty();
+                store.add_parsable_certificates(
+                    load(&self.files, &self.dirs)
+                        .into_iter()
+                        .map(CertificateDer::from),
+                );
+                WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(store),
+                    Arc::clone(&self.provider),
+                )
+                .build()
+                .ok()
+            })
+            .as_ref()
+    }
+}
+
+impl ServerCertVerifier for LazyRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.verifier() {
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// Go skips symlinks whose target has no slash (the `openssl rehash` links).

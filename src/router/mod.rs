@@ -210,7 +210,8 @@ fn serve_forked(
     watch::detach_stdio();
     watch::close_inherited(fd);
     // Most commands that may reach the network never do (a build with every module cached):
-    // the runtime, the client and the TLS roots are paid for only once go connects.
+    // the runtime and the client are paid for only once go connects (the TLS roots only at the
+    // first https handshake).
     if watch::first_connection(fd, parent) {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let spawned = std::thread::Builder::new()
@@ -270,24 +271,11 @@ fn run(
 
 fn context(process: &Process, table: &Table) -> Result<fetch::Ctx, String> {
     let net = NetEnv::of(process);
-    let needs_tls = table
-        .public
-        .iter()
-        .chain(&table.private)
-        .map(|u| u.url.as_str())
-        .chain(
-            table
-                .sumdb
-                .iter()
-                .flat_map(|s| s.direct.iter().map(String::as_str)),
-        )
-        .any(|u| u.starts_with("https://"));
     let client = http::client(
         &net,
         ClientOptions {
             connect: table.settings.attempt_timeout,
             total: None,
-            needs_tls,
             user_agent: USER_AGENT,
         },
     )?;

@@ -1018,10 +1018,16 @@ fn read_everything(w: &Places, files: &[(PathBuf, Plant)]) {
         ClientOptions {
             connect: Duration::from_secs(1),
             total: Some(Duration::from_secs(1)),
-            needs_tls: true,
             user_agent: "goshim-test",
         },
     );
+    // The client reads the roots at its first TLS handshake; read them as it would.
+    if let Some((files, dirs)) = goshim::http::roots::go_root_sources(
+        net.ssl_cert_file.as_deref(),
+        net.ssl_cert_dir.as_deref(),
+    ) {
+        let _ = goshim::http::roots::load(&files, &dirs);
+    }
     let env = GoEnv::from_sources(goshim::goenv::EnvSources::default());
     let ctx = project::ProjectContext {
         env: &env,

@@ -443,6 +443,36 @@ fn a_captured_go_command_returns_when_go_exits() {
 }
 
 #[test]
+fn an_http_upstream_may_redirect_to_https() {
+    // go follows http → https; the router's roots are read at that first handshake, also when
+    // every upstream in its table is plain http.
+    let target = Proxy::https_trusted();
+    target.add(hello());
+    let front = Proxy::start();
+    front.set_fault(Fault::Redirect(target.url()));
+    let mut bed = Bed::new(&table(&[front.url()], &[], ""));
+    bed.env.push((
+        "SSL_CERT_FILE".into(),
+        crate::support::proxy::ca_pem_path().display().to_string(),
+    ));
+    let r = bed.go(
+        &["mod", "download", "-json", "example.com/hello@v1.0.0"],
+        Duration::from_secs(60),
+    );
+    ok(&r);
+    assert!(
+        front.saw("/example.com/hello/@v/v1.0.0.zip"),
+        "{}",
+        show(&r)
+    );
+    assert!(
+        target.saw("/example.com/hello/@v/v1.0.0.zip"),
+        "{}",
+        show(&r)
+    );
+}
+
+#[test]
 fn credentials_do_not_come_back_after_a_redirect_through_another_host() {
     // go#70530: A (with credentials) → B → A again; neither B nor the second request to A
     // may carry A's Authorization.
