@@ -410,16 +410,7 @@ impl ScalarKind for GoCommand {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::parse_layer;
-    use crate::config::schema::Layer;
-
-    fn parse(text: &str) -> Result<Layer, String> {
-        parse_layer(Path::new("/p/.gomodrc"), text.as_bytes()).map_err(|e| e.to_string())
-    }
-
-    const HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
+    use crate::config::parse::test_support::{HINT, parse};
 
     #[test]
     fn error_bad_duration() {

@@ -187,16 +187,7 @@ fn pattern_problem(s: &str) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::parse_layer;
-    use crate::config::schema::Layer;
-
-    fn parse(text: &str) -> Result<Layer, String> {
-        parse_layer(Path::new("/p/.gomodrc"), text.as_bytes()).map_err(|e| e.to_string())
-    }
-
-    const HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
+    use crate::config::parse::test_support::{HINT, parse};
 
     #[test]
     fn error_pattern_with_spaces() {

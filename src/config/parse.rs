@@ -310,17 +310,31 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// What the parsing tests of every config file share: one `.gomodrc` at a fixed path.
+#[cfg(test)]
+pub(super) mod test_support {
+    use std::path::Path;
+
+    use super::parse_layer;
+    use crate::config::schema::Layer;
+
+    /// The hint every config error ends with, as users read it.
+    pub const HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
+
+    /// `text` parsed as `/p/.gomodrc`, or its error as printed.
+    pub fn parse(text: &str) -> Result<Layer, String> {
+        parse_layer(Path::new("/p/.gomodrc"), text.as_bytes()).map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
     use std::time::Duration;
 
+    use super::test_support::{HINT, parse};
     use super::*;
     use crate::config::schema::{Offline, Order};
-
-    fn parse(text: &str) -> Result<Layer, String> {
-        parse_layer(Path::new("/p/.gomodrc"), text.as_bytes()).map_err(|e| e.to_string())
-    }
 
     fn at(line: usize) -> Origin {
         Origin::File {
@@ -433,8 +447,6 @@ quiet = true
             })
         );
     }
-
-    const HINT: &str = "(GOSHIM_DISABLE=1 runs go without goshim)";
 
     #[test]
     fn error_malformed_toml() {
