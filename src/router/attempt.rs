@@ -318,16 +318,87 @@ pub(super) fn classify(e: &reqwest::Error) -> Failure {
     Failure::retry(format!("request failed ({})", root_cause(e)))
 }
 
+/// The longest error text a notice or a 502 body quotes.
+const MAX_CAUSE: usize = 100;
+
 /// The innermost error's text, printable and short, without any URL.
 pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last: &(dyn std::error::Error + 'static) = e;
     while let Some(s) = last.source() {
         last = s;
     }
-    let mut text = sanitize(&last.to_string());
+    let text = sanitize(&last.to_string());
     if text.contains("://") {
-        text = "transport error".into();
+        return "transport error".into();
     }
-    text.truncate(60);
+    shorten(text)
+}
+
+/// `text` cut to [`MAX_CAUSE`] at a word boundary, `...` marking the cut (a word cut in half,
+/// "Name or service not kn", reads as a typo). `text` is ASCII (see [`sanitize`]).
+fn shorten(mut text: String) -> String {
+    if text.len() <= MAX_CAUSE {
+        return text;
+    }
+    let cut = text[..MAX_CAUSE - 3].rfind(' ').unwrap_or(MAX_CAUSE - 3);
+    text.truncate(cut);
+    text.push_str("...");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Chain(&'static str, Option<Box<Chain>>);
+
+    impl std::fmt::Display for Chain {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Chain {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|c| c as _)
+        }
+    }
+
+    fn cause(inner: &'static str) -> String {
+        root_cause(&Chain(
+            "client error (Connect)",
+            Some(Box::new(Chain(inner, None))),
+        ))
+    }
+
+    #[test]
+    fn root_cause_keeps_a_resolver_error_whole() {
+        assert_eq!(
+            cause("failed to lookup address information: Name or service not known"),
+            "failed to lookup address information: Name or service not known"
+        );
+    }
+
+    #[test]
+    fn root_cause_cuts_a_long_text_between_words() {
+        let long = cause(
+            "the upstream said something very long about why it cannot serve this request, \
+             and it goes on and on past any reasonable length for one line",
+        );
+        assert_eq!(
+            long,
+            "the upstream said something very long about why it cannot serve this request, and it goes on and..."
+        );
+        assert!(long.len() <= MAX_CAUSE);
+    }
+
+    #[test]
+    fn root_cause_never_quotes_a_url() {
+        assert_eq!(
+            cause("error sending request for url (https://u:p@corp.example/x)"),
+            "transport error"
+        );
+        assert_eq!(cause("bad\u{7}byte\nline"), "bad?byte?line");
+    }
 }
