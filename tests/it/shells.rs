@@ -427,7 +427,12 @@ fn zsh_session(activate_first: bool) {
     term.send("print -r -- \"path=$PATH\"; print -r -- \"go=$(whence -p go)\"\n");
     term.wait_for("go=/");
     term.send("exit\n");
-    let screen = plain(&term.finish());
+    assert_goshim_first(&user, &plain(&term.finish()));
+    assert_eq!(user.calls(), ["completions zsh"]);
+}
+
+/// The session printed `path=…` with goshim's bin directory first and `go=…` resolving there.
+fn assert_goshim_first(user: &User, screen: &str) {
     let data_bin = user.data_bin().display().to_string();
     let bin = user.root.join("bin").display().to_string();
     assert!(
@@ -435,7 +440,6 @@ fn zsh_session(activate_first: bool) {
         "{screen}"
     );
     assert!(screen.contains(&format!("go={data_bin}/go\n")), "{screen}");
-    assert_eq!(user.calls(), ["completions zsh"]);
 }
 
 #[test]
@@ -471,14 +475,7 @@ fn fish_activation_in_a_terminal() {
     term.send("echo path=(string join : $PATH); echo go=(command -s go)\n");
     term.wait_for("go=/");
     term.send("exit\n");
-    let screen = plain(&term.finish());
-    let data_bin = user.data_bin().display().to_string();
-    let bin = user.root.join("bin").display().to_string();
-    assert!(
-        screen.contains(&format!("path={data_bin}:{bin}:/usr/bin:/bin\n")),
-        "{screen}"
-    );
-    assert!(screen.contains(&format!("go={data_bin}/go\n")), "{screen}");
+    assert_goshim_first(&user, &plain(&term.finish()));
     assert_eq!(user.calls(), ["completions fish"]);
 }
 
