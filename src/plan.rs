@@ -361,10 +361,7 @@ impl Plan {
                 .sumdb
                 .clone()
                 .or_else(|| routing.own_url_sumdb.clone()),
-            go_sum: SumFiles::of(&decided.project).map(|f| router::GoSumFiles {
-                main: f.main,
-                workspace: f.workspace,
-            }),
+            go_sum: SumFiles::of(&decided.project),
             modcache: download_dir(go_env),
             offline: routing.offline,
             settings: router::RouterSettings {

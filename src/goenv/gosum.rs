@@ -71,8 +71,8 @@ impl SumKind {
     }
 }
 
-/// The go.sum files go reads for a project.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The go.sum files go reads for a project (also in the router's table, hence serde).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SumFiles {
     /// `go.sum` of the main module, or `go.work.sum` in workspace mode.
     pub main: PathBuf,

@@ -55,7 +55,7 @@ mod upstreams;
 mod verify;
 
 pub use policy::{is_private, lookup_is_local};
-pub use table::{GoSumFiles, RouterSettings, Seed, SumdbRoutes, Table, Upstream};
+pub use table::{RouterSettings, Seed, SumdbRoutes, Table, Upstream};
 
 /// The User-Agent upstreams see: go's own (master, router-facts §1.3), tagged.
 const USER_AGENT: &str = "GoCommand/1 (+https://go.dev/cmd/go) goshim-router";

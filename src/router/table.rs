@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::goenv::gosum::SumFiles;
 use crate::health::SumdbSupport;
 use crate::http::without_userinfo;
 
@@ -30,7 +31,7 @@ pub struct Table {
     /// The go.sum files go checks downloads against (`None` outside a module): the router
     /// checks `.mod` and `.zip` bodies against them before serving.
     #[serde(default)]
-    pub go_sum: Option<GoSumFiles>,
+    pub go_sum: Option<SumFiles>,
     /// `$GOMODCACHE/cache/download`: the last upstream, read-only, for what every upstream
     /// failed to answer (`None`: go has no module cache).
     #[serde(default)]
@@ -138,15 +139,6 @@ pub struct SumdbRoutes {
 
 fn yes() -> bool {
     true
-}
-
-/// The go.sum files go reads for the project (`goenv::gosum::SumFiles`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GoSumFiles {
-    /// `go.sum` of the main module, or `go.work.sum` in workspace mode.
-    pub main: PathBuf,
-    /// In workspace mode, each workspace module's `go.sum`.
-    pub workspace: Vec<PathBuf>,
 }
 
 /// Timings and budgets. Every default comes from a fact in router-facts.md.

@@ -25,7 +25,6 @@ use super::memo::Answer;
 use super::request::Request;
 use super::service::Service;
 use super::spool::Spooled;
-use super::table::GoSumFiles;
 use crate::goenv::dirhash;
 use crate::goenv::gosum::{GoSum, SumCheck, SumFiles, SumKind};
 use crate::goenv::sumdb::{LookupRecord, SignedTree, VerifiedRecord, VerifierKey, verify_lookup};
@@ -60,14 +59,14 @@ pub enum Judgement {
 /// verifier key, and the database records found so far.
 #[derive(Debug)]
 pub struct Sums {
-    files: Option<GoSumFiles>,
+    files: Option<SumFiles>,
     read: OnceCell<Option<Arc<GoSum>>>,
     pub key: Option<Arc<VerifierKey>>,
     records: Mutex<HashMap<String, Arc<OnceCell<Arc<DbRecord>>>>>,
 }
 
 impl Sums {
-    pub fn new(files: Option<GoSumFiles>, key: Option<VerifierKey>) -> Sums {
+    pub fn new(files: Option<SumFiles>, key: Option<VerifierKey>) -> Sums {
         Sums {
             files,
             read: OnceCell::new(),
@@ -82,10 +81,6 @@ impl Sums {
         self.read
             .get_or_init(|| async {
                 let files = self.files.clone()?;
-                let files = SumFiles {
-                    main: files.main,
-                    workspace: files.workspace,
-                };
                 tokio::task::spawn_blocking(move || GoSum::read(&files).ok().map(Arc::new))
                     .await
                     .ok()

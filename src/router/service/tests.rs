@@ -206,7 +206,7 @@ async fn a_body_go_sum_does_not_list_is_passed_over() {
         vec![],
         None,
     );
-    t.go_sum = Some(crate::router::table::GoSumFiles {
+    t.go_sum = Some(crate::goenv::gosum::SumFiles {
         main: go_sum.clone(),
         workspace: vec![],
     });
@@ -227,7 +227,7 @@ async fn a_body_go_sum_does_not_list_is_passed_over() {
 
     // Only the tampering mirror: a 502 that says why, per upstream.
     let mut t = table(vec![Upstream::new(bad.url.clone())], vec![], None);
-    t.go_sum = Some(crate::router::table::GoSumFiles {
+    t.go_sum = Some(crate::goenv::gosum::SumFiles {
         main: go_sum,
         workspace: vec![],
     });
@@ -281,7 +281,7 @@ async fn a_zip_that_cannot_be_hashed_while_it_streams_is_hashed_after() {
     let served = zip.clone();
     let up = Fake::start(move |_, _| Act::Answer(200, "application/zip", served.clone()));
     let mut t = table(vec![Upstream::new(up.url.clone())], vec![], None);
-    t.go_sum = Some(crate::router::table::GoSumFiles {
+    t.go_sum = Some(crate::goenv::gosum::SumFiles {
         main: go_sum,
         workspace: vec![],
     });
