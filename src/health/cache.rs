@@ -116,11 +116,17 @@ impl RouterStats {
 
     /// The `p`th percentile (nearest rank) of the latency samples.
     pub fn latency(&self, p: usize) -> Option<u64> {
-        let mut v = self.latency_ms.clone();
-        v.sort_unstable();
-        let rank = (p * v.len()).div_ceil(100).max(1);
-        v.get(rank - 1).copied()
+        percentile(self.latency_ms.iter().copied(), p)
     }
+}
+
+/// The `p`th percentile (nearest rank) of `samples`; `None` when there are none. The router's
+/// hedge delay and doctor's p50/p95 both read latencies through this.
+pub fn percentile(samples: impl IntoIterator<Item = u64>, p: usize) -> Option<u64> {
+    let mut v: Vec<u64> = samples.into_iter().collect();
+    v.sort_unstable();
+    let rank = (p * v.len()).div_ceil(100).max(1);
+    v.get(rank - 1).copied()
 }
 
 /// How usable a cached verdict is.

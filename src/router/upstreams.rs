@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::health::SumdbSupport;
+use crate::health::cache::percentile;
 
 use super::table::{EJECT_AFTER, EJECTION_BASE, RouterSettings, Seed, Table, label};
 
@@ -233,7 +234,7 @@ impl Upstreams {
     /// attempt timeout.
     pub fn hedge_delay(&self, i: usize) -> Duration {
         let g = lock(&self.inner);
-        let p95 = percentile(&g.0[i].samples, 95).map(Duration::from_millis);
+        let p95 = percentile(g.0[i].samples.iter().copied(), 95).map(Duration::from_millis);
         p95.unwrap_or_default()
             .max(self.settings.hedge_delay)
             .min(self.settings.attempt_timeout)
@@ -360,8 +361,8 @@ impl Upstreams {
                 failures: s.failures,
                 passed_over: s.passed_over,
                 mismatches: s.mismatches,
-                p50_ms: percentile(&s.samples, 50),
-                p95_ms: percentile(&s.samples, 95),
+                p50_ms: percentile(s.samples.iter().copied(), 50),
+                p95_ms: percentile(s.samples.iter().copied(), 95),
                 samples: s.samples.iter().copied().collect(),
                 failing: (!s.last_ok)
                     .then(|| s.last_failure.clone())
@@ -401,17 +402,6 @@ fn refill(b: &mut Budget, now: Instant) {
     let secs = now.saturating_duration_since(b.at).as_secs_f64();
     b.tokens = (b.tokens + secs * BUDGET_PER_SECOND).min(BUDGET_MAX);
     b.at = now;
-}
-
-/// The `p`th percentile (nearest rank) of the samples.
-fn percentile(samples: &VecDeque<u64>, p: usize) -> Option<u64> {
-    if samples.is_empty() {
-        return None;
-    }
-    let mut v: Vec<u64> = samples.iter().copied().collect();
-    v.sort_unstable();
-    let rank = (p * v.len()).div_ceil(100).max(1);
-    Some(v[rank - 1])
 }
 
 /// Printable ASCII only, for anything that came from upstream.
@@ -519,14 +509,5 @@ mod tests {
         assert!(u.withdraw(now), "ten requests buy one retry");
         assert!(!u.withdraw(now));
         assert!(u.withdraw(now + Duration::from_millis(400)), "3 per second");
-    }
-
-    #[test]
-    fn percentiles() {
-        let s: VecDeque<u64> = (1..=100).collect();
-        assert_eq!(percentile(&s, 50), Some(50));
-        assert_eq!(percentile(&s, 95), Some(95));
-        assert_eq!(percentile(&VecDeque::from([7]), 95), Some(7));
-        assert_eq!(percentile(&VecDeque::new(), 95), None);
     }
 }

@@ -300,3 +300,11 @@ fn corrupt_truncated_and_future_files_are_ignored() {
         assert!(f.networks.is_empty(), "{text}");
     }
 }
+
+#[test]
+fn percentiles_by_nearest_rank() {
+    assert_eq!(percentile(1..=100, 50), Some(50));
+    assert_eq!(percentile((1..=100).rev(), 95), Some(95));
+    assert_eq!(percentile([7], 95), Some(7));
+    assert_eq!(percentile([], 95), None);
+}
