@@ -189,36 +189,32 @@ pub fn with_credentials(req: RequestBuilder, url: &str, netrc: &Netrc) -> (Reque
     }
 }
 
+/// `url` split around its userinfo: `(scheme://, userinfo, host and the rest)`; `None` when it
+/// has no scheme or no userinfo. The authority ends at the first `/`; the userinfo at the
+/// last `@` in it.
+fn split_userinfo(url: &str) -> Option<(&str, &str, &str)> {
+    let start = url.find("://")? + 3;
+    let authority_end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    let at = start + url[start..authority_end].rfind('@')?;
+    Some((&url[..start], &url[start..at], &url[at + 1..]))
+}
+
 /// `url` without its userinfo: the key a proxy's verdicts are kept and looked up under, so the
 /// same proxy is the same entry whatever credentials a configuration gives it.
 pub fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://{host}{path}"),
+    match split_userinfo(url) {
+        Some((scheme, _, rest)) => format!("{scheme}{rest}"),
         None => url.to_string(),
     }
 }
 
 /// `url` with any password replaced by `xxxxx`, as go's `URL.Redacted`.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            if userinfo.contains(':') {
-                format!("{scheme}://{user}:xxxxx@{host}{path}")
-            } else {
-                format!("{scheme}://{user}@{host}{path}")
-            }
-        }
+    match split_userinfo(url) {
+        Some((scheme, userinfo, rest)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}{user}:xxxxx@{rest}"),
+            None => format!("{scheme}{userinfo}@{rest}"),
+        },
         None => url.to_string(),
     }
 }
