@@ -20,6 +20,7 @@ use super::{
     unix_secs,
 };
 use crate::goenv::escape_module_path;
+use crate::goenv::pattern::match_prefix_patterns;
 use crate::http::{self, ClientOptions, NetEnv, Netrc};
 
 /// The User-Agent of go 1.27, tagged so proxy operators can tell probes apart.
@@ -69,7 +70,7 @@ pub struct Round {
 /// What a candidate's probe asks: the probe module, or only reachability when that module is
 /// private (a probe never carries a private path).
 pub fn probe_label(candidates: &Candidates, settings: &Settings) -> String {
-    if is_private(&candidates.private_patterns, &settings.probe_module) {
+    if match_prefix_patterns(&candidates.private_patterns, &settings.probe_module) {
         "reachability".to_string()
     } else {
         format!("{}@{}", settings.probe_module, settings.probe_version)
@@ -306,7 +307,7 @@ impl ProbeCtx {
             netrc,
             label: label.to_string(),
             reach_only: label == "reachability",
-            capability_allowed: !is_private(&candidates.private_patterns, SUMDB_NAME),
+            capability_allowed: !match_prefix_patterns(&candidates.private_patterns, SUMDB_NAME),
             module: settings.probe_module.clone(),
             version: settings.probe_version.clone(),
             now,
@@ -668,11 +669,6 @@ fn hides_rustls(mut err: &(dyn std::error::Error + 'static)) -> bool {
             None => return false,
         }
     }
-}
-
-/// Whether `path` matches the private patterns (Go's `MatchPrefixPatterns`).
-fn is_private(patterns: &str, path: &str) -> bool {
-    crate::goenv::pattern::match_prefix_patterns(patterns, path)
 }
 
 #[cfg(test)]
