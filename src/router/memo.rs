@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+use super::lock;
 use super::request::{Kind, Request};
 use super::spool::Spooled;
 use crate::goenv::semver::canonical_version;
@@ -132,10 +133,6 @@ impl Flights {
         }
         answer
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

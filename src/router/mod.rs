@@ -54,6 +54,12 @@ pub mod table;
 mod upstreams;
 mod verify;
 
+/// A mutex's guard, also after a panic elsewhere held it: the router's shared state stays
+/// usable (every update is a whole assignment or counter step).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub use policy::{is_private, lookup_is_local};
 pub use table::{RouterSettings, Seed, SumdbRoutes, Table, Upstream};
 

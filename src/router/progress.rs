@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::fetch::{Ctx, Run, St};
+use super::lock;
 use super::request::Request;
 use super::table::ZIP_CAP;
 use super::upstreams::sanitize;
@@ -52,17 +53,11 @@ impl Progress {
     }
 
     pub(super) fn get(&self) -> ProgressInner {
-        *self
-            .m
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *lock(&self.m)
     }
 
     pub(super) fn headers(&self, total: Option<u64>) {
-        let mut g = self
-            .m
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = lock(&self.m);
         let now = Instant::now();
         g.headers = Some(now);
         g.last = now;
@@ -70,19 +65,13 @@ impl Progress {
     }
 
     pub(super) fn bytes(&self, n: usize) {
-        let mut g = self
-            .m
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = lock(&self.m);
         g.last = Instant::now();
         g.bytes += n as u64;
     }
 
     pub(super) fn checking(&self) {
-        self.m
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .checking = true;
+        lock(&self.m).checking = true;
     }
 
     /// When this attempt counts as stalled for hedging if nothing changes: no bytes for

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::health::SumdbSupport;
 use crate::health::cache::percentile;
 
+use super::lock;
 use super::table::{EJECT_AFTER, EJECTION_BASE, RouterSettings, Seed, Table, label};
 
 /// Which part of the table an upstream comes from.
@@ -97,10 +98,6 @@ pub struct Observation {
     pub sumdb: Option<SumdbSupport>,
     /// Ejected at least once.
     pub ejected: bool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Upstreams {

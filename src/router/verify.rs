@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+use super::lock;
 use super::memo::Answer;
 use super::request::Request;
 use super::service::Service;
@@ -92,10 +93,7 @@ impl Sums {
 
     /// The cell holding `module@version`'s database record.
     pub fn record_cell(&self, module: &str, version: &str) -> Arc<OnceCell<Arc<DbRecord>>> {
-        let mut g = self
-            .records
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = lock(&self.records);
         Arc::clone(
             g.entry(format!("{module}@{version}"))
                 .or_insert_with(|| Arc::new(OnceCell::new())),
