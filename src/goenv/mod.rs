@@ -55,7 +55,7 @@
 //! # let _ = matches!(verdict, SumCheck::Listed);
 //! ```
 
-mod base64;
+pub(crate) mod base64;
 pub mod command;
 pub mod dirhash;
 pub mod env;

@@ -207,7 +207,7 @@ fn pem_certificates(data: &[u8]) -> Vec<Vec<u8>> {
     while let Some(start) = rest.find(BEGIN) {
         let body = &rest[start + BEGIN.len()..];
         let Some(end) = body.find(END) else { break };
-        if let Some(der) = base64_decode(&body[..end]) {
+        if let Some(der) = pem_body(&body[..end]) {
             out.push(der);
         }
         rest = &body[end + END.len()..];
@@ -215,31 +215,10 @@ fn pem_certificates(data: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-/// Standard base64 with whitespace ignored; `None` on any other invalid byte.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            c if c.is_ascii_whitespace() => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+/// A PEM body's bytes as go's `encoding/pem` reads them: spaces and tabs removed, then
+/// `base64.StdEncoding` (which skips CR and LF); `None` where go drops the block.
+fn pem_body(s: &str) -> Option<Vec<u8>> {
+    crate::goenv::base64::decode(&s.replace([' ', '\t'], ""))
 }
 
 #[cfg(test)]
@@ -247,10 +226,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_round() {
-        assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
-        assert_eq!(base64_decode("aGVs\nbG8h").as_deref(), Some(&b"hello!"[..]));
-        assert_eq!(base64_decode("a*b"), None);
+    fn pem_bodies_as_go_reads_them() {
+        assert_eq!(pem_body("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(
+            pem_body("\naGVs\r\n bG8h\t\n").as_deref(),
+            Some(&b"hello!"[..])
+        );
+        assert_eq!(pem_body("a*b"), None);
+        // Padding go refuses (encoding/pem then skips the block).
+        assert_eq!(pem_body("aGVsbG8"), None);
     }
 
     #[test]
