@@ -403,20 +403,12 @@ pub(super) fn summary_hash(mut files: Vec<(&[u8], [u8; 32])>) -> Result<String, 
         if name.contains(&b'\n') {
             return Err(name);
         }
-        summary.update(hex(&digest));
+        summary.update(crate::hex::hex(&digest));
         summary.update(b"  ");
         summary.update(name);
         summary.update(b"\n");
     }
     Ok(format!("h1:{}", base64::encode(&summary.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> Vec<u8> {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .collect()
 }
 
 #[cfg(test)]
